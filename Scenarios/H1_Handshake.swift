@@ -1,0 +1,28 @@
+import Netfault
+
+extension Catalog {
+    static let handshake = Scenario(
+        "H1", "Three-way handshake",
+        summary: """
+            A client connects to a listening server and sends five bytes. The client \
+            socket goes SYN_SENT → ESTABLISHED and the server's accepted socket starts in \
+            ESTABLISHED once the final ACK arrives; the request socket it had meanwhile \
+            (SYN_RECV) lives for one round trip, too short to sample on a veth.
+            """,
+        claim: "Client SYN_SENT → ESTABLISHED, server SYN_RCVD → ESTABLISHED; the third segment may carry data (000, 002, 004)."
+    ) {
+        Host("client")
+        Host("server")
+        Link("client", "server", subnet: "10.77.1.0/24")
+        Peer("server", on: "server", .listen(port: 8080), .accept, .read(bytes: 5), .sleep(0.05), .close)
+        // The listener must exist before the client connects.
+        WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 2)
+        Peer("client", on: "client", .connect(to: "server", port: 8080), .write(bytes: 5), .readToEnd, .close)
+        WaitFor(exitOf: "client", timeout: 5)
+        Expect.peer("client", succeeds: "connect", before: 0.5)
+        Expect.socket(.connection(on: "client", port: 8080), reaches: .established, within: 0.5)
+        Expect.socket(.connection(on: "server", port: 8080), reaches: .established, within: 0.5)
+        Expect.exitStatus(of: "server", is: 0)
+        Expect.exitStatus(of: "client", is: 0)
+    }
+}

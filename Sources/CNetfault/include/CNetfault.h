@@ -1,0 +1,116 @@
+#ifndef CNETFAULT_H
+#define CNETFAULT_H
+
+// What Swift cannot import or should not do itself: libmnl, the uapi netlink
+// headers, one prefixed function per C macro, namespace-bound file descriptors
+// made on throw-away threads, fork→setns→exec, and the scripted socket peer.
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <linux/if_addr.h>
+#include <linux/veth.h>
+#include <linux/sock_diag.h>
+#include <linux/inet_diag.h>
+
+// MARK: - Netlink macros (function-like macros are not imported by Swift)
+
+/// NLMSG_ALIGN: netlink messages are padded to 4 bytes.
+static inline uint32_t nf_nlmsg_align(uint32_t len) { return NLMSG_ALIGN(len); }
+/// NLMSG_HDRLEN: the aligned size of struct nlmsghdr.
+static inline uint32_t nf_nlmsg_hdrlen(void) { return NLMSG_HDRLEN; }
+/// NLA_ALIGN: attributes are padded to 4 bytes.
+static inline uint32_t nf_nla_align(uint32_t len) { return NLA_ALIGN(len); }
+/// NLA_HDRLEN: the aligned size of struct nlattr.
+static inline uint32_t nf_nla_hdrlen(void) { return NLA_HDRLEN; }
+/// NLA_TYPE_MASK: strips NLA_F_NESTED and NLA_F_NET_BYTEORDER from nla_type.
+static inline uint16_t nf_nla_type(uint16_t type) { return type & NLA_TYPE_MASK; }
+/// MNL_SOCKET_BUFFER_SIZE depends on the page size at run time.
+static inline size_t nf_mnl_socket_buffer_size(void) { return MNL_SOCKET_BUFFER_SIZE; }
+
+// MARK: - Namespaces (setns only on threads that exit right after)
+
+/// Creates a network namespace on a throw-away thread (unshare(CLONE_NEWNET))
+/// and returns an fd that keeps it alive, or -errno. The caller never changes
+/// namespace; closing the last fd destroys the namespace.
+int nf_netns_create(void);
+
+/// Opens a socket inside the namespace of `netns_fd` on a throw-away thread.
+/// Sockets keep the namespace they were created in, so the fd may then be used
+/// from any thread. Returns the fd or -errno.
+int nf_socket_in_netns(int netns_fd, int domain, int type, int protocol);
+
+/// Opens `path` (e.g. /proc/thread-self/net/snmp or /proc/sys/net/...) from a
+/// throw-away thread inside the namespace. Returns the fd or -errno.
+int nf_open_in_netns(int netns_fd, const char *path, int flags);
+
+/// Bind-mounts the namespace onto `target` (an existing empty file), the way
+/// `ip netns add` pins one under /run/netns. Returns 0 or -errno.
+int nf_netns_pin(int netns_fd, const char *target);
+
+// MARK: - Link offloads
+
+/// Legacy ethtool ioctl (SIOCETHTOOL) setting one on/off value such as
+/// ETHTOOL_STSO, ETHTOOL_SGSO or ETHTOOL_SGRO on `ifname`; `sockfd` is any
+/// socket of the link's namespace. Returns 0 or -errno.
+int nf_ethtool_set(int sockfd, const char *ifname, uint32_t cmd, uint32_t value);
+uint32_t nf_ethtool_cmd_stso(void);
+uint32_t nf_ethtool_cmd_sgso(void);
+uint32_t nf_ethtool_cmd_sgro(void);
+
+// MARK: - The scripted socket peer
+
+/// A parsed peer script: see peer.c for the words it understands.
+typedef struct nf_peer_script nf_peer_script;
+
+/// Parses the words of a peer script. Returns NULL and writes a message that
+/// names the offending word into `err` when the script is invalid.
+nf_peer_script *nf_peer_parse(int argc, const char *const *argv, char *err, size_t errlen);
+void nf_peer_free(nf_peer_script *script);
+
+/// Runs a parsed script and exits the process; writes one JSON line per event
+/// to fd 1. Times are seconds since `t0_ns` on CLOCK_MONOTONIC. Uses no malloc
+/// and no stdio, so it is safe in a child forked from a threaded process.
+_Noreturn void nf_peer_run(const nf_peer_script *script, int64_t t0_ns);
+
+/// `netfault peer WORDS…`: parse, then run with t0 = now. Returns 2 on a bad script.
+int nf_peer_main(int argc, const char *const *argv);
+
+// MARK: - Processes
+
+typedef struct {
+    /// Namespace to enter before exec, or -1 to stay.
+    int netns_fd;
+    /// Absolute path of the program (ignored when `peer` is set).
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    /// When set, the child runs this peer script instead of exec'ing.
+    const nf_peer_script *peer;
+    int64_t peer_t0_ns;
+    /// Become fd 1 and 2 in the child; stdin is /dev/null.
+    int stdout_fd;
+    int stderr_fd;
+} nf_spawn_request;
+
+/// fork → setns → exec. The child gets its own process group, default signal
+/// dispositions, and PR_SET_PDEATHSIG(SIGKILL) so it dies with the orchestrator.
+/// All forks happen on one long-lived thread: the death signal follows the
+/// thread that forked, not the process. Returns the pid, or -errno when fork,
+/// setns or exec failed (the child's errno comes back through a CLOEXEC pipe).
+pid_t nf_spawn(const nf_spawn_request *request);
+
+/// strerrorname_np ("ECONNREFUSED"), which glibc declares only under _GNU_SOURCE.
+const char *nf_errno_name(int value);
+
+/// pipe2(O_CLOEXEC), which glibc declares only under _GNU_SOURCE.
+int nf_pipe_cloexec(int fds[2]);
+
+/// CLOCK_MONOTONIC in nanoseconds (shared by all network namespaces).
+int64_t nf_monotonic_ns(void);
+
+#endif

@@ -1,0 +1,108 @@
+// Namespace-bound file descriptors, made on threads that exist only for that.
+// setns() changes the calling thread's namespace for good; doing it on a thread
+// that exits right after keeps every other thread (Swift's executors included)
+// in the orchestrator's own namespace.
+#define _GNU_SOURCE
+#include "CNetfault.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+
+typedef struct {
+    int netns_fd;      // -1: make a new namespace instead of entering one
+    int (*work)(void *);
+    void *arg;
+    int result;
+} ns_job;
+
+static void *ns_thread(void *p) {
+    ns_job *job = p;
+    if (job->netns_fd < 0) {
+        if (unshare(CLONE_NEWNET) != 0) { job->result = -errno; return NULL; }
+    } else if (setns(job->netns_fd, CLONE_NEWNET) != 0) {
+        job->result = -errno;
+        return NULL;
+    }
+    job->result = job->work(job->arg);
+    return NULL;
+}
+
+static int run_in_netns(int netns_fd, int (*work)(void *), void *arg) {
+    ns_job job = { netns_fd, work, arg, -EINVAL };
+    pthread_t thread;
+    int err = pthread_create(&thread, NULL, ns_thread, &job);
+    if (err != 0) return -err;
+    pthread_join(thread, NULL);
+    return job.result;
+}
+
+static int open_own_netns(void *unused) {
+    (void)unused;
+    int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int nf_netns_create(void) {
+    return run_in_netns(-1, open_own_netns, NULL);
+}
+
+typedef struct { int domain, type, protocol; } socket_args;
+
+static int make_socket(void *p) {
+    socket_args *a = p;
+    int fd = socket(a->domain, a->type | SOCK_CLOEXEC, a->protocol);
+    return fd < 0 ? -errno : fd;
+}
+
+int nf_socket_in_netns(int netns_fd, int domain, int type, int protocol) {
+    socket_args args = { domain, type, protocol };
+    return run_in_netns(netns_fd, make_socket, &args);
+}
+
+typedef struct { const char *path; int flags; } open_args;
+
+static int open_path(void *p) {
+    open_args *a = p;
+    int fd = open(a->path, a->flags | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int nf_open_in_netns(int netns_fd, const char *path, int flags) {
+    open_args args = { path, flags };
+    return run_in_netns(netns_fd, open_path, &args);
+}
+
+int nf_netns_pin(int netns_fd, const char *target) {
+    char source[64];
+    snprintf(source, sizeof source, "/proc/self/fd/%d", netns_fd);
+    return mount(source, target, NULL, MS_BIND, NULL) == 0 ? 0 : -errno;
+}
+
+int nf_ethtool_set(int sockfd, const char *ifname, uint32_t cmd, uint32_t value) {
+    struct ethtool_value ev = { .cmd = cmd, .data = value };
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+    ifr.ifr_data = (void *)&ev;
+    return ioctl(sockfd, SIOCETHTOOL, &ifr) == 0 ? 0 : -errno;
+}
+
+// ETHTOOL_* are macros in a header that clashes with Glibc's net/if.h in Swift.
+uint32_t nf_ethtool_cmd_stso(void) { return ETHTOOL_STSO; }
+uint32_t nf_ethtool_cmd_sgso(void) { return ETHTOOL_SGSO; }
+uint32_t nf_ethtool_cmd_sgro(void) { return ETHTOOL_SGRO; }
+
+const char *nf_errno_name(int value) { return strerrorname_np(value); }
+
+int nf_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

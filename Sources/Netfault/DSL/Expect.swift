@@ -1,0 +1,147 @@
+import NetfaultKernel
+
+/// Something that must be observed; checked after the steps have run.
+public struct Expectation: ScenarioComponent {
+    public enum Kind: Sendable {
+        /// A matching socket is in `state` by `within` seconds after the start.
+        case reaches(SocketSelector, TCPState, within: Double?)
+        /// Every matching socket passes through these states in this order (others may come between).
+        case passesThrough(SocketSelector, [TCPState])
+        /// Every matching socket's last observed state.
+        case endsIn(SocketSelector, TCPState)
+        /// No matching socket is ever seen in `state`.
+        case neverIn(SocketSelector, TCPState)
+        /// A matching socket stays in `state` for `seconds` (entry to the next change or the end).
+        case staysIn(SocketSelector, TCPState, seconds: Double, tolerance: Tolerance)
+        /// How many sockets on `host` (with `port` at either end, if given) are in `state` at the end.
+        case count(host: String, state: TCPState, port: Int?, Comparison)
+        /// The peer's first `call` event succeeded, or failed with `errno`, no earlier than `after`
+        /// and no later than `before` seconds after the start.
+        case peerEvent(process: String, call: String, errno: String?, after: Double?, before: Double?)
+        case exitStatus(process: String, Int32)
+        /// A /proc/net/snmp or netstat counter's change on `host` over the scenario.
+        case counter(host: String, name: String, Comparison)
+    }
+
+    public let kind: Kind
+    public let location: SourceLocation
+
+    public init(_ kind: Kind, file: String = #filePath, line: Int = #line) {
+        self.kind = kind
+        self.location = SourceLocation(file: file, line: line)
+    }
+
+    public var element: ScenarioElement { .expectation(self) }
+}
+
+public enum Comparison: Sendable, Equatable, CustomStringConvertible {
+    case equals(Int64), atLeast(Int64), atMost(Int64)
+
+    public func holds(for value: Int64) -> Bool {
+        switch self {
+        case .equals(let n): value == n
+        case .atLeast(let n): value >= n
+        case .atMost(let n): value <= n
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .equals(let n): "\(n)"
+        case .atLeast(let n): "at least \(n)"
+        case .atMost(let n): "at most \(n)"
+        }
+    }
+}
+
+/// How far an observed duration or instant may stray from the expected one.
+/// Timers fire late, never early: a late margin of max(4 ms, 12.5 %) covers the
+/// timer wheel's rounding (up to 1/8 of the timeout at the wheel's coarser levels)
+/// and scheduling; the early margin only covers the sampling that observes it.
+public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
+    public var early: Double
+    public var lateMinimum: Double
+    public var lateFraction: Double
+
+    public init(early: Double = 0.001, lateMinimum: Double = 0.004, lateFraction: Double = 0.125) {
+        self.early = early
+        self.lateMinimum = lateMinimum
+        self.lateFraction = lateFraction
+    }
+
+    public static let timer = Tolerance()
+
+    public func range(around expected: Double) -> ClosedRange<Double> {
+        (expected - early)...(expected + max(lateMinimum, expected * lateFraction))
+    }
+
+    public var description: String {
+        "-\(Format.milliseconds(early))/+max(\(Format.milliseconds(lateMinimum)), \(Int(lateFraction * 1000) / 10) %)"
+    }
+}
+
+/// Builders for expectations, read as sentences in a scenario.
+public enum Expect {
+    public static func socket(_ selector: SocketSelector, reaches state: TCPState, within seconds: Double? = nil,
+                              file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.reaches(selector, state, within: seconds), file: file, line: line)
+    }
+
+    public static func socket(_ selector: SocketSelector, passesThrough states: [TCPState],
+                              file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.passesThrough(selector, states), file: file, line: line)
+    }
+
+    public static func socket(_ selector: SocketSelector, endsIn state: TCPState,
+                              file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.endsIn(selector, state), file: file, line: line)
+    }
+
+    public static func socket(_ selector: SocketSelector, neverIn state: TCPState,
+                              file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.neverIn(selector, state), file: file, line: line)
+    }
+
+    public static func socket(_ selector: SocketSelector, staysIn state: TCPState, for seconds: Double,
+                              tolerance: Tolerance = .timer, file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.staysIn(selector, state, seconds: seconds, tolerance: tolerance), file: file, line: line)
+    }
+
+    public static func sockets(on host: String, in state: TCPState, port: Int? = nil, count: Comparison,
+                               file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.count(host: host, state: state, port: port, count), file: file, line: line)
+    }
+
+    /// The first `call` of `process` succeeded.
+    public static func peer(_ process: String, succeeds call: String, after: Double? = nil, before: Double? = nil,
+                            file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.peerEvent(process: process, call: call, errno: nil, after: after, before: before), file: file, line: line)
+    }
+
+    /// The first `call` of `process` failed with `errno` ("ECONNREFUSED").
+    public static func peer(_ process: String, fails call: String, with errno: String, after: Double? = nil,
+                            before: Double? = nil, file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.peerEvent(process: process, call: call, errno: errno, after: after, before: before), file: file, line: line)
+    }
+
+    public static func exitStatus(of process: String, is status: Int32, file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.exitStatus(process: process, status), file: file, line: line)
+    }
+
+    public static func counter(_ name: String, on host: String, _ comparison: Comparison,
+                               file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.counter(host: host, name: name, comparison), file: file, line: line)
+    }
+}
+
+enum Format {
+    static func milliseconds(_ seconds: Double) -> String {
+        let ms = seconds * 1000
+        return ms == ms.rounded() ? "\(Int(ms)) ms" : "\((ms * 10).rounded() / 10) ms"
+    }
+
+    static func seconds(_ value: Double) -> String {
+        let rounded = (value * 1000).rounded() / 1000
+        return "\(rounded) s"
+    }
+}

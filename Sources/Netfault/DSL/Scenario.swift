@@ -1,0 +1,72 @@
+/// A scenario: a small network, the processes to run in it, and what must be observed.
+///
+/// ```swift
+/// Scenario("H1", "Three-way handshake") {
+///     Host("client"); Host("server")
+///     Link("client", "server", subnet: "10.77.1.0/24")
+///     Peer("server", on: "server", .listen(port: 8080), .accept, .read(bytes: 5), .close)
+///     Wait(0.05)
+///     Peer("client", on: "client", .connect(to: "server", port: 8080), .write(bytes: 5), .close)
+///     WaitFor(exitOf: "client")
+///     Expect.socket(.connection(on: "client", port: 8080), reaches: .established, within: 0.1)
+/// }
+/// ```
+public struct Scenario: Sendable {
+    public let id: String
+    public let name: String
+    /// A few sentences for people: what happens and what Linux does.
+    public let summary: String
+    /// What the source notes claimed, when the scenario tests a claim.
+    public let claim: String?
+    /// The scenario is stopped (and fails) if its steps take longer than this.
+    public let timeLimit: Double
+    public let location: SourceLocation
+    public let elements: [ScenarioElement]
+
+    public init(_ id: String, _ name: String, summary: String = "", claim: String? = nil,
+                timeLimit: Double = 60, file: String = #filePath, line: Int = #line,
+                @ScenarioBuilder _ body: () -> [ScenarioElement]) {
+        self.id = id
+        self.name = name
+        self.summary = summary
+        self.claim = claim
+        self.timeLimit = timeLimit
+        self.location = SourceLocation(file: file, line: line)
+        self.elements = body()
+    }
+
+    public var hosts: [Host] { elements.compactMap { if case .host(let h) = $0 { h } else { nil } } }
+    public var links: [Link] { elements.compactMap { if case .link(let l) = $0 { l } else { nil } } }
+    public var routes: [Route] { elements.compactMap { if case .route(let r) = $0 { r } else { nil } } }
+    public var sysctls: [Sysctl] { elements.compactMap { if case .sysctl(let s) = $0 { s } else { nil } } }
+    public var steps: [Step] { elements.compactMap { if case .step(let s) = $0 { s } else { nil } } }
+    public var expectations: [Expectation] {
+        elements.compactMap { if case .expectation(let e) = $0 { e } else { nil } }
+    }
+}
+
+/// Everything a scenario body can hold.
+public enum ScenarioElement: Sendable {
+    case host(Host)
+    case link(Link)
+    case route(Route)
+    case sysctl(Sysctl)
+    case step(Step)
+    case expectation(Expectation)
+}
+
+/// A value that can stand in a scenario body.
+public protocol ScenarioComponent: Sendable {
+    var element: ScenarioElement { get }
+}
+
+@resultBuilder
+public enum ScenarioBuilder {
+    public static func buildExpression(_ component: some ScenarioComponent) -> [ScenarioElement] { [component.element] }
+    public static func buildExpression(_ elements: [ScenarioElement]) -> [ScenarioElement] { elements }
+    public static func buildBlock(_ parts: [ScenarioElement]...) -> [ScenarioElement] { parts.flatMap { $0 } }
+    public static func buildArray(_ parts: [[ScenarioElement]]) -> [ScenarioElement] { parts.flatMap { $0 } }
+    public static func buildOptional(_ part: [ScenarioElement]?) -> [ScenarioElement] { part ?? [] }
+    public static func buildEither(first part: [ScenarioElement]) -> [ScenarioElement] { part }
+    public static func buildEither(second part: [ScenarioElement]) -> [ScenarioElement] { part }
+}

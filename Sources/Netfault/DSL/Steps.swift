@@ -1,0 +1,150 @@
+import NetfaultKernel
+
+/// What the scenario does, in order, once the network is built.
+public enum Step: Sendable {
+    case peer(Peer)
+    case command(Command)
+    case wait(Wait)
+    case waitFor(WaitFor)
+
+    public var location: SourceLocation {
+        switch self {
+        case .peer(let p): p.location
+        case .command(let c): c.location
+        case .wait(let w): w.location
+        case .waitFor(let w): w.location
+        }
+    }
+}
+
+/// The built-in scripted socket program, started on `host`. It prints one event
+/// per socket call, which expectations can check (`Expect.peer`).
+public struct Peer: ScenarioComponent {
+    public let name: String
+    public let host: String
+    public let steps: [PeerStep]
+    public let location: SourceLocation
+
+    public init(_ name: String, on host: String, _ steps: PeerStep..., file: String = #filePath, line: Int = #line) {
+        self.init(name, on: host, steps: steps, file: file, line: line)
+    }
+
+    public init(_ name: String, on host: String, steps: [PeerStep], file: String = #filePath, line: Int = #line) {
+        self.name = name
+        self.host = host
+        self.steps = steps
+        self.location = SourceLocation(file: file, line: line)
+    }
+
+    public var element: ScenarioElement { .step(.peer(self)) }
+}
+
+/// One socket call of a peer. Hosts may be named where an address is wanted.
+public indirect enum PeerStep: Sendable, Equatable {
+    /// socket, SO_REUSEADDR, bind to all addresses, listen(backlog).
+    case listen(port: Int, backlog: Int = 128, ipv6: Bool = false)
+    /// accept one connection; it becomes the current connection.
+    case accept
+    /// connect to `host` (a host name or an address literal); with `timeout`, fail with ETIMEDOUT after it.
+    case connect(to: String, port: Int, timeout: Double? = nil, ipv6: Bool = false)
+    /// bind the next connect's socket to a local port.
+    case bind(port: Int)
+    /// `bytes` in total, in `writes` write() calls `pause` seconds apart.
+    case write(bytes: Int, writes: Int = 1, pause: Double = 0)
+    /// read until `bytes` arrived or end of file.
+    case read(bytes: Int)
+    case readToEnd
+    case sleep(Double)
+    case noDelay
+    case keepalive(idle: Int, interval: Int, count: Int)
+    /// SO_LINGER {on, 0}: close() sends RST.
+    case lingerZero
+    case receiveBuffer(Int)
+    case shutdownWrite
+    case close
+    case closeListener
+    /// keep every socket open until the scenario ends.
+    case hold
+    /// exit at once, leaving open sockets for the kernel to close (a crash).
+    case exit(status: Int = 0)
+    case `repeat`(Int, [PeerStep])
+}
+
+/// Any program, started on `host` with its arguments; output and exit are recorded.
+public struct Command: ScenarioComponent {
+    public let name: String
+    public let host: String
+    public let arguments: [String]
+    public let location: SourceLocation
+
+    public init(_ name: String, on host: String, _ arguments: [String], file: String = #filePath, line: Int = #line) {
+        self.name = name
+        self.host = host
+        self.arguments = arguments
+        self.location = SourceLocation(file: file, line: line)
+    }
+
+    public var element: ScenarioElement { .step(.command(self)) }
+}
+
+/// Let time pass, in seconds.
+public struct Wait: ScenarioComponent {
+    public let seconds: Double
+    public let location: SourceLocation
+
+    public init(_ seconds: Double, file: String = #filePath, line: Int = #line) {
+        self.seconds = seconds
+        self.location = SourceLocation(file: file, line: line)
+    }
+
+    public var element: ScenarioElement { .step(.wait(self)) }
+}
+
+/// Wait until a condition holds, at most `timeout` seconds (then the scenario fails).
+public struct WaitFor: ScenarioComponent {
+    public enum Condition: Sendable {
+        case exit(String)
+        case state(SocketSelector, TCPState)
+    }
+
+    public let condition: Condition
+    public let timeout: Double
+    public let location: SourceLocation
+
+    public init(exitOf process: String, timeout: Double = 10, file: String = #filePath, line: Int = #line) {
+        self.condition = .exit(process)
+        self.timeout = timeout
+        self.location = SourceLocation(file: file, line: line)
+    }
+
+    public init(_ selector: SocketSelector, in state: TCPState, timeout: Double = 10,
+                file: String = #filePath, line: Int = #line) {
+        self.condition = .state(selector, state)
+        self.timeout = timeout
+        self.location = SourceLocation(file: file, line: line)
+    }
+
+    public var element: ScenarioElement { .step(.waitFor(self)) }
+}
+
+/// Which sockets of a host an expectation is about.
+public struct SocketSelector: Sendable, Equatable, CustomStringConvertible {
+    public enum Role: Sendable, Equatable { case connection, listener }
+    public let host: String
+    public let port: Int
+    public let role: Role
+
+    /// Connections on `host` with `port` at either end (not listeners).
+    public static func connection(on host: String, port: Int) -> SocketSelector {
+        SocketSelector(host: host, port: port, role: .connection)
+    }
+
+    /// The listening socket on `host`'s `port`.
+    public static func listener(on host: String, port: Int) -> SocketSelector {
+        SocketSelector(host: host, port: port, role: .listener)
+    }
+
+    public var description: String {
+        role == .listener ? "\(host)'s listener on port \(port)" : "\(host)'s connection on port \(port)"
+    }
+}

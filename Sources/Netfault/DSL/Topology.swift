@@ -1,0 +1,79 @@
+/// A host: one network namespace of its own, with lo up.
+public struct Host: ScenarioComponent {
+    public let name: String
+    /// A router forwards between its links (net.ipv4.ip_forward and IPv6 forwarding on).
+    public let forwarding: Bool
+    public let location: SourceLocation
+
+    public init(_ name: String, forwarding: Bool = false, file: String = #filePath, line: Int = #line) {
+        self.name = name
+        self.forwarding = forwarding
+        self.location = SourceLocation(file: file, line: line)
+    }
+
+    public var element: ScenarioElement { .host(self) }
+}
+
+/// A veth pair between two hosts. The first host gets the subnet's first address
+/// (.1), the second the next (.2); each end is named ethN in its host, in the
+/// order the host's links are written. Offloads are off so segments stay segments.
+public struct Link: ScenarioComponent {
+    public let a: String
+    public let b: String
+    /// An IPv4 subnet in CIDR form, e.g. "10.77.1.0/24".
+    public let subnet: String?
+    /// An IPv6 subnet, e.g. "fd77:1::/64".
+    public let ipv6Subnet: String?
+    public let mtu: Int?
+    public let location: SourceLocation
+
+    public init(_ a: String, _ b: String, subnet: String? = nil, ipv6Subnet: String? = nil, mtu: Int? = nil,
+                file: String = #filePath, line: Int = #line) {
+        self.a = a
+        self.b = b
+        self.subnet = subnet
+        self.ipv6Subnet = ipv6Subnet
+        self.mtu = mtu
+        self.location = SourceLocation(file: file, line: line)
+    }
+
+    public var element: ScenarioElement { .link(self) }
+}
+
+/// A static route on `host` to `destination` (CIDR) through a neighbouring host.
+/// Hosts with a single link to a forwarding host get default routes through it
+/// without one.
+public struct Route: ScenarioComponent {
+    public let host: String
+    public let destination: String
+    public let via: String
+    public let location: SourceLocation
+
+    public init(_ host: String, to destination: String, via: String, file: String = #filePath, line: Int = #line) {
+        self.host = host
+        self.destination = destination
+        self.via = via
+        self.location = SourceLocation(file: file, line: line)
+    }
+
+    public var element: ScenarioElement { .route(self) }
+}
+
+/// A sysctl of one host's namespace (net.ipv4.* and net.core.*). A new namespace
+/// starts from the kernel's built-in defaults, not the host machine's values.
+public struct Sysctl: ScenarioComponent {
+    public let host: String
+    public let name: String
+    public let value: String
+    public let location: SourceLocation
+
+    public init(_ host: String, _ name: String, _ value: some CustomStringConvertible & Sendable,
+                file: String = #filePath, line: Int = #line) {
+        self.host = host
+        self.name = name
+        self.value = value.description
+        self.location = SourceLocation(file: file, line: line)
+    }
+
+    public var element: ScenarioElement { .sysctl(self) }
+}

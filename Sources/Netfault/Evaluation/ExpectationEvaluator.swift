@@ -1,0 +1,143 @@
+import NetfaultKernel
+
+/// Judges expectations against a recording. Pure: tested with hand-made recordings.
+public enum ExpectationEvaluator {
+    public static func evaluate(_ expectations: [Expectation], against recording: Recording) -> [ExpectationResult] {
+        expectations.map { evaluate($0, against: recording) }
+    }
+
+    public static func evaluate(_ expectation: Expectation, against recording: Recording) -> ExpectationResult {
+        let verdict = judge(expectation.kind, recording)
+        return ExpectationResult(description: verdict.description, passed: verdict.passed,
+                                 location: expectation.location.description,
+                                 expected: verdict.expected, observed: verdict.observed)
+    }
+
+    struct Verdict {
+        let description: String
+        let passed: Bool
+        let expected: String
+        let observed: String
+    }
+
+    private static func judge(_ kind: Expectation.Kind, _ recording: Recording) -> Verdict {
+        switch kind {
+        case .reaches(let selector, let state, let within):
+            let sockets = recording.sockets(matching: selector)
+            let deadline = within.map { " within \(Format.seconds($0))" } ?? ""
+            let description = "\(selector) reaches \(state.rawValue)"
+            guard !sockets.isEmpty else { return noSocket(description, "\(state.rawValue)\(deadline)") }
+            let times = sockets.compactMap { socket in socket.transitions.first { $0.state == state }?.time }
+            let passed = times.count == sockets.count && times.allSatisfy { within == nil || $0 <= within! }
+            return Verdict(description: description, passed: passed, expected: "\(state.rawValue)\(deadline)",
+                           observed: sockets.map(summary).joined(separator: "; "))
+
+        case .passesThrough(let selector, let states):
+            let description = "\(selector) passes through \(states.map(\.rawValue).joined(separator: " → "))"
+            let expected = states.map(\.rawValue).joined(separator: " → ")
+            let sockets = recording.sockets(matching: selector)
+            guard !sockets.isEmpty else { return noSocket(description, expected) }
+            let passed = sockets.allSatisfy { isSubsequence(states, of: $0.transitions.map(\.state)) }
+            return Verdict(description: description, passed: passed, expected: expected,
+                           observed: sockets.map(summary).joined(separator: "; "))
+
+        case .endsIn(let selector, let state):
+            let description = "\(selector) ends in \(state.rawValue)"
+            let sockets = recording.sockets(matching: selector)
+            guard !sockets.isEmpty else { return noSocket(description, state.rawValue) }
+            let passed = sockets.allSatisfy { $0.lastState == state }
+            return Verdict(description: description, passed: passed, expected: state.rawValue,
+                           observed: sockets.map(summary).joined(separator: "; "))
+
+        case .neverIn(let selector, let state):
+            let description = "\(selector) is never in \(state.rawValue)"
+            let offenders = recording.sockets(matching: selector).filter { $0.transitions.contains { $0.state == state } }
+            return Verdict(description: description, passed: offenders.isEmpty, expected: "no socket in \(state.rawValue)",
+                           observed: offenders.isEmpty ? "none" : offenders.map(summary).joined(separator: "; "))
+
+        case .staysIn(let selector, let state, let seconds, let tolerance):
+            var allowed = tolerance.range(around: seconds)
+            // The sampler sees both the entry and the exit up to one interval late.
+            allowed = (allowed.lowerBound - recording.sampleInterval)...(allowed.upperBound + recording.sampleInterval)
+            let description = "\(selector) stays in \(state.rawValue) for \(Format.seconds(seconds))"
+            let expected = "\(Format.seconds(allowed.lowerBound))…\(Format.seconds(allowed.upperBound))"
+            let sockets = recording.sockets(matching: selector)
+            guard !sockets.isEmpty else { return noSocket(description, expected) }
+            var observed: [String] = []
+            var passed = true
+            for socket in sockets {
+                guard let entry = socket.transitions.firstIndex(where: { $0.state == state }) else {
+                    passed = false
+                    observed.append("\(socket.label) never in \(state.rawValue)")
+                    continue
+                }
+                let start = socket.transitions[entry].time
+                guard entry + 1 < socket.transitions.count else {
+                    passed = false
+                    observed.append("\(socket.label) still in \(state.rawValue) at the end, \(Format.seconds(recording.duration - start)) after entering it")
+                    continue
+                }
+                let stay = socket.transitions[entry + 1].time - start
+                if !allowed.contains(stay) { passed = false }
+                observed.append("\(socket.label) \(Format.seconds(stay)) (from \(Format.seconds(start)))")
+            }
+            return Verdict(description: description, passed: passed, expected: expected, observed: observed.joined(separator: "; "))
+
+        case .count(let host, let state, let port, let comparison):
+            let matching = recording.sockets.filter {
+                $0.host == host && $0.lastState == state && (port == nil || $0.local.port == port! || $0.remote.port == port!)
+            }
+            let portText = port.map { " with port \($0)" } ?? ""
+            return Verdict(description: "sockets on \(host) in \(state.rawValue)\(portText) at the end",
+                           passed: comparison.holds(for: Int64(matching.count)),
+                           expected: comparison.description, observed: "\(matching.count)")
+
+        case .peerEvent(let process, let call, let errno, let after, let before):
+            let outcome = errno.map { "fails with \($0)" } ?? "succeeds"
+            var window = ""
+            if let after { window += " after ≥ \(Format.seconds(after))" }
+            if let before { window += " by \(Format.seconds(before))" }
+            let description = "\(process): \(call) \(outcome)"
+            let expected = "\(call) \(outcome)\(window)"
+            guard let observed = recording.process(process) else {
+                return Verdict(description: description, passed: false, expected: expected, observed: "process \(process) never ran")
+            }
+            guard let event = observed.events.first(where: { $0.call == call }) else {
+                let calls = observed.events.map(\.call).joined(separator: ", ")
+                return Verdict(description: description, passed: false, expected: expected,
+                               observed: "no \(call) event (events: \(calls.isEmpty ? "none" : calls); exit \(observed.exitStatus.map(String.init) ?? "unknown"))")
+            }
+            let outcomeOK = errno == nil ? (event.result >= 0 && event.errno == nil) : event.errno == errno
+            let timeOK = (after.map { event.time >= $0 } ?? true) && (before.map { event.time <= $0 } ?? true)
+            let what = event.errno.map { "\(call) failed with \($0)" } ?? "\(call) succeeded (result \(event.result))"
+            return Verdict(description: description, passed: outcomeOK && timeOK, expected: expected,
+                           observed: "\(what) at \(Format.seconds(event.time))")
+
+        case .exitStatus(let process, let status):
+            let observed = recording.process(process)?.exitStatus
+            return Verdict(description: "\(process) exits with status \(status)", passed: observed == status,
+                           expected: "\(status)", observed: observed.map { "\($0)" } ?? "still running or never started")
+
+        case .counter(let host, let name, let comparison):
+            let delta = recording.counters[host]?[name] ?? 0
+            return Verdict(description: "\(host): counter \(name) changes by \(comparison)",
+                           passed: comparison.holds(for: delta), expected: comparison.description, observed: "\(delta)")
+        }
+    }
+
+    private static func noSocket(_ description: String, _ expected: String) -> Verdict {
+        Verdict(description: description, passed: false, expected: expected, observed: "no matching socket was seen")
+    }
+
+    /// "10.77.1.1:43210 → 10.77.1.2:8080: 0.003 SYN_SENT, 0.004 ESTABLISHED"
+    static func summary(_ socket: ObservedSocket) -> String {
+        "\(socket.local) → \(socket.remote): "
+            + socket.transitions.map { "\(Format.seconds($0.time)) \($0.state.rawValue)" }.joined(separator: ", ")
+    }
+
+    static func isSubsequence(_ wanted: [TCPState], of seen: [TCPState]) -> Bool {
+        var remaining = wanted[...]
+        for state in seen where state == remaining.first { remaining = remaining.dropFirst() }
+        return remaining.isEmpty
+    }
+}

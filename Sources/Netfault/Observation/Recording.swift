@@ -1,0 +1,59 @@
+import NetfaultKernel
+
+/// Everything observed during one scenario; expectations are judged against it.
+public struct Recording: Sendable {
+    public var sockets: [ObservedSocket] = []
+    public var processes: [ObservedProcess] = []
+    /// Counter deltas per host.
+    public var counters: [String: [String: Int64]] = [:]
+    /// Seconds from the start to the end of the steps.
+    public var duration: Double = 0
+    /// How often sockets were sampled, for the early margin of timing checks.
+    public var sampleInterval: Double = 0.001
+
+    public init() {}
+
+    public func sockets(matching selector: SocketSelector) -> [ObservedSocket] {
+        sockets.filter { $0.matches(selector) }
+    }
+
+    public func process(_ name: String) -> ObservedProcess? { processes.first { $0.name == name } }
+}
+
+/// One socket's life as the sampler saw it, keyed by host and 4-tuple.
+public struct ObservedSocket: Sendable {
+    public let host: String
+    public let local: Endpoint
+    public let remote: Endpoint
+    /// State changes with their times; a socket that disappears ends in CLOSE.
+    public var transitions: [(time: Double, state: TCPState)]
+    /// Samples where anything netfault reports changed (state, retransmits, timer, tcp_info).
+    public var samples: [(time: Double, record: SocketRecord)]
+
+    public var isListener: Bool { remote.port == 0 }
+    public var lastState: TCPState? { transitions.last?.state }
+
+    public func matches(_ selector: SocketSelector) -> Bool {
+        guard host == selector.host else { return false }
+        switch selector.role {
+        case .listener: return isListener && local.port == selector.port
+        case .connection: return !isListener && (local.port == selector.port || remote.port == selector.port)
+        }
+    }
+
+    /// "client 10.77.1.1:43210 → 10.77.1.2:8080"
+    public var label: String { "\(host) \(local) → \(remote)" }
+}
+
+/// A process's record: its events (peers print one JSON line per socket call).
+public struct ObservedProcess: Sendable {
+    public let name: String
+    public let host: String
+    public let command: String
+    public var events: [PeerEvent]
+    public var exitStatus: Int32?
+    public var startTime: Double
+    public var endTime: Double?
+    public var stdout: String
+    public var stderr: String
+}

@@ -1,0 +1,128 @@
+import NetfaultKernel
+
+/// The kernel objects a scenario needs, computed without touching the kernel.
+public struct NetworkPlan: Sendable {
+    public struct Interface: Sendable, Equatable {
+        public let name: String
+        /// Chosen here (lo is 1) so addresses can be added in the same batch as the link.
+        public let index: Int32
+        public let addresses: [AddressAssignment]
+        public let peerHost: String
+    }
+
+    public struct AddressAssignment: Sendable, Equatable {
+        public let address: IPAddress
+        public let prefixLength: Int
+    }
+
+    public struct HostPlan: Sendable {
+        public let name: String
+        public let forwarding: Bool
+        public var interfaces: [Interface] = []
+        public var routes: [RoutePlan] = []
+        public var sysctls: [(name: String, value: String)] = []
+    }
+
+    public struct LinkPlan: Sendable {
+        public let hostA: String, interfaceA: String, indexA: Int32
+        public let hostB: String, interfaceB: String, indexB: Int32
+        public let mtu: Int?
+    }
+
+    public struct RoutePlan: Sendable, Equatable {
+        public let destination: IPAddress
+        public let prefixLength: Int
+        public let gateway: IPAddress
+    }
+
+    public var hosts: [HostPlan]
+    public var links: [LinkPlan]
+
+    public func host(_ name: String) -> HostPlan? { hosts.first { $0.name == name } }
+
+    /// The first address of `host` of the wanted family, for peers that name hosts.
+    public func address(of host: String, ipv6: Bool) -> IPAddress? {
+        self.host(host)?.interfaces.lazy.flatMap(\.addresses).first { $0.address.isIPv6 == ipv6 }?.address
+    }
+
+    public var usesIPv6: Bool { hosts.contains { $0.interfaces.contains { $0.addresses.contains { $0.address.isIPv6 } } } }
+
+    /// Assumes a validated scenario.
+    public init(_ scenario: Scenario) {
+        var hosts = scenario.hosts.map { HostPlan(name: $0.name, forwarding: $0.forwarding) }
+        func slot(_ name: String) -> Int { hosts.firstIndex { $0.name == name }! }
+        var links: [LinkPlan] = []
+        for link in scenario.links {
+            let a = slot(link.a), b = slot(link.b)
+            let subnets = [link.subnet, link.ipv6Subnet].compactMap { $0.flatMap(CIDR.init) }
+            let interfaceA = Interface(name: "eth\(hosts[a].interfaces.count)", index: Int32(hosts[a].interfaces.count + 2),
+                                       addresses: subnets.map { AddressAssignment(address: $0.host(1), prefixLength: $0.prefixLength) },
+                                       peerHost: link.b)
+            let interfaceB = Interface(name: "eth\(hosts[b].interfaces.count)", index: Int32(hosts[b].interfaces.count + 2),
+                                       addresses: subnets.map { AddressAssignment(address: $0.host(2), prefixLength: $0.prefixLength) },
+                                       peerHost: link.a)
+            hosts[a].interfaces.append(interfaceA)
+            hosts[b].interfaces.append(interfaceB)
+            links.append(LinkPlan(hostA: link.a, interfaceA: interfaceA.name, indexA: interfaceA.index,
+                                  hostB: link.b, interfaceB: interfaceB.name, indexB: interfaceB.index, mtu: link.mtu))
+        }
+        for index in hosts.indices {
+            if hosts[index].forwarding {
+                hosts[index].sysctls += [("net.ipv4.ip_forward", "1"), ("net.ipv6.conf.all.forwarding", "1")]
+            }
+        }
+        for sysctl in scenario.sysctls { hosts[slot(sysctl.host)].sysctls.append((sysctl.name, sysctl.value)) }
+        self.hosts = hosts
+        self.links = links
+        for route in scenario.routes {
+            guard let destination = CIDR(route.destination),
+                  let gateway = neighbourAddress(of: route.via, seenFrom: route.host, ipv6: destination.address.isIPv6) else { continue }
+            self.hosts[slot(route.host)].routes.append(RoutePlan(destination: destination.address, prefixLength: destination.prefixLength, gateway: gateway))
+        }
+        // A host whose only link leads to a router routes everything through it.
+        for index in self.hosts.indices where self.hosts[index].interfaces.count == 1 && self.hosts[index].routes.isEmpty {
+            let neighbour = self.hosts[index].interfaces[0].peerHost
+            guard self.host(neighbour)?.forwarding == true else { continue }
+            for ipv6 in [false, true] {
+                if let gateway = neighbourAddress(of: neighbour, seenFrom: self.hosts[index].name, ipv6: ipv6) {
+                    let any = IPAddress(ipv6 ? "::" : "0.0.0.0")!
+                    self.hosts[index].routes.append(RoutePlan(destination: any, prefixLength: 0, gateway: gateway))
+                }
+            }
+        }
+    }
+
+    /// The address `neighbour` has on the link it shares with `host`.
+    public func neighbourAddress(of neighbour: String, seenFrom host: String, ipv6: Bool) -> IPAddress? {
+        self.host(neighbour)?.interfaces.first { $0.peerHost == host }?
+            .addresses.first { $0.address.isIPv6 == ipv6 }?.address
+    }
+}
+
+/// An address with a prefix length: "10.77.1.0/24".
+public struct CIDR: Sendable, Equatable, CustomStringConvertible {
+    public let address: IPAddress
+    public let prefixLength: Int
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let address = IPAddress(String(parts[0])), let length = Int(parts[1]),
+              length >= 0, length <= address.bytes.count * 8 else { return nil }
+        self.address = address
+        self.prefixLength = length
+    }
+
+    public init(address: IPAddress, prefixLength: Int) {
+        self.address = address
+        self.prefixLength = prefixLength
+    }
+
+    /// The n-th address of the subnet (1 = the first usable one).
+    public func host(_ n: Int) -> IPAddress { address.network(prefixLength: prefixLength).adding(n) }
+
+    public func contains(_ other: IPAddress) -> Bool {
+        other.isIPv6 == address.isIPv6 && other.network(prefixLength: prefixLength) == address.network(prefixLength: prefixLength)
+    }
+
+    public var description: String { "\(address)/\(prefixLength)" }
+}

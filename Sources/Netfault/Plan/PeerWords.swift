@@ -1,0 +1,60 @@
+import NetfaultKernel
+
+/// Turns a peer's steps into the words of `netfault peer`, naming addresses
+/// instead of hosts. Returns nil (with the reason) when a host cannot be resolved.
+enum PeerWords {
+    struct Unresolved: Error { let message: String }
+
+    static func words(for steps: [PeerStep], plan: NetworkPlan) throws -> [String] {
+        try steps.flatMap { try words(for: $0, plan: plan) }
+    }
+
+    private static func words(for step: PeerStep, plan: NetworkPlan) throws -> [String] {
+        switch step {
+        case .listen(let port, let backlog, let ipv6):
+            return ["listen", ipv6 ? "::" : "0.0.0.0", "\(port)", "\(backlog)"]
+        case .accept:
+            return ["accept"]
+        case .connect(let target, let port, let timeout, let ipv6):
+            let address: String
+            if IPAddress(target) != nil {
+                address = target
+            } else if let resolved = plan.address(of: target, ipv6: ipv6) {
+                address = resolved.description
+            } else {
+                throw Unresolved(message: "connect: host \"\(target)\" has no \(ipv6 ? "IPv6" : "IPv4") address")
+            }
+            return ["connect", address, "\(port)"] + (timeout.map { ["\(Int(($0 * 1000).rounded()))"] } ?? [])
+        case .bind(let port):
+            return ["bind", "0.0.0.0", "\(port)"]
+        case .write(let bytes, let writes, let pause):
+            return ["write", "\(bytes)", "\(writes)", "\(Int((pause * 1000).rounded()))"]
+        case .read(let bytes):
+            return ["read", "\(bytes)"]
+        case .readToEnd:
+            return ["read-eof"]
+        case .sleep(let seconds):
+            return ["sleep", "\(Int((seconds * 1000).rounded()))"]
+        case .noDelay:
+            return ["nodelay"]
+        case .keepalive(let idle, let interval, let count):
+            return ["keepalive", "\(idle)", "\(interval)", "\(count)"]
+        case .lingerZero:
+            return ["linger0"]
+        case .receiveBuffer(let bytes):
+            return ["rcvbuf", "\(bytes)"]
+        case .shutdownWrite:
+            return ["shutdown-wr"]
+        case .close:
+            return ["close"]
+        case .closeListener:
+            return ["close-listener"]
+        case .hold:
+            return ["hold"]
+        case .exit(let status):
+            return ["exit", "\(status)"]
+        case .repeat(let count, let body):
+            return ["repeat", "\(count)"] + (try words(for: body, plan: plan)) + ["end"]
+        }
+    }
+}

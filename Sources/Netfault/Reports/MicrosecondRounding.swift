@@ -1,0 +1,50 @@
+/// Rounds every time in the result model to whole microseconds.
+/// Done on the values rather than on the encoded text so the JSON stays a faithful encoding of a model value.
+extension Double {
+    /// `n / 1e6` is the double nearest the decimal with 6 places, so it prints with at most 6 decimals.
+    var roundedToMicroseconds: Double { (self * 1_000_000).rounded() / 1_000_000 }
+}
+
+extension RunResult {
+    func roundedToMicroseconds() -> RunResult {
+        var copy = self
+        copy.scenarios = scenarios.map { $0.roundedToMicroseconds() }
+        return copy
+    }
+}
+
+extension ScenarioResult {
+    func roundedToMicroseconds() -> ScenarioResult {
+        var copy = self
+        copy.durationSeconds = durationSeconds.roundedToMicroseconds
+        copy.sockets = sockets.map { $0.roundedToMicroseconds() }
+        copy.processes = processes.map { $0.roundedToMicroseconds() }
+        return copy
+    }
+}
+
+extension SocketTimeline {
+    func roundedToMicroseconds() -> SocketTimeline {
+        var copy = self
+        copy.transitions = transitions.map { transition in
+            var rounded = transition
+            rounded.time = transition.time.roundedToMicroseconds
+            return rounded
+        }
+        return copy
+    }
+}
+
+extension ProcessResult {
+    func roundedToMicroseconds() -> ProcessResult {
+        var copy = self
+        copy.startTime = startTime.roundedToMicroseconds
+        copy.endTime = endTime?.roundedToMicroseconds
+        copy.events = events.map { event in
+            var rounded = event
+            rounded.time = event.time.roundedToMicroseconds
+            return rounded
+        }
+        return copy
+    }
+}

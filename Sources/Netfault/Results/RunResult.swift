@@ -1,0 +1,162 @@
+import Foundation
+
+/// The outcome of `netfault run`: what `--json` writes, what JUnit and the terminal summary render.
+/// Times inside a scenario are seconds since that scenario's start.
+public struct RunResult: Codable, Sendable, Equatable {
+    /// `uname -r` of the kernel the scenarios ran on.
+    public var kernel: String
+    /// ISO 8601, UTC.
+    public var startedAt: String
+    public var scenarios: [ScenarioResult]
+
+    public init(kernel: String, startedAt: String, scenarios: [ScenarioResult]) {
+        self.kernel = kernel
+        self.startedAt = startedAt
+        self.scenarios = scenarios
+    }
+}
+
+public enum ScenarioStatus: String, Codable, Sendable {
+    case passed, failed, skipped
+}
+
+public struct ScenarioResult: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var status: ScenarioStatus
+    public var skipReason: String?
+    public var durationSeconds: Double
+    public var expectations: [ExpectationResult]
+    public var sockets: [SocketTimeline]
+    /// Counter deltas over the scenario, per host: "server.TcpExtListenOverflows".
+    public var counters: [String: Int64]
+    public var processes: [ProcessResult]
+    /// An error that stopped the scenario before its expectations could be checked.
+    public var error: String?
+
+    public init(id: String, name: String, status: ScenarioStatus, skipReason: String? = nil,
+                durationSeconds: Double = 0, expectations: [ExpectationResult] = [],
+                sockets: [SocketTimeline] = [], counters: [String: Int64] = [:],
+                processes: [ProcessResult] = [], error: String? = nil) {
+        self.id = id
+        self.name = name
+        self.status = status
+        self.skipReason = skipReason
+        self.durationSeconds = durationSeconds
+        self.expectations = expectations
+        self.sockets = sockets
+        self.counters = counters
+        self.processes = processes
+        self.error = error
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, status, skipReason, durationSeconds, expectations, sockets, counters, processes, error
+    }
+
+    /// `skipReason` is always present (null unless skipped), as the format promises.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(status, forKey: .status)
+        try c.encode(skipReason, forKey: .skipReason)
+        try c.encode(durationSeconds, forKey: .durationSeconds)
+        try c.encode(expectations, forKey: .expectations)
+        try c.encode(sockets, forKey: .sockets)
+        try c.encode(counters, forKey: .counters)
+        try c.encode(processes, forKey: .processes)
+        try c.encodeIfPresent(error, forKey: .error)
+    }
+}
+
+public struct ExpectationResult: Codable, Sendable, Equatable {
+    public var description: String
+    public var passed: Bool
+    /// `Scenarios/X.swift:23`
+    public var location: String
+    public var expected: String
+    public var observed: String
+
+    public init(description: String, passed: Bool, location: String, expected: String, observed: String) {
+        self.description = description
+        self.passed = passed
+        self.location = location
+        self.expected = expected
+        self.observed = observed
+    }
+
+    /// `Scenarios/X.swift:23: expected …, observed …` (packetdrill style).
+    public var failureMessage: String { "\(location): \(description): expected \(expected), observed \(observed)" }
+}
+
+public struct SocketTimeline: Codable, Sendable, Equatable {
+    public var host: String
+    public var local: String
+    public var remote: String
+    public var transitions: [StateTransition]
+
+    public init(host: String, local: String, remote: String, transitions: [StateTransition]) {
+        self.host = host
+        self.local = local
+        self.remote = remote
+        self.transitions = transitions
+    }
+}
+
+public struct StateTransition: Codable, Sendable, Equatable {
+    public var time: Double
+    /// The kernel's spelling: SYN_SENT, ESTABLISHED, TIME_WAIT, CLOSE …
+    public var state: String
+
+    public init(time: Double, state: String) {
+        self.time = time
+        self.state = state
+    }
+}
+
+public struct ProcessResult: Codable, Sendable, Equatable {
+    public var host: String
+    public var name: String
+    public var command: String
+    /// Exit code, or 128 + signal; null if it could not be reaped.
+    public var exitStatus: Int32?
+    public var startTime: Double
+    public var endTime: Double?
+    public var events: [PeerEvent]
+    public var stderr: String
+
+    public init(host: String, name: String, command: String, exitStatus: Int32?, startTime: Double,
+                endTime: Double?, events: [PeerEvent], stderr: String) {
+        self.host = host
+        self.name = name
+        self.command = command
+        self.exitStatus = exitStatus
+        self.startTime = startTime
+        self.endTime = endTime
+        self.events = events
+        self.stderr = stderr
+    }
+}
+
+/// One JSON line a peer printed (or one line of another program's stdout).
+public struct PeerEvent: Codable, Sendable, Equatable {
+    public var time: Double
+    public var call: String
+    public var result: Int64
+    public var errno: String?
+    public var local: String?
+    public var remote: String?
+    public var eof: Bool?
+
+    public init(time: Double, call: String, result: Int64, errno: String? = nil,
+                local: String? = nil, remote: String? = nil, eof: Bool? = nil) {
+        self.time = time
+        self.call = call
+        self.result = result
+        self.errno = errno
+        self.local = local
+        self.remote = remote
+        self.eof = eof
+    }
+}

@@ -1,0 +1,57 @@
+import NetfaultKernel
+
+/// The namespaces and links of one scenario. Everything it makes lives inside
+/// its namespaces, which vanish when `tearDown()` closes them (or the process dies).
+public final class Network {
+    public private(set) var namespaces: [String: NetworkNamespace] = [:]
+    /// Host names in plan order, for stable iteration.
+    public let hostNames: [String]
+
+    /// Builds the plan: namespaces, sysctls, veth pairs created in place, lo up,
+    /// addresses, routes, offloads off. On any error, what was built is torn down.
+    /// `pinPrefix` mounts each namespace at /run/netns/<pinPrefix><host>.
+    public init(plan: NetworkPlan, pinPrefix: String? = nil) throws {
+        hostNames = plan.hosts.map(\.name)
+        do {
+            for host in plan.hosts {
+                let namespace = try NetworkNamespace(name: host.name)
+                namespaces[host.name] = namespace
+                if let pinPrefix { try namespace.pin(as: pinPrefix + host.name) }
+                for sysctl in host.sysctls { try SysctlAccess.write(sysctl.name, sysctl.value, in: namespace) }
+            }
+            for link in plan.links {
+                let a = namespaces[link.hostA]!, b = namespaces[link.hostB]!
+                try a.rtnetlink().perform([Rtnetlink.newVeth(
+                    name: link.interfaceA, index: link.indexA, peer: link.interfaceB, peerIndex: link.indexB,
+                    peerNamespaceFD: b.fd, mtu: link.mtu.map(UInt32.init))])
+            }
+            for host in plan.hosts {
+                let namespace = namespaces[host.name]!
+                var requests = [Rtnetlink.setUp(index: 1, name: "lo")]
+                for interface in host.interfaces {
+                    requests.append(Rtnetlink.setUp(index: interface.index, name: interface.name))
+                    for assignment in interface.addresses {
+                        requests.append(Rtnetlink.newAddress(assignment.address, prefixLength: UInt8(assignment.prefixLength),
+                                                             linkIndex: interface.index, link: interface.name))
+                    }
+                }
+                for route in host.routes {
+                    requests.append(Rtnetlink.newRoute(destination: route.destination, prefixLength: UInt8(route.prefixLength),
+                                                       gateway: route.gateway))
+                }
+                try namespace.rtnetlink().perform(requests)
+                try LinkOffloads.disable(links: host.interfaces.map(\.name), in: namespace)
+            }
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    public func namespace(_ host: String) -> NetworkNamespace? { namespaces[host] }
+
+    /// Drops every namespace: their links, addresses and sockets go with them.
+    public func tearDown() {
+        namespaces.removeAll()
+    }
+}

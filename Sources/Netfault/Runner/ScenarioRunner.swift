@@ -1,0 +1,85 @@
+import Foundation
+import NetfaultKernel
+
+/// How to run scenarios.
+public struct RunOptions: Sendable {
+    /// Mount each namespace under /run/netns/nf-<run>-<host> while it runs.
+    public var pin: Bool
+    /// Identifies this orchestrator's objects (pins) among others on the machine.
+    public var runID: String
+    /// How often sockets are sampled, in seconds.
+    public var sampleInterval: Double
+
+    public init(pin: Bool = false, runID: String = RunOptions.defaultRunID(), sampleInterval: Double = 0.001) {
+        self.pin = pin
+        self.runID = runID
+        self.sampleInterval = sampleInterval
+    }
+
+    public static func defaultRunID() -> String { String(ProcessInfo.processInfo.processIdentifier) }
+}
+
+/// Runs one scenario: validate, build, observe, run the steps, evaluate, tear down.
+public enum ScenarioRunner {
+    /// Validation that needs no kernel, then the sysctl probe (which needs root).
+    /// Throws `InvalidScenario` (exit 2) or `EnvironmentError` (exit 3).
+    public static func check(_ scenario: Scenario) throws {
+        let errors = ScenarioValidator.validate(scenario)
+        if !errors.isEmpty { throw InvalidScenario(scenarioID: scenario.id, errors: errors) }
+        try EnvironmentCheck.requirePrivileges()
+        let kernelErrors = try SysctlProbe.check(scenario)
+        if !kernelErrors.isEmpty { throw InvalidScenario(scenarioID: scenario.id, errors: kernelErrors) }
+    }
+
+    /// Runs a checked scenario to its result. Blocks the calling thread; errors
+    /// while building or running become a failed result that says what happened.
+    public static func run(_ scenario: Scenario, options: RunOptions = RunOptions(),
+                           onNetworkReady: ((Network) -> Void)? = nil) -> ScenarioResult {
+        let started = MonotonicClock.now()
+        var result = ScenarioResult(id: scenario.id, name: scenario.name, status: .failed)
+        let plan = NetworkPlan(scenario)
+        var network: Network?
+        var execution: StepExecution?
+        defer {
+            execution?.terminateAll()
+            network?.tearDown()
+        }
+        do {
+            network = try Network(plan: plan, pinPrefix: options.pin ? "nf-\(options.runID)-\(scenario.id.lowercased())-" : nil)
+            onNetworkReady?(network!)
+            let t0 = MonotonicClock.now()
+            let run = try StepExecution(scenario: scenario, plan: plan, network: network!, t0: t0, options: options)
+            execution = run
+            let outcome = run.perform()
+            let recording = try run.finish()
+            result.expectations = ExpectationEvaluator.evaluate(scenario.expectations, against: recording)
+            result.sockets = recording.sockets.map {
+                SocketTimeline(host: $0.host, local: $0.local.description, remote: $0.remote.description,
+                               transitions: $0.transitions.map { StateTransition(time: $0.time, state: $0.state.rawValue) })
+            }
+            result.counters = recording.counters.flatMapValues()
+            result.processes = recording.processes.map {
+                ProcessResult(host: $0.host, name: $0.name, command: $0.command, exitStatus: $0.exitStatus,
+                              startTime: $0.startTime, endTime: $0.endTime, events: $0.events, stderr: $0.stderr)
+            }
+            result.error = outcome
+            result.status = outcome == nil && result.expectations.allSatisfy(\.passed) ? .passed : .failed
+        } catch {
+            result.error = "\(error)"
+            result.status = .failed
+        }
+        result.durationSeconds = Double(MonotonicClock.now() - started) / 1e9
+        return result
+    }
+}
+
+private extension Dictionary where Key == String, Value == [String: Int64] {
+    /// {"server": {"TcpExtListenOverflows": 3}} → {"server.TcpExtListenOverflows": 3}
+    func flatMapValues() -> [String: Int64] {
+        var result: [String: Int64] = [:]
+        for (host, counters) in self {
+            for (name, value) in counters { result["\(host).\(name)"] = value }
+        }
+        return result
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import NetfaultKernel
+
+/// The run phase of one scenario: starts processes, waits, and collects what
+/// the sampler, the processes and the counters recorded.
+final class StepExecution {
+    private let scenario: Scenario
+    private let plan: NetworkPlan
+    private let network: Network
+    private let t0: Int64
+    private let sampler: SocketSampler
+    private let sampleInterval: Double
+    private var counterReaders: [String: NetCounterReader] = [:]
+    private var countersBefore: [String: [String: Int64]] = [:]
+    private var started: [(name: String, host: String, command: String, process: ChildProcess)] = []
+    private let environment = ProcessInfo.processInfo.environment
+
+    init(scenario: Scenario, plan: NetworkPlan, network: Network, t0: Int64, options: RunOptions) throws {
+        self.scenario = scenario
+        self.plan = plan
+        self.network = network
+        self.t0 = t0
+        sampleInterval = options.sampleInterval
+        for host in network.hostNames {
+            let reader = try NetCounterReader(namespace: network.namespace(host)!)
+            counterReaders[host] = reader
+            countersBefore[host] = try reader.read()
+        }
+        sampler = try SocketSampler(network: network, ipv6: plan.usesIPv6, t0: t0, intervalSeconds: options.sampleInterval)
+        sampler.start()
+    }
+
+    private var elapsed: Double { Double(MonotonicClock.now() - t0) / 1e9 }
+
+    /// Runs the steps in order; returns why the run stopped early, if it did.
+    func perform() -> String? {
+        for step in scenario.steps {
+            let remaining = scenario.timeLimit - elapsed
+            if remaining <= 0 { return "\(step.location): the scenario's time limit of \(Format.seconds(scenario.timeLimit)) ran out" }
+            do {
+                switch step {
+                case .peer(let peer):
+                    let words = try PeerWords.words(for: peer.steps, plan: plan)
+                    try start(peer.name, on: peer.host, command: "netfault peer " + words.joined(separator: " "),
+                              program: .peer(try PeerScript(words)))
+                case .command(let command):
+                    guard let path = ExecutableLookup.resolve(command.arguments[0]) else {
+                        return "\(command.location): program \(command.arguments[0]) was not found"
+                    }
+                    try start(command.name, on: command.host, command: command.arguments.joined(separator: " "),
+                              program: .executable(path: path, arguments: Array(command.arguments.dropFirst())))
+                case .wait(let wait):
+                    MonotonicClock.sleep(seconds: min(wait.seconds, remaining))
+                case .waitFor(let wait):
+                    if let failure = waitFor(wait, limit: min(wait.timeout, remaining)) { return failure }
+                }
+            } catch {
+                return "\(step.location): \(error)"
+            }
+        }
+        return nil
+    }
+
+    private func start(_ name: String, on host: String, command: String, program: ChildProgram) throws {
+        let process = try ChildProcess(program, in: network.namespace(host)!, environment: environment, t0: t0)
+        started.append((name, host, command, process))
+    }
+
+    private func waitFor(_ wait: WaitFor, limit: Double) -> String? {
+        let deadline = elapsed + limit
+        while elapsed < deadline {
+            switch wait.condition {
+            case .exit(let name):
+                if let process = started.first(where: { $0.name == name })?.process {
+                    if process.wait(timeoutSeconds: max(0, deadline - elapsed)) { return nil }
+                }
+            case .state(let selector, let state):
+                if sampler.currentStates(selector).contains(state) { return nil }
+                MonotonicClock.sleep(seconds: sampleInterval)
+            }
+        }
+        switch wait.condition {
+        case .exit(let name):
+            return "\(wait.location): \(name) did not exit within \(Format.seconds(limit))"
+        case .state(let selector, let state):
+            return "\(wait.location): \(selector) did not reach \(state.rawValue) within \(Format.seconds(limit))"
+        }
+    }
+
+    /// Stops every process and the sampler, and returns the recording.
+    func finish() throws -> Recording {
+        var recording = Recording()
+        recording.duration = elapsed
+        recording.sampleInterval = sampleInterval
+        terminateAll()
+        recording.sockets = try sampler.stop()
+        for (host, reader) in counterReaders {
+            recording.counters[host] = NetCounterParser.delta(from: countersBefore[host] ?? [:], to: try reader.read())
+        }
+        recording.processes = started.map { entry in
+            let process = entry.process
+            return ObservedProcess(
+                name: entry.name, host: entry.host, command: entry.command,
+                events: PeerEventParser.events(in: process.standardOutput),
+                exitStatus: process.waitStatus.map(ChildProcess.exitCode(fromWaitStatus:)),
+                startTime: Double(process.startedAt - t0) / 1e9,
+                endTime: process.endedAtNanoseconds.map { Double($0 - t0) / 1e9 },
+                stdout: process.standardOutput, stderr: process.standardError)
+        }
+        return recording
+    }
+
+    /// SIGTERM, then SIGKILL, to every process still running.
+    func terminateAll() {
+        for entry in started { entry.process.terminate() }
+    }
+}
+
+/// Reads the JSON lines peers print; other lines are ignored.
+enum PeerEventParser {
+    private struct Line: Decodable {
+        let t: Double
+        let call: String
+        let result: Int64
+        let errno: String?
+        let local: String?
+        let remote: String?
+        let eof: Bool?
+    }
+
+    static func events(in output: String) -> [PeerEvent] {
+        let decoder = JSONDecoder()
+        return output.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("{"), let event = try? decoder.decode(Line.self, from: Data(line.utf8)) else { return nil }
+            return PeerEvent(time: event.t, call: event.call, result: event.result, errno: event.errno,
+                             local: event.local, remote: event.remote, eof: event.eof)
+        }
+    }
+}

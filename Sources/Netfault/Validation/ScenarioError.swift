@@ -1,0 +1,22 @@
+/// A scenario that cannot be built as written: what is wrong, and where.
+public struct ScenarioError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let location: SourceLocation
+    public let message: String
+
+    public init(_ location: SourceLocation, _ message: String) {
+        self.location = location
+        self.message = message
+    }
+
+    public var description: String { "\(location): \(message)" }
+}
+
+/// All the problems found in one scenario, reported together.
+public struct InvalidScenario: Error, CustomStringConvertible, Sendable {
+    public let scenarioID: String
+    public let errors: [ScenarioError]
+
+    public var description: String {
+        "scenario \(scenarioID) is invalid:\n" + errors.map { "  \($0)" }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,226 @@
+import NetfaultKernel
+
+/// Checks a scenario before anything is built. Pure except for looking programs
+/// up on PATH; sysctl values are checked against the kernel by `SysctlProbe`.
+public enum ScenarioValidator {
+    /// Bounds that keep a scenario within what one machine builds in seconds.
+    public static let maximumHosts = 64
+    public static let maximumLinks = 128
+    public static let maximumProcesses = 256
+    static let allowedIPv4 = CIDR("10.77.0.0/16")!
+    static let allowedIPv6 = CIDR("fd77::/16")!
+
+    public static func validate(_ scenario: Scenario) -> [ScenarioError] {
+        var errors: [ScenarioError] = []
+        func fail(_ location: SourceLocation, _ message: String) { errors.append(ScenarioError(location, message)) }
+
+        if scenario.id.isEmpty || scenario.id.contains(where: { !$0.isLetter && !$0.isNumber && $0 != "-" && $0 != "_" }) {
+            fail(scenario.location, "scenario id \"\(scenario.id)\" must be letters, digits, - or _")
+        }
+        if scenario.hosts.isEmpty { fail(scenario.location, "a scenario needs at least one Host") }
+        if scenario.hosts.count > maximumHosts {
+            fail(scenario.location, "\(scenario.hosts.count) hosts is beyond the limit of \(maximumHosts)")
+        }
+        if scenario.links.count > maximumLinks {
+            fail(scenario.location, "\(scenario.links.count) links is beyond the limit of \(maximumLinks)")
+        }
+        if !(scenario.timeLimit > 0) { fail(scenario.location, "timeLimit must be positive") }
+
+        // Hosts
+        var hostLines: [String: SourceLocation] = [:]
+        for host in scenario.hosts {
+            if let first = hostLines[host.name] {
+                fail(host.location, "two hosts named \"\(host.name)\" (the first at line \(first.line))")
+            }
+            hostLines[host.name] = hostLines[host.name] ?? host.location
+            if host.name.isEmpty || host.name.count > 12
+                || host.name.contains(where: { !($0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-")) }) {
+                fail(host.location, "host name \"\(host.name)\" must be 1–12 characters of a-z, 0-9 and -")
+            }
+        }
+        func knownHost(_ name: String, _ location: SourceLocation, _ role: String) -> Bool {
+            if hostLines[name] != nil { return true }
+            fail(location, "\(role) names unknown host \"\(name)\"")
+            return false
+        }
+
+        // Links and addresses
+        var addressOwners: [IPAddress: (host: String, location: SourceLocation)] = [:]
+        var linkCount: [String: Int] = [:]
+        for link in scenario.links {
+            let known = knownHost(link.a, link.location, "link") & knownHost(link.b, link.location, "link")
+            if link.a == link.b { fail(link.location, "a link needs two different hosts, not \"\(link.a)\" twice") }
+            if link.subnet == nil && link.ipv6Subnet == nil { fail(link.location, "a link needs a subnet or an ipv6Subnet") }
+            for (text, ipv6) in [(link.subnet, false), (link.ipv6Subnet, true)] {
+                guard let text else { continue }
+                guard let cidr = CIDR(text), cidr.address.isIPv6 == ipv6 else {
+                    fail(link.location, "\"\(text)\" is not an \(ipv6 ? "IPv6" : "IPv4") subnet in CIDR form")
+                    continue
+                }
+                let allowed = ipv6 ? allowedIPv6 : allowedIPv4
+                if !allowed.contains(cidr.address) || cidr.prefixLength < allowed.prefixLength {
+                    fail(link.location, "subnet \(text) is outside \(allowed), the range netfault keeps its test traffic in")
+                }
+                if cidr.prefixLength > (ipv6 ? 126 : 30) {
+                    fail(link.location, "subnet \(text) is too small for two hosts")
+                }
+                guard known else { continue }
+                for (host, n) in [(link.a, 1), (link.b, 2)] {
+                    let address = cidr.host(n)
+                    if let owner = addressOwners[address], owner.host != host || owner.location != link.location {
+                        fail(link.location, "address \(address) would be on both \(owner.host) (line \(owner.location.line)) and \(host)")
+                    }
+                    addressOwners[address] = (host, link.location)
+                }
+            }
+            if let mtu = link.mtu, !(68...65535).contains(mtu) || (link.ipv6Subnet != nil && mtu < 1280) {
+                fail(link.location, "MTU \(mtu) is outside \(link.ipv6Subnet != nil ? "1280" : "68")...65535")
+            }
+            linkCount[link.a, default: 0] += 1
+            linkCount[link.b, default: 0] += 1
+        }
+        for (host, count) in linkCount where count > 32 {
+            fail(hostLines[host] ?? scenario.location, "host \(host) has \(count) links, beyond the limit of 32")
+        }
+
+        // Routes
+        for route in scenario.routes {
+            _ = knownHost(route.host, route.location, "route") && knownHost(route.via, route.location, "route")
+            if CIDR(route.destination) == nil {
+                fail(route.location, "route destination \"\(route.destination)\" is not in CIDR form")
+            } else if !scenario.links.contains(where: { Set([$0.a, $0.b]) == Set([route.host, route.via]) }) {
+                fail(route.location, "route on \(route.host) via \(route.via): the two hosts share no link")
+            }
+        }
+
+        // Sysctls: the name's shape here; the kernel judges values in SysctlProbe.
+        for sysctl in scenario.sysctls {
+            _ = knownHost(sysctl.host, sysctl.location, "sysctl")
+            let parts = sysctl.name.split(separator: ".", omittingEmptySubsequences: false)
+            if parts.count < 3 || !(parts[0] == "net") || !["ipv4", "ipv6", "core", "unix", "netfilter"].contains(String(parts[1]))
+                || parts.contains(where: { $0.isEmpty || $0 == ".." || $0.contains("/") }) {
+                fail(sysctl.location, "\"\(sysctl.name)\" is not a per-namespace net.ipv4.*, net.ipv6.* or net.core.* sysctl")
+            }
+            if sysctl.value.isEmpty || sysctl.value.contains("\n") {
+                fail(sysctl.location, "sysctl \(sysctl.name) needs a one-line value")
+            }
+        }
+
+        // Steps: processes, waits and the ports they listen on.
+        let plan = errors.isEmpty ? NetworkPlan(scenario) : nil
+        var processes: [String: SourceLocation] = [:]
+        var listening: [String: SourceLocation] = [:]
+        var processCount = 0
+        for step in scenario.steps {
+            switch step {
+            case .peer(let peer):
+                processCount += 1
+                registerProcess(peer.name, peer.location, &processes, fail)
+                _ = knownHost(peer.host, peer.location, "peer \(peer.name)")
+                checkPeerSteps(peer.steps, peer: peer, listening: &listening, fail: fail)
+                if let plan {
+                    do {
+                        _ = try PeerScript(PeerWords.words(for: peer.steps, plan: plan))
+                    } catch let error as PeerWords.Unresolved {
+                        fail(peer.location, "peer \(peer.name): \(error.message)")
+                    } catch {
+                        fail(peer.location, "peer \(peer.name): \(error)")
+                    }
+                }
+            case .command(let command):
+                processCount += 1
+                registerProcess(command.name, command.location, &processes, fail)
+                _ = knownHost(command.host, command.location, "command \(command.name)")
+                if let program = command.arguments.first {
+                    if ExecutableLookup.resolve(program) == nil {
+                        fail(command.location, "program \"\(program)\" was not found (not an executable path, nor on PATH)")
+                    }
+                } else {
+                    fail(command.location, "command \(command.name) has no program")
+                }
+            case .wait(let wait):
+                if !(wait.seconds >= 0) || wait.seconds > scenario.timeLimit {
+                    fail(wait.location, "Wait(\(wait.seconds)) must be between 0 and the time limit (\(scenario.timeLimit) s)")
+                }
+            case .waitFor(let wait):
+                if !(wait.timeout > 0) { fail(wait.location, "WaitFor timeout must be positive") }
+                switch wait.condition {
+                case .exit(let name):
+                    if processes[name] == nil { fail(wait.location, "WaitFor(exitOf:) names \"\(name)\", which no earlier step starts") }
+                case .state(let selector, _):
+                    _ = knownHost(selector.host, wait.location, "WaitFor")
+                }
+            }
+        }
+        if processCount > maximumProcesses {
+            fail(scenario.location, "\(processCount) processes is beyond the limit of \(maximumProcesses)")
+        }
+
+        // Expectations refer to what exists.
+        for expectation in scenario.expectations {
+            let location = expectation.location
+            switch expectation.kind {
+            case .reaches(let s, _, _), .passesThrough(let s, _), .endsIn(let s, _), .neverIn(let s, _), .staysIn(let s, _, _, _):
+                _ = knownHost(s.host, location, "expectation")
+                if case .passesThrough(_, let states) = expectation.kind, states.isEmpty {
+                    fail(location, "passesThrough needs at least one state")
+                }
+            case .count(let host, _, _, _), .counter(let host, _, _):
+                _ = knownHost(host, location, "expectation")
+            case .peerEvent(let process, _, _, _, _), .exitStatus(let process, _):
+                if processes[process] == nil { fail(location, "expectation names process \"\(process)\", which no step starts") }
+            }
+        }
+        return errors
+    }
+
+    private static func registerProcess(_ name: String, _ location: SourceLocation,
+                                        _ processes: inout [String: SourceLocation],
+                                        _ fail: (SourceLocation, String) -> Void) {
+        if let first = processes[name] {
+            fail(location, "two processes named \"\(name)\" (the first at line \(first.line))")
+        }
+        processes[name] = processes[name] ?? location
+    }
+
+    private static func checkPeerSteps(_ steps: [PeerStep], peer: Peer, listening: inout [String: SourceLocation],
+                                       fail: (SourceLocation, String) -> Void) {
+        for step in steps {
+            switch step {
+            case .listen(let port, let backlog, _):
+                if !(1...65535).contains(port) { fail(peer.location, "peer \(peer.name): listen port \(port) is outside 1...65535") }
+                if backlog < 0 { fail(peer.location, "peer \(peer.name): negative backlog") }
+                let key = "\(peer.host):\(port)"
+                if let first = listening[key] {
+                    fail(peer.location, "port \(port) on \(peer.host) is already in use by the listener at line \(first.line)")
+                }
+                listening[key] = listening[key] ?? peer.location
+            case .connect(_, let port, let timeout, _):
+                if !(1...65535).contains(port) { fail(peer.location, "peer \(peer.name): connect port \(port) is outside 1...65535") }
+                if let timeout, !(timeout > 0) { fail(peer.location, "peer \(peer.name): connect timeout must be positive") }
+            case .bind(let port):
+                if !(0...65535).contains(port) { fail(peer.location, "peer \(peer.name): bind port \(port) is outside 0...65535") }
+            case .write(let bytes, let writes, let pause):
+                if bytes < 0 || writes < 1 || pause < 0 { fail(peer.location, "peer \(peer.name): write needs bytes ≥ 0, writes ≥ 1, pause ≥ 0") }
+            case .read(let bytes):
+                if bytes < 1 { fail(peer.location, "peer \(peer.name): read needs at least 1 byte") }
+            case .sleep(let seconds):
+                if !(seconds >= 0) { fail(peer.location, "peer \(peer.name): sleep must not be negative") }
+            case .keepalive(let idle, let interval, let count):
+                if idle < 1 || interval < 1 || count < 1 { fail(peer.location, "peer \(peer.name): keepalive values must be at least 1") }
+            case .receiveBuffer(let bytes):
+                if bytes < 1 { fail(peer.location, "peer \(peer.name): receive buffer must be positive") }
+            case .repeat(let count, let body):
+                if count < 1 { fail(peer.location, "peer \(peer.name): repeat count must be at least 1") }
+                checkPeerSteps(body, peer: peer, listening: &listening, fail: fail)
+            case .accept, .readToEnd, .noDelay, .lingerZero, .shutdownWrite, .close, .closeListener, .hold, .exit:
+                break
+            }
+        }
+    }
+}
+
+private extension Bool {
+    /// Non-short-circuit and, so both sides report their errors.
+    static func & (lhs: Bool, rhs: Bool) -> Bool { lhs && rhs }
+}

@@ -1,0 +1,73 @@
+import CNetfault
+
+/// Builds one netlink message with libmnl into a byte buffer.
+/// The bytes are what goes on the wire, so tests compare them with known encodings.
+public struct NetlinkMessage: Sendable, Equatable {
+    public private(set) var bytes: [UInt8]
+    /// What the request does, in iproute2 terms, for error messages.
+    public let operation: String
+
+    public init(type: UInt16, flags: Int32, operation: String, build: (NetlinkMessageWriter) -> Void) {
+        self.operation = operation
+        var storage = [UInt8](repeating: 0, count: 4096)
+        let length = storage.withUnsafeMutableBytes { raw -> Int in
+            let header = mnl_nlmsg_put_header(raw.baseAddress)!
+            header.pointee.nlmsg_type = type
+            header.pointee.nlmsg_flags = UInt16(truncatingIfNeeded: flags)
+            build(NetlinkMessageWriter(header: header, capacity: raw.count))
+            return Int(header.pointee.nlmsg_len)
+        }
+        bytes = Array(storage[0..<length])
+    }
+
+    /// Sets nlmsg_seq in place (bytes 8..<12, host order).
+    mutating func setSequence(_ sequence: UInt32) {
+        withUnsafeBytes(of: sequence) { seq in
+            for index in 0..<4 { bytes[8 + index] = seq[index] }
+        }
+    }
+}
+
+/// Appends headers and attributes to a message being built.
+public struct NetlinkMessageWriter {
+    fileprivate let header: UnsafeMutablePointer<nlmsghdr>
+    fileprivate let capacity: Int
+
+    /// Appends a fixed family header such as `ifinfomsg` (mnl_nlmsg_put_extra_header).
+    public func putHeader<T>(_ value: T) {
+        var copy = value
+        precondition(Int(header.pointee.nlmsg_len) + MemoryLayout<T>.size <= capacity)
+        let destination = mnl_nlmsg_put_extra_header(header, MemoryLayout<T>.size)!
+        withUnsafeBytes(of: &copy) { destination.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
+
+    public func put(_ type: UInt16, string: String) {
+        mnl_attr_put_strz(header, type, string)
+    }
+
+    public func put(_ type: UInt16, u32 value: UInt32) {
+        mnl_attr_put_u32(header, type, value)
+    }
+
+    public func put(_ type: UInt16, u8 value: UInt8) {
+        mnl_attr_put_u8(header, type, value)
+    }
+
+    public func put(_ type: UInt16, bytes value: [UInt8]) {
+        value.withUnsafeBytes { mnl_attr_put(header, type, $0.count, $0.baseAddress) }
+    }
+
+    /// A nested attribute (mnl_attr_nest_start / mnl_attr_nest_end).
+    public func nest(_ type: UInt16, _ body: () -> Void) {
+        let start = mnl_attr_nest_start(header, type)
+        body()
+        mnl_attr_nest_end(header, start)
+    }
+}
+
+public extension Int32 {
+    /// Netlink flag constants are imported as Int32; messages store them in 16 bits.
+    static let nlRequestAck = NLM_F_REQUEST | NLM_F_ACK
+    static let nlCreateExclusive = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
+    static let nlDump = NLM_F_REQUEST | NLM_F_DUMP
+}

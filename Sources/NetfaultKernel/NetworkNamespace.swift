@@ -1,0 +1,54 @@
+import CNetfault
+import Glibc
+
+/// A network namespace held by a file descriptor: it lives as long as this
+/// object (and the processes inside it), and vanishes when both are gone.
+/// The orchestrator itself never enters it.
+public final class NetworkNamespace {
+    public let name: String
+    public let fd: Int32
+    private var routeSocket: NetlinkSocket?
+    private var pinPath: String?
+
+    /// Equivalent to `ip netns add NAME`, without the /run/netns mount.
+    public init(name: String) throws {
+        self.name = name
+        fd = try Sys.netnsCreate()
+    }
+
+    deinit {
+        routeSocket = nil
+        if let pinPath { Sys.unpin(pinPath) }
+        Sys.close(fd)
+    }
+
+    /// The namespace's rtnetlink socket, opened once.
+    public func rtnetlink() throws -> NetlinkSocket {
+        if let routeSocket { return routeSocket }
+        let socket = try NetlinkSocket(namespace: self, protocol: NETLINK_ROUTE)
+        routeSocket = socket
+        return socket
+    }
+
+    /// Mounts the namespace at /run/netns/NAME so `ip netns exec NAME` can
+    /// attach; undone when the namespace is released.
+    /// Equivalent to the mount `ip netns add NAME` makes.
+    public func pin(as pinName: String) throws {
+        Sys.makeDirectory("/run/netns")
+        let path = "/run/netns/\(pinName)"
+        try Sys.pin(namespace: fd, at: path)
+        pinPath = path
+    }
+
+    /// Opens a file as seen from inside the namespace (/proc/thread-self/net/…,
+    /// /proc/sys/net/…); the fd keeps that view.
+    public func open(_ path: String, flags: Int32 = O_RDONLY) throws -> Int32 {
+        try Sys.open(inNamespace: fd, path: path, flags: flags)
+    }
+
+    /// A datagram socket inside the namespace, for ioctls on its links.
+    func controlSocket() throws -> Int32 {
+        try Sys.socket(inNamespace: fd, domain: AF_INET, type: Int32(SOCK_DGRAM.rawValue), protocol: 0,
+                       operation: "socket(AF_INET) in \(name)")
+    }
+}

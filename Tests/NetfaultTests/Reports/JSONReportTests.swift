@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+@testable import Netfault
+
+@Suite struct JSONReportTests {
+    private func object(_ data: Data) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    private func scenarios(_ data: Data) throws -> [[String: Any]] {
+        try #require(try object(data)["scenarios"] as? [[String: Any]])
+    }
+
+    @Test func topLevelKeys() throws {
+        let data = try JSONReport.encode(ReportFixtures.run)
+        #expect(Set(try object(data).keys) == ["kernel", "startedAt", "scenarios"])
+    }
+
+    @Test func skipReasonIsNullForPassedScenarios() throws {
+        let passed = try #require(try scenarios(JSONReport.encode(ReportFixtures.run)).first)
+        #expect(passed.keys.contains("skipReason"))
+        #expect(passed["skipReason"] is NSNull)
+        #expect(passed["error"] == nil)
+    }
+
+    @Test func timesAreRoundedToMicroseconds() throws {
+        let passed = try #require(try scenarios(JSONReport.encode(ReportFixtures.run)).first)
+        #expect(passed["durationSeconds"] as? Double == 1.234568)
+        let socket = try #require((passed["sockets"] as? [[String: Any]])?.first)
+        let times = (socket["transitions"] as? [[String: Any]])?.compactMap { $0["time"] as? Double }
+        #expect(times == [0, 0.001235])
+        let process = try #require((passed["processes"] as? [[String: Any]])?.first)
+        #expect(process["startTime"] as? Double == 0.000123)
+        let event = try #require((process["events"] as? [[String: Any]])?.first)
+        #expect(event["time"] as? Double == 0.001111)
+    }
+
+    @Test func textHasSortedKeysNoEscapedSlashesAndNoLongDecimals() throws {
+        let text = try #require(String(data: try JSONReport.encode(ReportFixtures.run), encoding: .utf8))
+        #expect(text.contains("\n  \"kernel\""))
+        #expect(text.contains("Scenarios/H1.swift:12"))
+        #expect(!text.contains(#"\/"#))
+        #expect(!text.contains("1.2345678"))
+        let kernel = try #require(text.range(of: "\"kernel\""))
+        let scenarios = try #require(text.range(of: "\"scenarios\""))
+        let startedAt = try #require(text.range(of: "\"startedAt\""))
+        #expect(kernel.lowerBound < scenarios.lowerBound && scenarios.lowerBound < startedAt.lowerBound)
+    }
+
+    @Test func roundTripGivesTheRoundedResult() throws {
+        let decoded = try JSONReport.decode(JSONReport.encode(ReportFixtures.run))
+        #expect(decoded == ReportFixtures.run.roundedToMicroseconds())
+        #expect(decoded.scenarios.map(\.status) == [.passed, .failed, .failed, .skipped])
+        #expect(decoded.scenarios[3].skipReason == "needs kernel ≥ 6.1")
+    }
+
+    @Test func decodingGarbageThrows() {
+        #expect(throws: (any Error).self) { try JSONReport.decode(Data("{\"kernel\": 1}".utf8)) }
+    }
+}
