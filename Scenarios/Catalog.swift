@@ -6,6 +6,8 @@ public enum Catalog {
     /// In catalog order (H, then C, then K).
     public static let all: [Scenario] = [
         handshake,
+        fourWayClose, threeSegmentClose, timeWaitDuration, closeWaitPileUp, serverTimeWait,
+        processCrash, nagle, mss, connectionRefused, halfClose,
     ]
 
     public static func scenario(id: String) -> Scenario? {

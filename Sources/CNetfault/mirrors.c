@@ -17,3 +17,5 @@ _Static_assert(offsetof(struct tcp_info, tcpi_backoff) == 4, "tcpi_backoff");
 _Static_assert(offsetof(struct tcp_info, tcpi_rto) == 8, "tcpi_rto");
 _Static_assert(offsetof(struct tcp_info, tcpi_rtt) == 68, "tcpi_rtt");
 _Static_assert(offsetof(struct tcp_info, tcpi_total_retrans) == 100, "tcpi_total_retrans");
+_Static_assert(offsetof(struct tcp_info, tcpi_snd_mss) == 16, "tcpi_snd_mss");
+_Static_assert(offsetof(struct tcp_info, tcpi_advmss) == 84, "tcpi_advmss");

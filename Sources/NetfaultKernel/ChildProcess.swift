@@ -85,6 +85,7 @@ public final class ChildProcess: @unchecked Sendable {
             throw error
         case .success(let pid):
             self.pid = pid
+            CleanupRegistry.add(processGroup: pid)
         }
         startedAt = Sys.monotonicNanoseconds()
         collect(out.read) { self.stdoutBytes += $0 }
@@ -93,6 +94,9 @@ public final class ChildProcess: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             let status = Sys.wait(pid, block: true)
             let now = Sys.monotonicNanoseconds()
+            // The group may still hold children of the child; they go with it.
+            Sys.kill(processGroup: pid, signal: SIGKILL)
+            CleanupRegistry.remove(processGroup: pid)
             lock.withLock {
                 self.status = status
                 endedAt = now

@@ -18,7 +18,10 @@ public final class NetworkNamespace {
 
     deinit {
         routeSocket = nil
-        if let pinPath { Sys.unpin(pinPath) }
+        if let pinPath {
+            Sys.unpin(pinPath)
+            CleanupRegistry.remove(pin: pinPath)
+        }
         Sys.close(fd)
     }
 
@@ -38,6 +41,7 @@ public final class NetworkNamespace {
         let path = "/run/netns/\(pinName)"
         try Sys.pin(namespace: fd, at: path)
         pinPath = path
+        CleanupRegistry.add(pin: path)
     }
 
     /// Opens a file as seen from inside the namespace (/proc/thread-self/net/…,

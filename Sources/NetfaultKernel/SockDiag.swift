@@ -65,6 +65,8 @@ public struct TCPInfo: Equatable, Sendable, Codable {
     public var rtoMicroseconds: UInt32
     public var rttMicroseconds: UInt32
     public var totalRetransmits: UInt32
+    public var sendMSS: UInt32
+    public var advertisedMSS: UInt32
 }
 
 /// One socket from a sock_diag dump.
@@ -138,7 +140,8 @@ public enum SockDiag {
             record.info = TCPInfo(
                 retransmits: info[i + 2], probes: info[i + 3], backoff: info[i + 4],
                 rtoMicroseconds: info.loadU32(at: i + 8), rttMicroseconds: info.loadU32(at: i + 68),
-                totalRetransmits: info.loadU32(at: i + 100))
+                totalRetransmits: info.loadU32(at: i + 100), sendMSS: info.loadU32(at: i + 16),
+                advertisedMSS: info.loadU32(at: i + 84))
         }
         return record
     }

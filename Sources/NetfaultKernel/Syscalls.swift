@@ -36,14 +36,14 @@ enum Sys {
         do {
             _ = try checkNegative("mount --bind \(path)", nf_netns_pin(fd, path))
         } catch {
-            unlink(path)
+            _ = Glibc.unlink(path)
             throw error
         }
     }
 
     static func unpin(_ path: String) {
         _ = umount2(path, Int32(MNT_DETACH))
-        _ = unlink(path)
+        _ = Glibc.unlink(path)
     }
 
     static func makeDirectory(_ path: String) {
@@ -184,4 +184,11 @@ enum Sys {
     }
 
     static func isExecutable(_ path: String) -> Bool { access(path, X_OK) == 0 }
+
+    static func unlink(_ path: String) { _ = Glibc.unlink(path) }
+
+    static func processID() -> pid_t { getpid() }
+
+    /// kill(pid, 0): false only when no such process exists.
+    static func processExists(_ pid: pid_t) -> Bool { Glibc.kill(pid, 0) == 0 || errno != ESRCH }
 }

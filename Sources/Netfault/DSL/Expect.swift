@@ -17,7 +17,9 @@ public struct Expectation: ScenarioComponent {
         case count(host: String, state: TCPState, port: Int?, Comparison)
         /// The peer's first `call` event succeeded, or failed with `errno`, no earlier than `after`
         /// and no later than `before` seconds after the start.
-        case peerEvent(process: String, call: String, errno: String?, after: Double?, before: Double?)
+        case peerEvent(process: String, call: String, errno: String?, result: Int64?, after: Double?, before: Double?)
+        /// A tcp_info field of a matching socket, in the last sample that had tcp_info.
+        case socketInfo(SocketSelector, SocketInfoField, Comparison)
         case exitStatus(process: String, Int32)
         /// A /proc/net/snmp or netstat counter's change on `host` over the scenario.
         case counter(host: String, name: String, Comparison)
@@ -32,6 +34,23 @@ public struct Expectation: ScenarioComponent {
     }
 
     public var element: ScenarioElement { .expectation(self) }
+}
+
+/// tcp_info fields an expectation can name.
+public enum SocketInfoField: String, Sendable {
+    case sendMSS = "snd_mss", advertisedMSS = "advmss", totalRetransmits = "total_retrans"
+    case retransmits = "retransmits", backoff = "backoff", probes = "probes"
+
+    public func value(in info: TCPInfo) -> Int64 {
+        switch self {
+        case .sendMSS: Int64(info.sendMSS)
+        case .advertisedMSS: Int64(info.advertisedMSS)
+        case .totalRetransmits: Int64(info.totalRetransmits)
+        case .retransmits: Int64(info.retransmits)
+        case .backoff: Int64(info.backoff)
+        case .probes: Int64(info.probes)
+        }
+    }
 }
 
 public enum Comparison: Sendable, Equatable, CustomStringConvertible {
@@ -112,16 +131,24 @@ public enum Expect {
         Expectation(.count(host: host, state: state, port: port, count), file: file, line: line)
     }
 
-    /// The first `call` of `process` succeeded.
-    public static func peer(_ process: String, succeeds call: String, after: Double? = nil, before: Double? = nil,
-                            file: String = #filePath, line: Int = #line) -> Expectation {
-        Expectation(.peerEvent(process: process, call: call, errno: nil, after: after, before: before), file: file, line: line)
+    /// The first `call` of `process` succeeded (with `result`, e.g. the bytes read, when given).
+    public static func peer(_ process: String, succeeds call: String, result: Int64? = nil, after: Double? = nil,
+                            before: Double? = nil, file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.peerEvent(process: process, call: call, errno: nil, result: result, after: after, before: before),
+                    file: file, line: line)
     }
 
     /// The first `call` of `process` failed with `errno` ("ECONNREFUSED").
     public static func peer(_ process: String, fails call: String, with errno: String, after: Double? = nil,
                             before: Double? = nil, file: String = #filePath, line: Int = #line) -> Expectation {
-        Expectation(.peerEvent(process: process, call: call, errno: errno, after: after, before: before), file: file, line: line)
+        Expectation(.peerEvent(process: process, call: call, errno: errno, result: nil, after: after, before: before),
+                    file: file, line: line)
+    }
+
+    /// A tcp_info field of the matching sockets (their last sample with tcp_info).
+    public static func socket(_ selector: SocketSelector, _ field: SocketInfoField, _ comparison: Comparison,
+                              file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.socketInfo(selector, field, comparison), file: file, line: line)
     }
 
     public static func exitStatus(of process: String, is status: Int32, file: String = #filePath, line: Int = #line) -> Expectation {

@@ -117,6 +117,7 @@ public struct WaitFor: ScenarioComponent {
         self.location = SourceLocation(file: file, line: line)
     }
 
+    /// Waits until a matching socket is in `state`; `.close` waits until none is left.
     public init(_ selector: SocketSelector, in state: TCPState, timeout: Double = 10,
                 file: String = #filePath, line: Int = #line) {
         self.condition = .state(selector, state)

@@ -92,8 +92,18 @@ public enum ExpectationEvaluator {
                            passed: comparison.holds(for: Int64(matching.count)),
                            expected: comparison.description, observed: "\(matching.count)")
 
-        case .peerEvent(let process, let call, let errno, let after, let before):
-            let outcome = errno.map { "fails with \($0)" } ?? "succeeds"
+        case .socketInfo(let selector, let field, let comparison):
+            let description = "\(selector): tcp_info \(field.rawValue) is \(comparison)"
+            let sockets = recording.sockets(matching: selector)
+            guard !sockets.isEmpty else { return noSocket(description, comparison.description) }
+            let values = sockets.map { socket in socket.samples.last { $0.record.info != nil }?.record.info.map(field.value) }
+            let passed = values.allSatisfy { $0.map(comparison.holds) ?? false }
+            return Verdict(description: description, passed: passed, expected: comparison.description,
+                           observed: values.map { $0.map(String.init) ?? "no tcp_info" }.joined(separator: ", "))
+
+        case .peerEvent(let process, let call, let errno, let result, let after, let before):
+            var outcome = errno.map { "fails with \($0)" } ?? "succeeds"
+            if let result { outcome += " with result \(result)" }
             var window = ""
             if let after { window += " after ≥ \(Format.seconds(after))" }
             if let before { window += " by \(Format.seconds(before))" }
@@ -107,7 +117,9 @@ public enum ExpectationEvaluator {
                 return Verdict(description: description, passed: false, expected: expected,
                                observed: "no \(call) event (events: \(calls.isEmpty ? "none" : calls); exit \(observed.exitStatus.map(String.init) ?? "unknown"))")
             }
-            let outcomeOK = errno == nil ? (event.result >= 0 && event.errno == nil) : event.errno == errno
+            let outcomeOK = errno == nil
+                ? (event.result >= 0 && event.errno == nil && (result == nil || event.result == result))
+                : event.errno == errno
             let timeOK = (after.map { event.time >= $0 } ?? true) && (before.map { event.time <= $0 } ?? true)
             let what = event.errno.map { "\(call) failed with \($0)" } ?? "\(call) succeeded (result \(event.result))"
             return Verdict(description: description, passed: outcomeOK && timeOK, expected: expected,

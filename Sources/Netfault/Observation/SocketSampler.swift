@@ -63,13 +63,13 @@ final class SocketSampler: @unchecked Sendable {
         }
     }
 
-    /// The states of matching sockets right now (for WaitFor).
-    func currentStates(_ selector: SocketSelector) -> [TCPState] {
+    /// The states of matching sockets right now, and whether any was ever seen (for WaitFor).
+    func currentStates(_ selector: SocketSelector) -> (states: [TCPState], seen: Bool) {
         lock.withLock {
-            current.filter { key, record in
-                ObservedSocket(host: key.host, local: key.local, remote: key.remote, transitions: [], samples: [])
-                    .matches(selector)
-            }.map(\.value.state)
+            let states = current.compactMap { key, record in
+                sockets[key]!.matches(selector) ? record.state : nil
+            }
+            return (states, sockets.values.contains { $0.matches(selector) })
         }
     }
 

@@ -9,7 +9,8 @@ extension TerminalReport {
         lines += section("Sockets", scenario.sockets.flatMap(socketLines))
         lines += section("Counters", counterLines(scenario.counters))
         lines += section("Processes", scenario.processes.flatMap(processLines))
-        return lines.joined(separator: "\n") + "\n"
+        // The block has no escape sequences of its own, so it can be sanitized as a whole.
+        return TerminalSanitizing.visible(lines.joined(separator: "\n")) + "\n"
     }
 
     private static func header(_ scenario: ScenarioResult) -> String {
@@ -18,7 +19,8 @@ extension TerminalReport {
         case .failed: "FAIL"
         case .skipped: "SKIP"
         }
-        return "\(scenario.id)  \(scenario.name)  — \(status) (\(scenario.durationSeconds.fixed(2)) s)"
+        let duration = scenario.status == .skipped ? "" : " (\(scenario.durationSeconds.fixed(2)) s)"
+        return "\(scenario.id)  \(scenario.name)  — \(status)\(duration)"
     }
 
     /// Empty sections are left out rather than printed with a "none" line, to keep the block short.

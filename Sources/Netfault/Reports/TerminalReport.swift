@@ -10,7 +10,7 @@ public enum TerminalReport {
         for scenario in result.scenarios {
             lines.append(summaryLine(scenario, idWidth: idWidth, colors: colors))
             if scenario.status != .passed {
-                lines += failureReasons(scenario).map { indented($0, by: "      ") }
+                lines += failureReasons(scenario).map { indented(TerminalSanitizing.visible($0), by: "      ") }
                     .map { ANSIStyle.red.apply($0, if: colors) }
             }
         }
@@ -22,14 +22,15 @@ public enum TerminalReport {
 
     private static func summaryLine(_ scenario: ScenarioResult, idWidth: Int, colors: Bool) -> String {
         let id = scenario.id + String(repeating: " ", count: max(0, idWidth - scenario.id.count))
+        let name = TerminalSanitizing.visible(scenario.name)
         switch scenario.status {
         case .passed:
-            return "\(ANSIStyle.green.apply("PASS", if: colors))  \(id)  \(scenario.name)  (\(seconds(scenario)))"
+            return "\(ANSIStyle.green.apply("PASS", if: colors))  \(id)  \(name)  (\(seconds(scenario)))"
         case .failed:
-            return "\(ANSIStyle.red.apply("FAIL", if: colors))  \(id)  \(scenario.name)  (\(seconds(scenario)))"
+            return "\(ANSIStyle.red.apply("FAIL", if: colors))  \(id)  \(name)  (\(seconds(scenario)))"
         case .skipped:
-            let reason = scenario.skipReason.map { " — \($0)" } ?? ""
-            return "\(ANSIStyle.yellow.apply("SKIP", if: colors))  \(id)  \(scenario.name)\(reason)"
+            let reason = scenario.skipReason.map { " — " + TerminalSanitizing.visible($0) } ?? ""
+            return "\(ANSIStyle.yellow.apply("SKIP", if: colors))  \(id)  \(name)\(reason)"
         }
     }
 

@@ -9,8 +9,9 @@ public final class Network {
 
     /// Builds the plan: namespaces, sysctls, veth pairs created in place, lo up,
     /// addresses, routes, offloads off. On any error, what was built is torn down.
-    /// `pinPrefix` mounts each namespace at /run/netns/<pinPrefix><host>.
-    public init(plan: NetworkPlan, pinPrefix: String? = nil) throws {
+    /// `pinPrefix` mounts each namespace at /run/netns/<pinPrefix><host>. The
+    /// benchmark leaves out lo and offloads to do exactly what its ip script does.
+    public init(plan: NetworkPlan, pinPrefix: String? = nil, loopback: Bool = true, disableOffloads: Bool = true) throws {
         hostNames = plan.hosts.map(\.name)
         do {
             for host in plan.hosts {
@@ -27,7 +28,7 @@ public final class Network {
             }
             for host in plan.hosts {
                 let namespace = namespaces[host.name]!
-                var requests = [Rtnetlink.setUp(index: 1, name: "lo")]
+                var requests = loopback ? [Rtnetlink.setUp(index: 1, name: "lo")] : []
                 for interface in host.interfaces {
                     requests.append(Rtnetlink.setUp(index: interface.index, name: interface.name))
                     for assignment in interface.addresses {
@@ -40,7 +41,7 @@ public final class Network {
                                                        gateway: route.gateway))
                 }
                 try namespace.rtnetlink().perform(requests)
-                try LinkOffloads.disable(links: host.interfaces.map(\.name), in: namespace)
+                if disableOffloads { try LinkOffloads.disable(links: host.interfaces.map(\.name), in: namespace) }
             }
         } catch {
             tearDown()

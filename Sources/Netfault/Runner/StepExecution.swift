@@ -75,7 +75,9 @@ final class StepExecution {
                     if process.wait(timeoutSeconds: max(0, deadline - elapsed)) { return nil }
                 }
             case .state(let selector, let state):
-                if sampler.currentStates(selector).contains(state) { return nil }
+                let (states, seen) = sampler.currentStates(selector)
+                // CLOSE means gone: closed sockets leave the kernel's tables.
+                if state == .close ? (seen && states.isEmpty) : states.contains(state) { return nil }
                 MonotonicClock.sleep(seconds: sampleInterval)
             }
         }
@@ -92,8 +94,9 @@ final class StepExecution {
         var recording = Recording()
         recording.duration = elapsed
         recording.sampleInterval = sampleInterval
-        terminateAll()
+        // The last sample first: terminating the processes closes their sockets.
         recording.sockets = try sampler.stop()
+        terminateAll()
         for (host, reader) in counterReaders {
             recording.counters[host] = NetCounterParser.delta(from: countersBefore[host] ?? [:], to: try reader.read())
         }

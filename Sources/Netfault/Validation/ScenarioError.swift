@@ -16,6 +16,11 @@ public struct InvalidScenario: Error, CustomStringConvertible, Sendable {
     public let scenarioID: String
     public let errors: [ScenarioError]
 
+    public init(scenarioID: String, errors: [ScenarioError]) {
+        self.scenarioID = scenarioID
+        self.errors = errors
+    }
+
     public var description: String {
         "scenario \(scenarioID) is invalid:\n" + errors.map { "  \($0)" }.joined(separator: "\n")
     }

@@ -167,7 +167,9 @@ public enum ScenarioValidator {
                 }
             case .count(let host, _, _, _), .counter(let host, _, _):
                 _ = knownHost(host, location, "expectation")
-            case .peerEvent(let process, _, _, _, _), .exitStatus(let process, _):
+            case .socketInfo(let s, _, _):
+                _ = knownHost(s.host, location, "expectation")
+            case .peerEvent(let process, _, _, _, _, _), .exitStatus(let process, _):
                 if processes[process] == nil { fail(location, "expectation names process \"\(process)\", which no step starts") }
             }
         }

@@ -66,6 +66,21 @@ import Testing
         #expect(detail.contains("stderr:"))
     }
 
+    @Test func controlCharactersFromPeersAreShownNotSentToTheTerminal() {
+        let detail = TerminalReport.scenarioDetail(ReportFixtures.failed)
+        #expect(detail.contains("connect: Connection refused\u{2401}"))
+        #expect(!detail.contains("\u{01}"))
+        var scenario = ReportFixtures.errored
+        scenario.error = "bad \u{1B}[2J"
+        let summary = TerminalReport.summary(RunResult(kernel: "6.1.0", startedAt: "", scenarios: [scenario]), colors: false)
+        #expect(summary.contains("error: bad \u{241B}[2J"))
+    }
+
+    @Test func detailOfASkippedScenario() {
+        let detail = TerminalReport.scenarioDetail(ReportFixtures.skipped)
+        #expect(detail == "T3  TFO fallback  — SKIP\n  skipped: needs kernel ≥ 6.1\n")
+    }
+
     @Test func exitStatusOfAKilledProcess() {
         var scenario = ReportFixtures.failed
         scenario.processes[0].exitStatus = 137

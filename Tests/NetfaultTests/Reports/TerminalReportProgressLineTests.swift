@@ -1,7 +1,7 @@
 import Testing
 @testable import Netfault
 
-@Suite struct ProgressLineTests {
+@Suite struct TerminalReportProgressLineTests {
     private let now = ContinuousClock.now
 
     private func line(running: [String: Double], done: Int = 3, total: Int = 11) -> TerminalReport.ProgressLine<ContinuousClock.Instant> {

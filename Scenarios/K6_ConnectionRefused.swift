@@ -1,0 +1,23 @@
+import Netfault
+
+extension Catalog {
+    static let connectionRefused = Scenario(
+        "K6", "A SYN to a closed port is answered with RST",
+        summary: """
+            Nothing listens on the server's port 9. The server's kernel answers the SYN with RST \
+            and the client's connect() fails at once with ECONNREFUSED: no retransmission, no wait.
+            """,
+        claim: "RST means reset the connection."
+    ) {
+        Host("client")
+        Host("server")
+        Link("client", "server", subnet: "10.77.37.0/24")
+        Peer("client", on: "client", .connect(to: "server", port: 9))
+        WaitFor(exitOf: "client", timeout: 2)
+        // "At once": one round trip on a veth plus process start-up, far below the 1 s SYN timeout.
+        Expect.peer("client", fails: "connect", with: "ECONNREFUSED", before: 0.2)
+        Expect.exitStatus(of: "client", is: 1)
+        Expect.counter("TcpOutRsts", on: "server", .equals(1))
+        Expect.counter("TcpRetransSegs", on: "client", .equals(0))
+    }
+}

@@ -1,0 +1,395 @@
+import CNetfault
+import Glibc
+
+/// What the running kernel offers netfault, found by trying each feature for real.
+///
+/// Every probe that touches the kernel does so inside its own scratch
+/// `NetworkNamespace`, held only by a file descriptor and never entered, never
+/// pinned under /run/netns: links, qdiscs, nf_tables tables and queue bindings
+/// made there vanish with the namespace when the probe returns. The root
+/// namespace is never changed. Probes never throw: a failure is a result whose
+/// detail carries the `KernelError` text (errno and the kernel's extended ack).
+public enum KernelProbes {
+    public struct ProbeResult: Sendable, Codable, Equatable {
+        public let name: String
+        public let present: Bool
+        public let detail: String
+
+        public init(name: String, present: Bool, detail: String) {
+            self.name = name
+            self.present = present
+            self.detail = detail
+        }
+    }
+
+    /// The probe names, in the order `all()` reports them.
+    public enum Name {
+        public static let privileges = "privileges"
+        public static let namespaces = "namespaces"
+        public static let veth = "veth"
+        public static let sockDiag = "sock_diag"
+        public static let nfTables = "nf_tables"
+        public static let nfqueueTarget = "xt_NFQUEUE via nft_compat"
+        public static let nftQueueExpression = "nft queue expression"
+        public static let nfnetlinkQueue = "nfnetlink_queue"
+        public static let netem = "sch_netem"
+        public static let kernel = "kernel"
+        public static let synLinearTimeouts = "tcp_syn_linear_timeouts"
+
+        public static let all = [privileges, namespaces, veth, sockDiag, nfTables, nfqueueTarget,
+                                 nftQueueExpression, nfnetlinkQueue, netem, kernel, synLinearTimeouts]
+    }
+
+    /// What netfault's core cannot work without.
+    public static let coreRequirements = [Name.privileges, Name.namespaces, Name.veth, Name.sockDiag]
+
+    /// Runs every probe, one after the other; each that needs the kernel gets a scratch namespace of its own.
+    public static func all() -> [ProbeResult] {
+        [
+            privileges(),
+            namespaces(),
+            veth(),
+            sockDiag(),
+            nfTables(),
+            nfqueueTarget(),
+            nftQueueExpression(),
+            nfnetlinkQueue(),
+            netem(),
+            kernel(),
+            synLinearTimeouts(),
+        ]
+    }
+
+    /// The core requirements (`coreRequirements`) that `results` show missing or
+    /// do not contain at all; empty when netfault can run. Details are in `results`.
+    public static func canRun(_ results: [ProbeResult]) -> [String] {
+        coreRequirements.filter { name in
+            !(results.first { $0.name == name }?.present ?? false)
+        }
+    }
+
+    // MARK: - Probes
+
+    /// Root, or CAP_NET_ADMIN and CAP_SYS_ADMIN (namespaces, links, nfnetlink).
+    public static func privileges() -> ProbeResult {
+        let present = Privileges.canManageNetworks
+        let detail: String
+        if Sys.effectiveUserID() == 0 {
+            detail = "running as root (euid 0)"
+        } else if present {
+            detail = "euid \(Sys.effectiveUserID()) with CAP_NET_ADMIN and CAP_SYS_ADMIN"
+        } else {
+            detail = "euid \(Sys.effectiveUserID()) without CAP_NET_ADMIN and CAP_SYS_ADMIN: run as root"
+        }
+        return ProbeResult(name: Name.privileges, present: present, detail: detail)
+    }
+
+    /// Equivalent to `ip netns add` without the mount (unshare(CLONE_NEWNET) on a throw-away thread).
+    public static func namespaces() -> ProbeResult {
+        probe(Name.namespaces) { _ in "created a network namespace held by an fd" }
+    }
+
+    /// Equivalent to `ip link add nfprobe-a type veth peer name nfprobe-b` inside the scratch namespace.
+    public static func veth() -> ProbeResult {
+        probe(Name.veth) { namespace in
+            try namespace.rtnetlink().perform([vethPair(in: namespace)])
+            return "veth pair created in a scratch namespace"
+        }
+    }
+
+    /// Equivalent to `ss -tan` in the scratch namespace, over NETLINK_SOCK_DIAG.
+    public static func sockDiag() -> ProbeResult {
+        probe(Name.sockDiag) { namespace in
+            let sockets = try SockDiag.dump(NetlinkSocket.sockDiag(in: namespace), family: AF_INET)
+            return "TCP dump answered (\(sockets.count) sockets in a scratch namespace)"
+        }
+    }
+
+    /// Equivalent to what `nft` asks first: NFT_MSG_GETGEN, the ruleset generation.
+    public static func nfTables() -> ProbeResult {
+        probe(Name.nfTables) { namespace in
+            let socket = try NetlinkSocket(namespace: namespace, protocol: NETLINK_NETFILTER)
+            let request = NetlinkMessage(type: NF.type(NF.subsysNFTables, NF.msgGetGen), flags: .nlRequestAck,
+                                         operation: "nft list ruleset (NFT_MSG_GETGEN)") { m in
+                m.putHeader(NF.genHeader(family: UInt8(AF_UNSPEC), resourceID: 0))
+            }
+            let replies = try exchange(socket, [request], acked: [0])
+            let generation = replies.first { $0.type == NF.type(NF.subsysNFTables, NF.msgNewGen) }
+                .flatMap { try? NF.attributes($0) }?[NF.genID].flatMap(NF.bigEndianU32)
+            return "nf_tables answered NFT_MSG_GETGEN" + (generation.map { " (generation \($0))" } ?? "")
+        }
+    }
+
+    /// Equivalent to what `iptables-nft -j NFQUEUE` asks nft_compat: whether the
+    /// xtables NFQUEUE target, revision 3, exists for IPv4.
+    public static func nfqueueTarget() -> ProbeResult {
+        probe(Name.nfqueueTarget) { namespace in
+            let socket = try NetlinkSocket(namespace: namespace, protocol: NETLINK_NETFILTER)
+            let request = NetlinkMessage(type: NF.type(NF.subsysNFTCompat, NF.msgCompatGet), flags: .nlRequestAck,
+                                         operation: "nft_compat get target NFQUEUE rev 3") { m in
+                m.putHeader(NF.genHeader(family: NF.protoIPv4, resourceID: 0))
+                m.put(NF.compatName, string: "NFQUEUE")
+                m.put(NF.compatRevision, bytes: NF.bigEndian(UInt32(3)))
+                m.put(NF.compatType, bytes: NF.bigEndian(UInt32(1)))  // 1: target, 0: match
+            }
+            let replies = try exchange(socket, [request], acked: [0])
+            let best = replies.first { $0.type == NF.type(NF.subsysNFTCompat, NF.msgCompatGet) }
+                .flatMap { try? NF.attributes($0) }?[NF.compatRevision].flatMap(NF.bigEndianU32)
+            return "NFQUEUE target rev 3 available" + (best.map { $0 != 3 ? " (best revision \($0))" : "" } ?? "")
+        }
+    }
+
+    /// Equivalent to `nft add table ip nfprobe; nft add chain ip nfprobe c;
+    /// nft add rule ip nfprobe c queue num 0` in one transaction: the rule is
+    /// acked when the native `queue` expression exists, ENOENT when it does not.
+    public static func nftQueueExpression() -> ProbeResult {
+        probe(Name.nftQueueExpression) { namespace in
+            let socket = try NetlinkSocket(namespace: namespace, protocol: NETLINK_NETFILTER)
+            let family = NF.protoIPv4
+            let table = "nfprobe", chain = "c"
+            let create = Int32.nlCreateExclusive
+            let messages = [
+                NF.batch(NF.msgBatchBegin),
+                NetlinkMessage(type: NF.type(NF.subsysNFTables, NF.msgNewTable), flags: create,
+                               operation: "nft add table ip \(table)") { m in
+                    m.putHeader(NF.genHeader(family: family, resourceID: 0))
+                    m.put(NF.tableName, string: table)
+                },
+                NetlinkMessage(type: NF.type(NF.subsysNFTables, NF.msgNewChain), flags: create,
+                               operation: "nft add chain ip \(table) \(chain)") { m in
+                    m.putHeader(NF.genHeader(family: family, resourceID: 0))
+                    m.put(NF.chainTable, string: table)
+                    m.put(NF.chainName, string: chain)
+                },
+                NetlinkMessage(type: NF.type(NF.subsysNFTables, NF.msgNewRule), flags: create | NF.flagAppend,
+                               operation: "nft add rule ip \(table) \(chain) queue num 0") { m in
+                    m.putHeader(NF.genHeader(family: family, resourceID: 0))
+                    m.put(NF.ruleTable, string: table)
+                    m.put(NF.ruleChain, string: chain)
+                    m.nest(NF.ruleExpressions) {
+                        m.nest(NF.listElement) {
+                            m.put(NF.expressionName, string: "queue")
+                            m.nest(NF.expressionData) {
+                                m.put(NF.queueNumber, bytes: NF.bigEndian(UInt16(0)))
+                            }
+                        }
+                    }
+                },
+                NF.batch(NF.msgBatchEnd),
+            ]
+            // The batch markers are never acked (the begin one only answers a failure).
+            try exchange(socket, messages, acked: [1, 2, 3], failureOnly: [0])
+            return "rule with the queue expression accepted"
+        }
+    }
+
+    /// Equivalent to what `nfqueue` listeners do first: bind this socket to queue 0
+    /// (NFQNL_CFG_CMD_BIND) in the scratch namespace; the binding ends with the socket.
+    public static func nfnetlinkQueue() -> ProbeResult {
+        probe(Name.nfnetlinkQueue) { namespace in
+            let socket = try NetlinkSocket(namespace: namespace, protocol: NETLINK_NETFILTER)
+            let bind = NetlinkMessage(type: NF.type(NF.subsysQueue, NF.queueMsgConfig), flags: .nlRequestAck,
+                                      operation: "nfnetlink_queue bind queue 0") { m in
+                m.putHeader(NF.genHeader(family: UInt8(AF_UNSPEC), resourceID: 0))  // res_id: the queue number
+                // struct nfqnl_msg_config_cmd { u8 command; u8 _pad; be16 pf; }
+                let pf = NF.bigEndian(UInt16(AF_INET))
+                m.put(NF.queueConfigCommand, bytes: [NF.queueCommandBind, 0, pf[0], pf[1]])
+            }
+            try socket.perform([bind])
+            return "bound to queue 0 in a scratch namespace"
+        }
+    }
+
+    /// Equivalent to `tc qdisc add dev nfprobe-a root handle 1: netem limit 1000`
+    /// on a veth made for it in the scratch namespace.
+    public static func netem() -> ProbeResult {
+        probe(Name.netem) { namespace in
+            let route = try namespace.rtnetlink()
+            try route.perform([vethPair(in: namespace)])
+            let qdisc = NetlinkMessage(type: UInt16(RTM_NEWQDISC), flags: .nlCreateExclusive,
+                                       operation: "tc qdisc add dev \(vethName) root handle 1: netem") { m in
+                var header = tcmsg()
+                header.tcm_family = UInt8(AF_UNSPEC)
+                header.tcm_ifindex = vethIndex
+                header.tcm_handle = TC.handle1
+                header.tcm_parent = TC.root
+                m.putHeader(header)
+                m.put(UInt16(TCA_KIND), string: "netem")
+                // struct tc_netem_qopt: latency, limit, loss, gap, duplicate, jitter (host order).
+                let options: [UInt32] = [0, 1000, 0, 0, 0, 0]
+                m.put(UInt16(TCA_OPTIONS), bytes: options.withUnsafeBytes { Array($0) })
+            }
+            try route.perform([qdisc])
+            return "netem qdisc created on a veth in a scratch namespace"
+        }
+    }
+
+    public static func kernel() -> ProbeResult {
+        ProbeResult(name: Name.kernel, present: true, detail: MachineInfo.kernelRelease)
+    }
+
+    /// net.ipv4.tcp_syn_linear_timeouts (Linux ≥ 6.5), as a new namespace sees it.
+    public static func synLinearTimeouts() -> ProbeResult {
+        let name = "net.ipv4.tcp_syn_linear_timeouts"
+        return probe(Name.synLinearTimeouts) { namespace in
+            "\(name) = \(try SysctlAccess.read(name, in: namespace)) in a new namespace (Linux ≥ 6.5)"
+        }
+    }
+
+    // MARK: - Helpers
+
+    static let vethName = "nfprobe-a"
+    static let vethIndex: Int32 = 10
+
+    private static func vethPair(in namespace: NetworkNamespace) -> NetlinkMessage {
+        Rtnetlink.newVeth(name: vethName, index: vethIndex, peer: "nfprobe-b", peerIndex: vethIndex + 1,
+                          peerNamespaceFD: namespace.fd, mtu: nil)
+    }
+
+    /// Runs `body` with a scratch namespace that is released when it returns;
+    /// any error becomes a missing result with the error's text.
+    private static func probe(_ name: String, _ body: (NetworkNamespace) throws -> String) -> ProbeResult {
+        do {
+            let detail = try body(NetworkNamespace(name: "netfault-probe"))
+            return ProbeResult(name: name, present: true, detail: detail)
+        } catch {
+            return ProbeResult(name: name, present: false, detail: String(describing: error))
+        }
+    }
+
+    /// Sends `messages` in one datagram (one nfnetlink batch when it is framed by
+    /// the batch markers) and collects replies until every message whose position
+    /// is in `acked` has its NLMSG_ERROR; an error for a position in `failureOnly`
+    /// (a batch begin that the kernel refused) ends the wait at once.
+    /// `NetlinkSocket.perform` cannot send a batch: it waits for an ack per
+    /// message, and the batch markers get none.
+    /// nfnetlink answers while handling the send, so every awaited reply is
+    /// already queued when the send returns: the blocking reads cannot hang.
+    /// Returns the non-error messages (the answers to requests). The first error
+    /// is thrown with its message's operation.
+    @discardableResult
+    static func exchange(_ socket: NetlinkSocket, _ messages: [NetlinkMessage],
+                         acked: Set<Int>, failureOnly: Set<Int> = []) throws -> [ReceivedMessage] {
+        var bytes: [UInt8] = []
+        var awaited: [UInt32: String] = [:]
+        var failures: [UInt32: String] = [:]
+        for (position, message) in messages.enumerated() {
+            var message = message
+            let sequence = UInt32(position + 1)
+            message.setSequence(sequence)
+            if acked.contains(position) { awaited[sequence] = message.operation }
+            if failureOnly.contains(position) { failures[sequence] = message.operation }
+            bytes += message.bytes
+        }
+        let operation = messages.first?.operation ?? "nfnetlink"
+        try Sys.send(socket.fd, bytes, operation: operation)
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var answers: [ReceivedMessage] = []
+        var firstError: KernelError?
+        while !awaited.isEmpty {
+            let count = try Sys.receive(socket.fd, into: &buffer, operation: operation)
+            let datagram = Array(buffer[0..<count])
+            for message in try NetlinkDecoder.messages(datagram[...]) {
+                guard message.type == UInt16(NLMSG_ERROR) else {
+                    answers.append(message)
+                    continue
+                }
+                if let failedOperation = failures[message.sequence], let failure = try NetlinkDecoder.error(message) {
+                    throw KernelError(failedOperation, errno: failure.errno, kernelMessage: failure.kernelMessage)
+                }
+                guard let awaitedOperation = awaited.removeValue(forKey: message.sequence) else { continue }
+                if let failure = try NetlinkDecoder.error(message), firstError == nil {
+                    firstError = KernelError(awaitedOperation, errno: failure.errno, kernelMessage: failure.kernelMessage)
+                }
+            }
+        }
+        if let firstError { throw firstError }
+        return answers
+    }
+}
+
+extension KernelProbes {
+/// nfnetlink constants that CNetfault.h does not import, with the uapi header
+/// each comes from. Nested so they cannot clash with other files of the module.
+fileprivate enum NF {
+    // linux/netfilter/nfnetlink.h
+    static let subsysQueue: UInt16 = 3         // NFNL_SUBSYS_QUEUE
+    static let subsysNFTables: UInt16 = 10     // NFNL_SUBSYS_NFTABLES
+    static let subsysNFTCompat: UInt16 = 11    // NFNL_SUBSYS_NFT_COMPAT
+    static let msgBatchBegin: UInt16 = 16      // NFNL_MSG_BATCH_BEGIN (NLMSG_MIN_TYPE)
+    static let msgBatchEnd: UInt16 = 17        // NFNL_MSG_BATCH_END (NLMSG_MIN_TYPE + 1)
+    static let version0: UInt8 = 0             // NFNETLINK_V0
+
+    // linux/netfilter.h
+    static let protoIPv4: UInt8 = 2            // NFPROTO_IPV4
+
+    // linux/netfilter/nf_tables.h: enum nf_tables_msg_types
+    static let msgNewTable: UInt16 = 0         // NFT_MSG_NEWTABLE
+    static let msgNewChain: UInt16 = 3         // NFT_MSG_NEWCHAIN
+    static let msgNewRule: UInt16 = 6          // NFT_MSG_NEWRULE
+    static let msgNewGen: UInt16 = 15          // NFT_MSG_NEWGEN
+    static let msgGetGen: UInt16 = 16          // NFT_MSG_GETGEN
+    // linux/netfilter/nf_tables.h: attributes
+    static let tableName: UInt16 = 1           // NFTA_TABLE_NAME
+    static let chainTable: UInt16 = 1          // NFTA_CHAIN_TABLE
+    static let chainName: UInt16 = 3           // NFTA_CHAIN_NAME
+    static let ruleTable: UInt16 = 1           // NFTA_RULE_TABLE
+    static let ruleChain: UInt16 = 2           // NFTA_RULE_CHAIN
+    static let ruleExpressions: UInt16 = 4     // NFTA_RULE_EXPRESSIONS
+    static let listElement: UInt16 = 1         // NFTA_LIST_ELEM
+    static let expressionName: UInt16 = 1      // NFTA_EXPR_NAME
+    static let expressionData: UInt16 = 2      // NFTA_EXPR_DATA
+    static let queueNumber: UInt16 = 1         // NFTA_QUEUE_NUM (be16)
+    static let genID: UInt16 = 1               // NFTA_GEN_ID (be32)
+
+    // linux/netfilter/nf_tables_compat.h
+    static let msgCompatGet: UInt16 = 0        // NFNL_MSG_COMPAT_GET
+    static let compatName: UInt16 = 1          // NFTA_COMPAT_NAME
+    static let compatRevision: UInt16 = 2      // NFTA_COMPAT_REV (be32)
+    static let compatType: UInt16 = 3          // NFTA_COMPAT_TYPE (be32)
+
+    // linux/netfilter/nfnetlink_queue.h
+    static let queueMsgConfig: UInt16 = 2      // NFQNL_MSG_CONFIG
+    static let queueConfigCommand: UInt16 = 1  // NFQA_CFG_CMD (struct nfqnl_msg_config_cmd)
+    static let queueCommandBind: UInt8 = 1     // NFQNL_CFG_CMD_BIND
+
+    // linux/netlink.h (not exported by CNetfault as a flag constant of its own)
+    static let flagAppend: Int32 = 0x800       // NLM_F_APPEND
+
+    /// nlmsg_type of an nfnetlink message: subsystem in the high byte.
+    static func type(_ subsystem: UInt16, _ message: UInt16) -> UInt16 { subsystem << 8 | message }
+
+    /// struct nfgenmsg { u8 nfgen_family; u8 version; be16 res_id; }, as its 4 wire bytes.
+    static func genHeader(family: UInt8, resourceID: UInt16) -> UInt32 {
+        let bytes = [family, version0] + bigEndian(resourceID)
+        return bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+    }
+
+    /// Batch begin/end: res_id names the subsystem the batch is for.
+    static func batch(_ type: UInt16) -> NetlinkMessage {
+        NetlinkMessage(type: type, flags: NLM_F_REQUEST,
+                       operation: type == msgBatchBegin ? "nfnetlink batch begin" : "nfnetlink batch end") { m in
+            m.putHeader(genHeader(family: UInt8(AF_UNSPEC), resourceID: subsysNFTables))
+        }
+    }
+
+    static func bigEndian(_ value: UInt16) -> [UInt8] { [UInt8(value >> 8), UInt8(value & 0xFF)] }
+    static func bigEndian(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
+
+    static func bigEndianU32(_ bytes: ArraySlice<UInt8>) -> UInt32? {
+        guard bytes.count == 4 else { return nil }
+        return bytes.reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    /// The attributes after a reply's nfgenmsg.
+    static func attributes(_ message: ReceivedMessage) throws -> [UInt16: ArraySlice<UInt8>] {
+        try NetlinkDecoder.attributes(message.payload.dropFirst(4))
+    }
+}
+
+/// Traffic-control constants from linux/pkt_sched.h, which CNetfault.h does not import.
+fileprivate enum TC {
+    static let root: UInt32 = 0xFFFF_FFFF      // TC_H_ROOT
+    static let handle1: UInt32 = 0x1_0000      // TC_H_MAKE(1 << 16, 0): "1:"
+}
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Netfault
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks (ratios against a baseline run side by side, not timed tests).",
+        subcommands: [TopologyBenchCommand.self]
+    )
+}
+
+struct TopologyBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "topology",
+        abstract: "Build and tear down N host pairs; compare with scripts/bench-topology-ip.sh run alternately."
+    )
+
+    @Option(help: "Host pairs per round (2 namespaces, one veth, addresses, links up).")
+    var pairs: Int = 50
+
+    @Option(help: "Rounds; the medians are reported.")
+    var rounds: Int = 5
+
+    @Option(help: "The ip baseline script; empty to skip it.")
+    var baseline: String = "scripts/bench-topology-ip.sh"
+
+    @Option(help: "Write the measurement as JSON to this file.")
+    var json: String?
+
+    func validate() throws {
+        guard (1...1000).contains(pairs) else { throw ValidationError("--pairs must be within 1...1000") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+    }
+
+    func run() throws {
+        try Preflight.check([])
+        let script = baseline.isEmpty || !FileManager.default.fileExists(atPath: baseline) ? nil : baseline
+        let result = try TopologyBenchmark.run(pairs: pairs, rounds: rounds, script: script)
+        print(String(format: "netfault:  setup %.3f ms/pair, teardown %.3f ms/pair (median of %d rounds, %d pairs)",
+                     result.setupMsPerPair, result.teardownMsPerPair, rounds, pairs))
+        if let ip = result.ipBatchSetupMsPerPair, let ratio = result.setupRatioToIPBatch {
+            print(String(format: "ip -batch: setup %.3f ms/pair, teardown %.3f ms/pair", ip, result.ipBatchTeardownMsPerPair ?? 0))
+            print(String(format: "ratio (netfault / ip -batch) setup: %.3f (target ≤ 0.25)", ratio))
+        } else if script == nil {
+            print("(no baseline: \(baseline) not found)")
+        }
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(result).write(to: URL(fileURLWithPath: json))
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import NetfaultKernel
+
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check what this machine's kernel offers netfault; exit 3 if netfault cannot run here.",
+        discussion: "Each probe runs for real inside a scratch namespace; nothing on the host is changed."
+    )
+
+    @Flag(help: "Print the probes as JSON.")
+    var json = false
+
+    func run() throws {
+        let results = KernelProbes.all()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+        } else {
+            for result in results {
+                print("\(result.present ? "present" : "missing")  \(result.name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(result.detail)")
+            }
+        }
+        let missing = KernelProbes.canRun(results)
+        if !missing.isEmpty {
+            FileHandle.standardError.write(Data("netfault cannot run here: missing \(missing.joined(separator: ", "))\n".utf8))
+            throw ExitCode(ExitStatus.environment)
+        }
+    }
+}

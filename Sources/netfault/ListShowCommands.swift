@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import Netfault
+import NetfaultScenarios
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the scenario catalog.")
+
+    @Flag(help: "Print the catalog as JSON.")
+    var json = false
+
+    func run() throws {
+        if json {
+            let entries = Catalog.all.map { CatalogEntry($0) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+        } else {
+            for scenario in Catalog.all {
+                print("\(scenario.id.padding(toLength: 5, withPad: " ", startingAt: 0)) \(scenario.name)")
+            }
+        }
+    }
+}
+
+struct CatalogEntry: Codable {
+    let id: String
+    let name: String
+    let summary: String
+    let claim: String?
+    let location: String
+
+    init(_ scenario: Scenario) {
+        id = scenario.id
+        name = scenario.name
+        summary = scenario.summary
+        claim = scenario.claim
+        location = scenario.location.description
+    }
+}
+
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Describe one scenario.")
+
+    @Argument(help: "A scenario ID, e.g. H1.")
+    var id: String
+
+    func run() throws {
+        let scenario = try Selection.scenarios([id], all: false)[0]
+        print("\(scenario.id)  \(scenario.name)")
+        print("  \(scenario.location)")
+        if !scenario.summary.isEmpty { print("\n\(scenario.summary)") }
+        if let claim = scenario.claim { print("\nThe source note claims: \(claim)") }
+        print("\nHosts: " + scenario.hosts.map { $0.forwarding ? "\($0.name) (router)" : $0.name }.joined(separator: ", "))
+        for link in scenario.links {
+            let subnets = [link.subnet, link.ipv6Subnet].compactMap { $0 }.joined(separator: ", ")
+            print("Link:  \(link.a) — \(link.b)  \(subnets)\(link.mtu.map { "  mtu \($0)" } ?? "")")
+        }
+        for sysctl in scenario.sysctls { print("Sysctl on \(sysctl.host): \(sysctl.name) = \(sysctl.value)") }
+        print("\nExpectations:")
+        for expectation in scenario.expectations { print("  \(expectation.location)") }
+    }
+}
+
+/// Turns IDs into scenarios; an unknown ID is a usage error naming it.
+enum Selection {
+    static func scenarios(_ ids: [String], all: Bool) throws -> [Scenario] {
+        if all { return Catalog.all }
+        guard !ids.isEmpty else {
+            throw ValidationError("name scenario IDs or --all (see `netfault list`)")
+        }
+        return try ids.map { id in
+            guard let scenario = Catalog.scenario(id: id) else {
+                throw ValidationError("unknown scenario ID \"\(id)\" (see `netfault list`)")
+            }
+            return scenario
+        }
+    }
+}

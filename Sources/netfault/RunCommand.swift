@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import Netfault
+import NetfaultKernel
+import NetfaultScenarios
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run scenarios and check their expectations.",
+        discussion: "Every scenario is validated before anything is built; an invalid one stops the run with exit code 2."
+    )
+
+    @Argument(help: "Scenario IDs (see `netfault list`).")
+    var ids: [String] = []
+
+    @Flag(help: "Run the whole catalog.")
+    var all = false
+
+    @Option(help: "Write the results as JSON to this file.")
+    var json: String?
+
+    @Option(help: "Write JUnit XML to this file.")
+    var junit: String?
+
+    @Option(help: "How many scenarios run at once.")
+    var parallel: Int = 4
+
+    @Flag(help: "Mount each namespace under /run/netns/nf-<run>-<scenario>-<host> so `ip netns exec` can attach.")
+    var pin = false
+
+    @Flag(help: "Print every scenario's sockets, processes and counters after the summary.")
+    var verbose = false
+
+    func validate() throws {
+        if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
+        if all && !ids.isEmpty { throw ValidationError("name scenario IDs or --all, not both") }
+    }
+
+    func run() throws {
+        let scenarios = try Selection.scenarios(ids, all: all)
+        try Preflight.check(scenarios)
+        SignalCleanup.install()
+        let interactive = isatty(STDERR_FILENO) == 1
+        let result = CatalogRunner.run(scenarios, options: RunOptions(pin: pin), parallel: parallel) { progress in
+            guard interactive else { return }
+            let line = progress.render(now: .now, width: 100)
+            FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
+        }
+        if interactive { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        if verbose {
+            for scenario in result.scenarios { print(TerminalReport.scenarioDetail(scenario)) }
+        }
+        print(TerminalReport.summary(result, colors: isatty(STDOUT_FILENO) == 1))
+        if let json { try JSONReport.encode(result).write(to: URL(fileURLWithPath: json)) }
+        if let junit { try Data(JUnitReport.render(result).utf8).write(to: URL(fileURLWithPath: junit)) }
+        if result.scenarios.contains(where: { $0.status == .failed }) { throw ExitCode(ExitStatus.failed) }
+    }
+}
+
+/// Checks before anything is built: every scenario valid (exit 2), the machine able (exit 3).
+enum Preflight {
+    static func check(_ scenarios: [Scenario]) throws {
+        var messages: [String] = []
+        for scenario in scenarios {
+            let errors = ScenarioValidator.validate(scenario)
+            if !errors.isEmpty { messages.append(InvalidScenario(scenarioID: scenario.id, errors: errors).description) }
+        }
+        if !messages.isEmpty { fail(messages.joined(separator: "\n"), ExitStatus.invalid) }
+        do {
+            try EnvironmentCheck.requirePrivileges()
+            for scenario in scenarios { try ScenarioRunner.check(scenario) }
+        } catch let error as EnvironmentError {
+            fail("netfault cannot run here: \(error)", ExitStatus.environment)
+        } catch let error as InvalidScenario {
+            fail(error.description, ExitStatus.invalid)
+        } catch {
+            fail("netfault cannot run here: \(error)", ExitStatus.environment)
+        }
+    }
+
+    static func fail(_ message: String, _ status: Int32) -> Never {
+        FileHandle.standardError.write(Data("netfault: \(message)\n".utf8))
+        exit(status)
+    }
+}
+
+/// SIGINT and SIGTERM: remove pins and children, then exit 130 / 143.
+/// Namespaces need nothing: they close with the process.
+enum SignalCleanup {
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+
+    static func install() {
+        for (signalNumber, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                CleanupRegistry.emergencyCleanup()
+                FileHandle.standardError.write(Data("\nnetfault: interrupted; everything this run made is removed\n".utf8))
+                exit(status)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
