@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+@testable import Netfault
+import NetfaultKernel
+
+@Suite("Building networks for real", .serialized, .enabled(if: RootOnly.isRoot, RootOnly.reason))
+struct NetworkBuildTests {
+    static let routed = Scenario("routed", "client — router — server") {
+        Host("client")
+        Host("router", forwarding: true)
+        Host("server")
+        Link("client", "router", subnet: "10.77.201.0/24", ipv6Subnet: "fd77:201::/64", mtu: 1400)
+        Link("router", "server", subnet: "10.77.202.0/24", ipv6Subnet: "fd77:202::/64")
+    }
+
+    @Test("veth ends, addresses, MTU, routes and forwarding, as ip and /proc/sys show them")
+    func buildsWhatThePlanSays() throws {
+        let before = try RootOnly.hostSnapshot()
+        let prefix = "nf-test\(getpid())-"
+        do {
+            let network = try Network(plan: NetworkPlan(Self.routed), pinPrefix: prefix)
+            let client = try RootOnly.witness(["ip", "-n", prefix + "client", "-o", "addr", "show"])
+            #expect(client.contains("inet 10.77.201.1/24"))
+            #expect(client.contains("inet6 fd77:201::1/64"))
+            let links = try RootOnly.witness(["ip", "-n", prefix + "router", "-o", "link", "show"])
+            #expect(links.contains("eth0@") && links.contains("mtu 1400"))
+            #expect(links.contains("eth1@") && links.contains("state UP"))
+            #expect(links.contains("lo: <LOOPBACK,UP"))
+            let routes = try RootOnly.witness(["ip", "-n", prefix + "server", "route", "show"])
+            #expect(routes.contains("default via 10.77.202.1"))
+            let features = try RootOnly.witness(["ip", "netns", "exec", prefix + "client", "cat",
+                                                 "/proc/sys/net/ipv4/ip_forward"])
+            #expect(features.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+            let forwarding = try RootOnly.witness(["ip", "netns", "exec", prefix + "router", "cat",
+                                                   "/proc/sys/net/ipv4/ip_forward"])
+            #expect(forwarding.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+            network.tearDown()
+        }
+        #expect(try RootOnly.hostSnapshot() == before, "the host's links, addresses, routes and pins are as before")
+    }
+
+    // IPv6 crosses one link here: forwarded IPv6 through the router times out on this
+    // kernel even when built with iproute2 alone (Ip6InNoRoutes rises on the router);
+    // not understood yet, so not claimed.
+    @Test("a peer reaches a server two hops away through the router (IPv4), and the router over IPv6")
+    func routesThroughTheRouter() throws {
+        let scenario = Scenario("routed-run", "routed connection") {
+            Host("client")
+            Host("router", forwarding: true)
+            Host("server")
+            Link("client", "router", subnet: "10.77.203.0/24", ipv6Subnet: "fd77:203::/64")
+            Link("router", "server", subnet: "10.77.204.0/24", ipv6Subnet: "fd77:204::/64")
+            Peer("v4server", on: "server", .listen(port: 8080), .accept, .read(bytes: 3), .hold)
+            Peer("v6server", on: "router", .listen(port: 8086, ipv6: true), .accept, .read(bytes: 3), .hold)
+            WaitFor(.listener(on: "router", port: 8086), in: .listen, timeout: 2)
+            Peer("v4", on: "client", .connect(to: "server", port: 8080, timeout: 2), .write(bytes: 3))
+            Peer("v6", on: "client", .connect(to: "fd77:203::2", port: 8086, timeout: 2, ipv6: true), .write(bytes: 3))
+            WaitFor(exitOf: "v4", timeout: 3)
+            WaitFor(exitOf: "v6", timeout: 3)
+            Expect.peer("v4server", succeeds: "read", result: 3)
+            Expect.peer("v6server", succeeds: "read", result: 3)
+            Expect.counter("IpExtInOctets", on: "router", .atLeast(1))
+        }
+        #expect(ScenarioValidator.validate(scenario).isEmpty)
+        let result = ScenarioRunner.run(scenario)
+        #expect(result.status == .passed, "\(result.expectations.filter { !$0.passed }.map(\.failureMessage)) \(result.error ?? "")")
+        #expect(result.sockets.contains { $0.host == "router" && $0.local == "[fd77:203::2]:8086" })
+    }
+
+    @Test("a scenario meant to fail fails at its line, saying expected and observed")
+    func failingScenarioPointsAtItsLine() throws {
+        let line = #line + 8
+        let scenario = Scenario("wrong", "refused, but expected to connect") {
+            Host("client")
+            Host("server")
+            Link("client", "server", subnet: "10.77.205.0/24")
+            Peer("client", on: "client", .connect(to: "server", port: 9))
+            WaitFor(exitOf: "client", timeout: 2)
+            Expect.exitStatus(of: "client", is: 1)
+            Expect.peer("client", succeeds: "connect")
+        }
+        let result = ScenarioRunner.run(scenario)
+        #expect(result.status == .failed)
+        let failures = result.expectations.filter { !$0.passed }
+        #expect(failures.count == 1)
+        let message = try #require(failures.first?.failureMessage)
+        #expect(message.hasPrefix("Tests/NetfaultTests/Kernel/NetworkBuildTests.swift:\(line): client: connect succeeds: expected connect succeeds, observed connect failed with ECONNREFUSED at "))
+    }
+
+    @Test("processes are gone and pins removed after a run")
+    func leavesNothingBehind() throws {
+        let before = try RootOnly.hostSnapshot()
+        let scenario = Scenario("leak", "long-lived processes") {
+            Host("a")
+            Host("b")
+            Link("a", "b", subnet: "10.77.206.0/24")
+            Peer("holder", on: "b", .listen(port: 7000), .hold)
+            Command("sleeper", on: "a", ["sleep", "300"])
+            Wait(0.1)
+        }
+        let result = ScenarioRunner.run(scenario, options: RunOptions(pin: true, runID: "leaktest\(getpid())"))
+        #expect(result.status == .passed)
+        let pids = result.processes.compactMap { process in process.events.first { $0.call == "start" } }
+        #expect(pids.count == 1)
+        #expect(result.processes.allSatisfy { $0.exitStatus != nil }, "every process was reaped")
+        let sleepers = try RootOnly.witness(["pgrep", "-f", "^sleep 300$"])
+        #expect(sleepers.isEmpty)
+        #expect(try RootOnly.hostSnapshot() == before)
+        #expect(!FileManager.default.fileExists(atPath: "/run/netns/nf-leaktest\(getpid())-leak-a"))
+    }
+}

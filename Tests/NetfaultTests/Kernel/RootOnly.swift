@@ -1,0 +1,28 @@
+import Foundation
+import Testing
+
+/// Kernel tests build real namespaces and need root; without it they are skipped, saying why.
+enum RootOnly {
+    static let isRoot = getuid() == 0
+    static let reason: Comment = "needs root to create network namespaces"
+
+    /// Runs a witness command (iproute2) and returns its stdout.
+    static func witness(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// What a run may leave behind on the host: links, addresses, routes, pins.
+    static func hostSnapshot() throws -> String {
+        try witness(["ip", "-o", "link", "show"]) + witness(["ip", "-o", "addr", "show"])
+            + witness(["ip", "route", "show"]) + witness(["ip", "netns", "list"])
+    }
+}

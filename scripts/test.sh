@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Quick start, command 2: install what is needed, build, run every test.
+# Kernel tests need root; without it they are skipped with that reason.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+exec swift test "$@"
