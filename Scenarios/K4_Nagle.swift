@@ -27,11 +27,12 @@ extension Catalog {
         Peer("merged", on: "nagle", .connect(to: "10.77.34.2", port: 8080), .write(bytes: 500, writes: 100), .close, .hold)
         Peer("split", on: "nodelay", .connect(to: "10.77.35.2", port: 8081), .noDelay, .write(bytes: 500, writes: 100), .close, .hold)
         Wait(0.5)
-        // TCPOrigDataSent counts new data segments, the FIN included. Measured here over
-        // runs: Nagle 18–27 segments for 100 writes; TCP_NODELAY 43–101, because once the
-        // initial congestion window (10) is full, later writes join the unsent tail segment
-        // with or without Nagle. The bounds leave room on both sides of those figures.
-        Expect.counter("TcpExtTCPOrigDataSent", on: "nagle", .atMost(60))
+        // TCPOrigDataSent counts new data segments, the FIN included: 101 if nothing merged.
+        // Measured here: Nagle 18–27 segments for 100 writes alone, up to 86 with ten
+        // scenarios sharing 2 CPUs (writes slow down, ACKs keep up, less waits). TCP_NODELAY
+        // 43–101, because once the initial congestion window (10) is full, later writes join
+        // the unsent tail segment with or without Nagle.
+        Expect.counter("TcpExtTCPOrigDataSent", on: "nagle", .atMost(95))
         Expect.counter("TcpExtTCPOrigDataSent", on: "nodelay", .atLeast(40))
         Expect.peer("sink1", succeeds: "read", result: 500)
         Expect.peer("sink2", succeeds: "read", result: 500)

@@ -12,7 +12,9 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,9 +42,15 @@ static _Noreturn void child(const nf_spawn_request *r, int report_fd, pid_t pare
     if (r->stdout_fd >= 0 && dup2(r->stdout_fd, 1) < 0) goto fail;
     if (r->stderr_fd >= 0 && dup2(r->stderr_fd, 2) < 0) goto fail;
     if (r->peer) {
-        close(report_fd);  // success: the parent reads EOF
+        // No exec, so O_CLOEXEC does nothing: close every other fd, or this child
+        // would hold the pipes of processes started concurrently, and their
+        // readers would never see end of file. Closing report_fd says "started".
+        syscall(SYS_close_range, 3, ~0U, 0);
         nf_peer_run(r->peer, r->peer_t0_ns);
     }
+    // Everything but report_fd (already O_CLOEXEC) closes at exec, even fds
+    // another thread opened without O_CLOEXEC.
+    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
     execve(r->path, r->argv, r->envp);
 fail:;
     int err = errno;

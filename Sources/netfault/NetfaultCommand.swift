@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// Exit codes, as the README documents them.
 enum ExitStatus {
@@ -14,6 +15,19 @@ enum ExitStatus {
 
 @main
 struct NetfaultCommand: ParsableCommand {
+    /// ArgumentParser exits 64 (EX_USAGE) for usage errors; netfault promises 2.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            guard code == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(ExitStatus.invalid)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "netfault",
         abstract: "Build small networks of namespaces, run real TCP peers in them, and check what the kernel did.",

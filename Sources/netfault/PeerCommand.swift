@@ -19,6 +19,11 @@ struct PeerCommand: ParsableCommand {
     var words: [String] = []
 
     func run() throws {
+        // Words pass through unparsed, so help must be caught here.
+        if words == ["--help"] || words == ["-h"] {
+            print(Self.helpMessage())
+            return
+        }
         let status = PeerProgram.main(words)
         throw ExitCode(status)
     }

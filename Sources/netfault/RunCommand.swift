@@ -71,11 +71,11 @@ enum Preflight {
             try EnvironmentCheck.requirePrivileges()
             for scenario in scenarios { try ScenarioRunner.check(scenario) }
         } catch let error as EnvironmentError {
-            fail("netfault cannot run here: \(error)", ExitStatus.environment)
+            fail("cannot run here: \(error)", ExitStatus.environment)
         } catch let error as InvalidScenario {
             fail(error.description, ExitStatus.invalid)
         } catch {
-            fail("netfault cannot run here: \(error)", ExitStatus.environment)
+            fail("cannot run here: \(error)", ExitStatus.environment)
         }
     }
 

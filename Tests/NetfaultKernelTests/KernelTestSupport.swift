@@ -131,6 +131,12 @@ enum KT {
 
     /// Runs a kernel test body and checks the root namespace is left as it was.
     static func leavesNoTrace<R>(_ body: () throws -> R, sourceLocation: SourceLocation = #_sourceLocation) rethrows -> R {
+        // KernelProbesTests compares this process's open namespace and socket fds
+        // just before and after one KernelProbes.all() run; a namespace or netlink
+        // socket opened by a test here in that window makes it fail. Its lazily
+        // computed `run` blocks every caller until that snapshot is done, so no
+        // kernel test here opens anything while it is being taken.
+        _ = KernelProbesTests.run
         let before = RootSnapshot.take()
         let result = try body()
         let after = RootSnapshot.take()

@@ -76,7 +76,9 @@ public enum Comparison: Sendable, Equatable, CustomStringConvertible {
 /// How far an observed duration or instant may stray from the expected one.
 /// Timers fire late, never early: a late margin of max(4 ms, 12.5 %) covers the
 /// timer wheel's rounding (up to 1/8 of the timeout at the wheel's coarser levels)
-/// and scheduling; the early margin only covers the sampling that observes it.
+/// and scheduling; the 1 ms early margin covers clock reading, not early timers.
+/// Sampling uncertainty is not in here: each observed change carries the interval
+/// between two samples in which it happened, and checks use that interval.
 public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
     public var early: Double
     public var lateMinimum: Double
@@ -95,7 +97,7 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        "-\(Format.milliseconds(early))/+max(\(Format.milliseconds(lateMinimum)), \(Int(lateFraction * 1000) / 10) %)"
+        "-\(Format.milliseconds(early))/+max(\(Format.milliseconds(lateMinimum)), \(Format.percent(lateFraction)))"
     }
 }
 
@@ -165,6 +167,12 @@ enum Format {
     static func milliseconds(_ seconds: Double) -> String {
         let ms = seconds * 1000
         return ms == ms.rounded() ? "\(Int(ms)) ms" : "\((ms * 10).rounded() / 10) ms"
+    }
+
+    /// 0.125 → "12.5 %", 0.1 → "10 %"
+    static func percent(_ fraction: Double) -> String {
+        let tenths = (fraction * 1000).rounded()
+        return tenths.truncatingRemainder(dividingBy: 10) == 0 ? "\(Int(tenths / 10)) %" : "\(tenths / 10) %"
     }
 
     static func seconds(_ value: Double) -> String {

@@ -47,7 +47,7 @@ public indirect enum PeerStep: Sendable, Equatable {
     case accept
     /// connect to `host` (a host name or an address literal); with `timeout`, fail with ETIMEDOUT after it.
     case connect(to: String, port: Int, timeout: Double? = nil, ipv6: Bool = false)
-    /// bind the next connect's socket to a local port.
+    /// bind the next connect's socket to a local port (on the wildcard address of its family).
     case bind(port: Int)
     /// `bytes` in total, in `writes` write() calls `pause` seconds apart.
     case write(bytes: Int, writes: Int = 1, pause: Double = 0)

@@ -27,7 +27,8 @@ public enum ExpectationEvaluator {
             let deadline = within.map { " within \(Format.seconds($0))" } ?? ""
             let description = "\(selector) reaches \(state.rawValue)"
             guard !sockets.isEmpty else { return noSocket(description, "\(state.rawValue)\(deadline)") }
-            let times = sockets.compactMap { socket in socket.transitions.first { $0.state == state }?.time }
+            // A change is known to have happened after `earliest`: judge the deadline by that.
+            let times = sockets.compactMap { socket in socket.transitions.first { $0.state == state }?.earliest }
             let passed = times.count == sockets.count && times.allSatisfy { within == nil || $0 <= within! }
             return Verdict(description: description, passed: passed, expected: "\(state.rawValue)\(deadline)",
                            observed: sockets.map(summary).joined(separator: "; "))
@@ -56,9 +57,7 @@ public enum ExpectationEvaluator {
                            observed: offenders.isEmpty ? "none" : offenders.map(summary).joined(separator: "; "))
 
         case .staysIn(let selector, let state, let seconds, let tolerance):
-            var allowed = tolerance.range(around: seconds)
-            // The sampler sees both the entry and the exit up to one interval late.
-            allowed = (allowed.lowerBound - recording.sampleInterval)...(allowed.upperBound + recording.sampleInterval)
+            let allowed = tolerance.range(around: seconds)
             let description = "\(selector) stays in \(state.rawValue) for \(Format.seconds(seconds))"
             let expected = "\(Format.seconds(allowed.lowerBound))…\(Format.seconds(allowed.upperBound))"
             let sockets = recording.sockets(matching: selector)
@@ -71,15 +70,18 @@ public enum ExpectationEvaluator {
                     observed.append("\(socket.label) never in \(state.rawValue)")
                     continue
                 }
-                let start = socket.transitions[entry].time
+                let start = socket.transitions[entry]
                 guard entry + 1 < socket.transitions.count else {
                     passed = false
-                    observed.append("\(socket.label) still in \(state.rawValue) at the end, \(Format.seconds(recording.duration - start)) after entering it")
+                    observed.append("\(socket.label) still in \(state.rawValue) at the end, \(Format.seconds(recording.duration - start.time)) after entering it")
                     continue
                 }
-                let stay = socket.transitions[entry + 1].time - start
-                if !allowed.contains(stay) { passed = false }
-                observed.append("\(socket.label) \(Format.seconds(stay)) (from \(Format.seconds(start)))")
+                let end = socket.transitions[entry + 1]
+                // Sampling brackets each change between two samples, so the true stay lies
+                // in this interval; it passes if the interval meets the allowed range.
+                let shortest = end.earliest - start.time, longest = end.time - start.earliest
+                if longest < allowed.lowerBound || shortest > allowed.upperBound { passed = false }
+                observed.append("\(socket.label) \(Format.seconds(end.time - start.time)) (between \(Format.seconds(shortest)) and \(Format.seconds(longest)), from \(Format.seconds(start.time)))")
             }
             return Verdict(description: description, passed: passed, expected: expected, observed: observed.joined(separator: "; "))
 

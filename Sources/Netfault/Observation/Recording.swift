@@ -26,7 +26,7 @@ public struct ObservedSocket: Sendable {
     public let local: Endpoint
     public let remote: Endpoint
     /// State changes with their times; a socket that disappears ends in CLOSE.
-    public var transitions: [(time: Double, state: TCPState)]
+    public var transitions: [ObservedTransition]
     /// Samples where anything netfault reports changed (state, retransmits, timer, tcp_info).
     public var samples: [(time: Double, record: SocketRecord)]
 
@@ -43,6 +43,20 @@ public struct ObservedSocket: Sendable {
 
     /// "client 10.77.1.1:43210 → 10.77.1.2:8080"
     public var label: String { "\(host) \(local) → \(remote)" }
+}
+
+/// A state change seen by sampling: it happened after `earliest` (the previous
+/// sample, which did not show it yet) and no later than `time` (the sample that did).
+public struct ObservedTransition: Sendable, Equatable {
+    public let time: Double
+    public let earliest: Double
+    public let state: TCPState
+
+    public init(time: Double, earliest: Double? = nil, state: TCPState) {
+        self.time = time
+        self.earliest = earliest ?? time
+        self.state = state
+    }
 }
 
 /// A process's record: its events (peers print one JSON line per socket call).

@@ -22,6 +22,8 @@ final class SocketSampler: @unchecked Sendable {
     private var order: [Key] = []
     private var current: [Key: SocketRecord] = [:]
     private var failure: Error?
+    /// When the previous sample started: a change first seen now happened after it.
+    private var previousSampleTime: Double = 0
     private let done = DispatchSemaphore(value: 0)
     private(set) var sampleCount = 0
 
@@ -97,16 +99,19 @@ final class SocketSampler: @unchecked Sendable {
                     sockets[key] = ObservedSocket(host: key.host, local: key.local, remote: key.remote, transitions: [], samples: [])
                     order.append(key)
                 }
-                if previous?.state != record.state { sockets[key]!.transitions.append((time, record.state)) }
+                if previous?.state != record.state {
+                    sockets[key]!.transitions.append(ObservedTransition(time: time, earliest: previousSampleTime, state: record.state))
+                }
                 if previous.map({ Self.reportableChange(from: $0, to: record) }) ?? true,
                    sockets[key]!.samples.count < Self.maximumSamplesPerSocket {
                     sockets[key]!.samples.append((time, record))
                 }
             }
             for key in current.keys where seen[key] == nil {
-                sockets[key]!.transitions.append((time, .close))
+                sockets[key]!.transitions.append(ObservedTransition(time: time, earliest: previousSampleTime, state: .close))
             }
             current = seen
+            previousSampleTime = time
         }
     }
 

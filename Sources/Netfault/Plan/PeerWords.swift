@@ -6,7 +6,16 @@ enum PeerWords {
     struct Unresolved: Error { let message: String }
 
     static func words(for steps: [PeerStep], plan: NetworkPlan) throws -> [String] {
-        try steps.flatMap { try words(for: $0, plan: plan) }
+        try steps.indices.flatMap { index in
+            if case .bind(let port) = steps[index] {
+                // A bind belongs to the next connect and must match its address family.
+                let ipv6 = steps[index...].lazy.compactMap { step -> Bool? in
+                    if case .connect(_, _, _, let ipv6) = step { ipv6 } else { nil }
+                }.first ?? false
+                return ["bind", ipv6 ? "::" : "0.0.0.0", "\(port)"]
+            }
+            return try words(for: steps[index], plan: plan)
+        }
     }
 
     private static func words(for step: PeerStep, plan: NetworkPlan) throws -> [String] {
@@ -25,8 +34,8 @@ enum PeerWords {
                 throw Unresolved(message: "connect: host \"\(target)\" has no \(ipv6 ? "IPv6" : "IPv4") address")
             }
             return ["connect", address, "\(port)"] + (timeout.map { ["\(Int(($0 * 1000).rounded()))"] } ?? [])
-        case .bind(let port):
-            return ["bind", "0.0.0.0", "\(port)"]
+        case .bind:
+            preconditionFailure("handled with its connect in words(for:plan:)")
         case .write(let bytes, let writes, let pause):
             return ["write", "\(bytes)", "\(writes)", "\(Int((pause * 1000).rounded()))"]
         case .read(let bytes):

@@ -45,7 +45,7 @@ public enum ScenarioValidator {
         }
 
         // Links and addresses
-        var addressOwners: [IPAddress: (host: String, location: SourceLocation)] = [:]
+        var subnetOwners: [(cidr: CIDR, hosts: String, location: SourceLocation)] = []
         var linkCount: [String: Int] = [:]
         for link in scenario.links {
             let known = knownHost(link.a, link.location, "link") & knownHost(link.b, link.location, "link")
@@ -65,13 +65,12 @@ public enum ScenarioValidator {
                     fail(link.location, "subnet \(text) is too small for two hosts")
                 }
                 guard known else { continue }
-                for (host, n) in [(link.a, 1), (link.b, 2)] {
-                    let address = cidr.host(n)
-                    if let owner = addressOwners[address], owner.host != host || owner.location != link.location {
-                        fail(link.location, "address \(address) would be on both \(owner.host) (line \(owner.location.line)) and \(host)")
-                    }
-                    addressOwners[address] = (host, link.location)
+                // Two links on overlapping subnets would put one address on two hosts
+                // (or twice on one) and make routing ambiguous.
+                if let other = subnetOwners.first(where: { $0.cidr.contains(cidr.address) || cidr.contains($0.cidr.address) }) {
+                    fail(link.location, "subnet \(text) overlaps \(other.cidr) of the link \(other.hosts) (line \(other.location.line)): address \(cidr.host(1)) would be on two hosts")
                 }
+                subnetOwners.append((cidr, "\(link.a) — \(link.b)", link.location))
             }
             if let mtu = link.mtu, !(68...65535).contains(mtu) || (link.ipv6Subnet != nil && mtu < 1280) {
                 fail(link.location, "MTU \(mtu) is outside \(link.ipv6Subnet != nil ? "1280" : "68")...65535")
@@ -86,7 +85,9 @@ public enum ScenarioValidator {
         // Routes
         for route in scenario.routes {
             _ = knownHost(route.host, route.location, "route") && knownHost(route.via, route.location, "route")
-            if CIDR(route.destination) == nil {
+            if let destination = CIDR(route.destination), destination.address != destination.host(0) {
+                fail(route.location, "route destination \(route.destination) has host bits set; did you mean \(destination.host(0))/\(destination.prefixLength)?")
+            } else if CIDR(route.destination) == nil {
                 fail(route.location, "route destination \"\(route.destination)\" is not in CIDR form")
             } else if !scenario.links.contains(where: { Set([$0.a, $0.b]) == Set([route.host, route.via]) }) {
                 fail(route.location, "route on \(route.host) via \(route.via): the two hosts share no link")

@@ -62,6 +62,10 @@ public enum NetlinkDecoder {
         }
         let code = Int32(bitPattern: payload.loadU32(at: payload.startIndex))
         guard code != 0 else { return nil }
+        // The kernel sends 0 or -errno; anything else (Int32.min cannot even be negated) is malformed.
+        guard code < 0, code != .min else {
+            throw NetlinkDecodeError(reason: "NLMSG_ERROR code \(code) is not a negative errno")
+        }
         var kernelMessage: String?
         if Int32(message.flags) & NLM_F_ACK_TLVS != 0 {
             // With NETLINK_CAP_ACK only the original header follows the error code,

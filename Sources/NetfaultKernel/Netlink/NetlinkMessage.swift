@@ -41,25 +41,31 @@ public struct NetlinkMessageWriter {
         withUnsafeBytes(of: &copy) { destination.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
     }
 
+    // The *_check variants refuse to write past the buffer; a message that does not
+    // fit is a programming error, so it stops here rather than corrupting memory.
+
     public func put(_ type: UInt16, string: String) {
-        mnl_attr_put_strz(header, type, string)
+        precondition(mnl_attr_put_strz_check(header, capacity, type, string), "netlink message exceeds \(capacity) bytes")
     }
 
     public func put(_ type: UInt16, u32 value: UInt32) {
-        mnl_attr_put_u32(header, type, value)
+        precondition(mnl_attr_put_u32_check(header, capacity, type, value), "netlink message exceeds \(capacity) bytes")
     }
 
     public func put(_ type: UInt16, u8 value: UInt8) {
-        mnl_attr_put_u8(header, type, value)
+        precondition(mnl_attr_put_u8_check(header, capacity, type, value), "netlink message exceeds \(capacity) bytes")
     }
 
     public func put(_ type: UInt16, bytes value: [UInt8]) {
-        value.withUnsafeBytes { mnl_attr_put(header, type, $0.count, $0.baseAddress) }
+        let fits = value.withUnsafeBytes { mnl_attr_put_check(header, capacity, type, $0.count, $0.baseAddress) }
+        precondition(fits, "netlink message exceeds \(capacity) bytes")
     }
 
     /// A nested attribute (mnl_attr_nest_start / mnl_attr_nest_end).
     public func nest(_ type: UInt16, _ body: () -> Void) {
-        let start = mnl_attr_nest_start(header, type)
+        guard let start = mnl_attr_nest_start_check(header, capacity, type) else {
+            preconditionFailure("netlink message exceeds \(capacity) bytes")
+        }
         body()
         mnl_attr_nest_end(header, start)
     }

@@ -1,0 +1,281 @@
+import Foundation
+import Testing
+
+/// The built `netfault` binary, run as a user would. The help text and exit codes
+/// are part of the interface.
+enum CLI {
+    struct Result: CustomStringConvertible {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        var description: String { "exit \(status)\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
+    }
+
+    /// Next to the test bundle (both live in the build's debug folder), else the
+    /// package's own .build-ltests or .build.
+    static let executable: URL? = {
+        var candidates: [URL] = []
+        for path in [Bundle.main.executablePath, CommandLine.arguments.first].compactMap({ $0 }) {
+            let url = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+            var directory = url.deletingLastPathComponent()
+            // A bundle directory (netfaultPackageTests.xctest/…) sits inside the build folder.
+            for _ in 0..<4 {
+                candidates.append(directory.appendingPathComponent("netfault"))
+                directory = directory.deletingLastPathComponent()
+            }
+        }
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for scratch in [".build-ltests", ".build"] {
+            candidates.append(package.appendingPathComponent("\(scratch)/debug/netfault"))
+        }
+        return candidates.first { url in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && !isDirectory.boolValue
+                && FileManager.default.isExecutableFile(atPath: url.path)
+        }
+    }()
+
+    /// Runs `netfault ARGS…` (optionally through a wrapper such as setpriv), output to files
+    /// so no pipe can fill up.
+    static func run(_ arguments: [String], wrapper: [String] = []) throws -> Result {
+        let binary = try #require(executable, "netfault binary not found next to the tests")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("netfault-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        let process = Process()
+        if let launcher = wrapper.first {
+            process.executableURL = URL(fileURLWithPath: launcher)
+            process.arguments = Array(wrapper.dropFirst()) + [binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        process.waitUntilExit()
+        try out.close()
+        try err.close()
+        return Result(status: process.terminationStatus,
+                      stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    }
+
+    static func temporaryFile(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("netfault-cli-\(UUID().uuidString)-\(name)")
+    }
+}
+
+let isRoot = getuid() == 0
+
+@Suite struct HelpTests {
+    @Test func binaryIsFound() throws {
+        let binary = try #require(CLI.executable)
+        #expect(binary.lastPathComponent == "netfault")
+    }
+
+    @Test func topLevelHelpListsEverySubcommandAndTheExitCodes() throws {
+        let result = try CLI.run(["--help"])
+        #expect(result.status == 0, "\(result)")
+        let lines = result.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        for subcommand in ["list", "show", "run", "up", "doctor", "bench", "cleanup", "peer"] {
+            #expect(lines.contains { $0.hasPrefix(subcommand + " ") }, "no \(subcommand) line in\n\(result.stdout)")
+        }
+        // The help is wrapped to the terminal width: compare with whitespace folded.
+        let folded = result.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(folded.contains("Exit codes: 0 all passed (skips allowed), 1 an expectation failed, "
+                                + "2 bad usage or an invalid scenario, 3 this machine cannot run it."), "\(result)")
+    }
+
+    @Test func runHelpMentionsItsOptions() throws {
+        let result = try CLI.run(["run", "--help"])
+        #expect(result.status == 0, "\(result)")
+        for option in ["--json", "--junit", "--parallel", "--pin", "--all", "--verbose"] {
+            #expect(result.stdout.contains(option), "run --help lacks \(option)")
+        }
+        #expect(result.stdout.contains("(default: 4)"))
+    }
+
+    @Test func helpSubcommandMatchesDashDashHelp() throws {
+        let viaHelp = try CLI.run(["help", "run"])
+        let viaFlag = try CLI.run(["run", "--help"])
+        #expect(viaHelp.status == 0)
+        #expect(viaHelp.stdout == viaFlag.stdout)
+    }
+
+    /// `netfault help peer`: `peer --help` would be taken as a script word.
+    @Test func peerHelpListsTheWords() throws {
+        let result = try CLI.run(["help", "peer"])
+        #expect(result.status == 0, "\(result)")
+        for word in ["listen ADDR PORT", "connect ADDR PORT", "read-eof", "shutdown-wr", "close-listener", "repeat N"] {
+            #expect(result.stdout.contains(word), "peer --help lacks \(word)")
+        }
+    }
+}
+
+@Suite struct CatalogCommandTests {
+    @Test func listPrintsOneLinePerScenario() throws {
+        let result = try CLI.run(["list"])
+        #expect(result.status == 0, "\(result)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("H1 ") && $0.contains("Three-way handshake") }, "\(result)")
+        #expect(lines.contains { $0.hasPrefix("C7 ") && $0.contains("TIME_WAIT") }, "\(result)")
+        #expect(lines.first?.hasPrefix("H1 ") == true)
+    }
+
+    @Test func listJSONIsAnArrayOfEntries() throws {
+        let result = try CLI.run(["list", "--json"])
+        #expect(result.status == 0, "\(result)")
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(entries.count >= 11)
+        for entry in entries {
+            #expect(entry["id"] is String)
+            #expect(entry["name"] is String)
+            #expect(entry["summary"] is String)
+            #expect(entry.keys.contains("claim"))
+        }
+        let ids = entries.compactMap { $0["id"] as? String }
+        #expect(ids.contains("H1") && ids.contains("C7") && ids.contains("K6"))
+        #expect(Set(ids).count == ids.count)
+        let h1 = try #require(entries.first { $0["id"] as? String == "H1" })
+        #expect(h1["name"] as? String == "Three-way handshake")
+        #expect((h1["claim"] as? String)?.isEmpty == false)
+        #expect((h1["summary"] as? String)?.isEmpty == false)
+        // The text list and the JSON list are the same catalog, in the same order.
+        let text = try CLI.run(["list"]).stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(text == ids)
+    }
+
+    @Test func showPrintsTheHosts() throws {
+        let result = try CLI.run(["show", "H1"])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.hasPrefix("H1  Three-way handshake"))
+        #expect(result.stdout.contains("Hosts: client, server"), "\(result)")
+        #expect(result.stdout.contains("10.77.1.0/24"))
+        #expect(result.stdout.contains("Scenarios/H1_Handshake.swift:"))
+        #expect(result.stdout.contains("Expectations:"))
+    }
+
+    @Test func showIsCaseInsensitive() throws {
+        let result = try CLI.run(["show", "h1"])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.hasPrefix("H1  "))
+    }
+}
+
+/// Usage errors exit 2, as `netfault --help` promises.
+@Suite struct UsageErrorTests {
+    @Test func showUnknownID() throws {
+        let result = try CLI.run(["show", "NOPE"])
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr.contains("NOPE"), "\(result)")
+    }
+
+    @Test func runUnknownID() throws {
+        let result = try CLI.run(["run", "NOPE"])
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr.contains("NOPE"), "\(result)")
+        #expect(result.stdout.isEmpty, "nothing runs: \(result)")
+    }
+
+    @Test func runWithoutIDs() throws {
+        let result = try CLI.run(["run"])
+        #expect(result.status == 2, "\(result)")
+        #expect(!result.stderr.isEmpty)
+    }
+
+    @Test func runParallelZero() throws {
+        let result = try CLI.run(["run", "--parallel", "0", "H1"])
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr.contains("--parallel"), "\(result)")
+    }
+
+    @Test func runIDsAndAll() throws {
+        let result = try CLI.run(["run", "--all", "H1"])
+        #expect(result.status == 2, "\(result)")
+    }
+
+    @Test func unknownOption() throws {
+        let result = try CLI.run(["run", "--frobnicate", "H1"])
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr.contains("--frobnicate"))
+    }
+
+    @Test func peerWithAMisspelledWord() throws {
+        let result = try CLI.run(["peer", "conect"])
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr.contains("\"conect\""), "\(result)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func peerWithAMissingArgument() throws {
+        let result = try CLI.run(["peer", "listen", "0.0.0.0"])
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr.contains("listen"), "\(result)")
+    }
+}
+
+@Suite struct PrivilegedCommandTests {
+    @Test(.enabled(if: isRoot, "needs root"))
+    func doctorJSONListsProbes() throws {
+        let result = try CLI.run(["doctor", "--json"])
+        #expect(result.status == 0, "\(result)")
+        let probes = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(!probes.isEmpty)
+        for probe in probes {
+            #expect(probe["name"] is String)
+            #expect(probe["present"] is Bool)
+            #expect(probe["detail"] is String)
+        }
+        let privileges = try #require(probes.first { $0["name"] as? String == "privileges" })
+        #expect(privileges["present"] as? Bool == true)
+    }
+
+    @Test(.enabled(if: !isRoot, "runs as a user without privileges"))
+    func runAsNonRootExits3() throws {
+        let result = try CLI.run(["run", "H1"])
+        #expect(result.status == 3, "\(result)")
+        #expect(result.stderr.contains("root"), "\(result)")
+    }
+
+    /// The same as root, with privileges dropped by setpriv (uid/gid nobody, no capabilities).
+    @Test(.enabled(if: isRoot && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root and setpriv"))
+    func runWithPrivilegesDroppedExits3() throws {
+        let result = try CLI.run(["run", "H1"],
+                                 wrapper: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
+        #expect(result.status == 3, "\(result)")
+        #expect(result.stderr.contains("needs root"), "\(result)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test(.enabled(if: isRoot, "needs root"), .timeLimit(.minutes(1)))
+    func runK6WritesJSONAndJUnit() throws {
+        let json = CLI.temporaryFile("k6.json"), junit = CLI.temporaryFile("k6.xml")
+        defer {
+            try? FileManager.default.removeItem(at: json)
+            try? FileManager.default.removeItem(at: junit)
+        }
+        let result = try CLI.run(["run", "K6", "--json", json.path, "--junit", junit.path])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("K6"))
+
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        #expect(Set(object.keys) == ["kernel", "startedAt", "scenarios"])
+        #expect((object["kernel"] as? String)?.isEmpty == false)
+        let scenarios = try #require(object["scenarios"] as? [[String: Any]])
+        #expect(scenarios.count == 1)
+        #expect(scenarios.first?["id"] as? String == "K6")
+        #expect(scenarios.first?["status"] as? String == "passed")
+
+        let xml = try String(contentsOf: junit, encoding: .utf8)
+        #expect(xml.hasPrefix("<?xml"))
+        #expect(xml.components(separatedBy: "<testcase ").count - 1 == 1, "\(xml)")
+        #expect(xml.contains("K6"))
+        #expect(xml.contains("failures=\"0\""))
+    }
+}
