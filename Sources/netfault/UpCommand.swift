@@ -27,12 +27,13 @@ struct UpCommand: ParsableCommand {
         }
         do {
             try ScenarioHold.hold(scenario, runID: RunOptions.defaultRunID(), stop: stop) { pins, servers in
-                print("\(scenario.id) \(scenario.name): network is up.")
-                for server in servers { print("  started \(server)") }
-                print("Attach:")
-                for pin in pins { print("  ip netns exec \(pin.pin) bash    # \(pin.host)") }
-                print("Ctrl-C tears it down.")
-                FileHandle.standardOutput.synchronizeFile()
+                var text = "\(scenario.id) \(scenario.name): network is up.\n"
+                for server in servers { text += "  started \(server)\n" }
+                text += "Attach:\n"
+                for pin in pins { text += "  ip netns exec \(pin.pin) bash    # \(pin.host)\n" }
+                text += "Ctrl-C tears it down.\n"
+                // Unbuffered: whoever reads a pipe sees this while the network is up.
+                FileHandle.standardOutput.write(Data(text.utf8))
             }
         } catch {
             Preflight.fail("building \(scenario.id) failed: \(error)", ExitStatus.environment)
