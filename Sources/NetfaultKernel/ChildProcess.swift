@@ -161,11 +161,3 @@ public enum ExecutableLookup {
         return nil
     }
 }
-
-/// Calls `body` with a NULL-terminated C array of the strings.
-func withCStrings<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    let pointers = strings.map { strdup($0) } + [nil]
-    defer { pointers.forEach { free($0) } }
-    var array = pointers
-    return array.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
-}

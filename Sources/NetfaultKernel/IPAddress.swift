@@ -5,17 +5,8 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     public let bytes: [UInt8]
 
     public init?(_ text: String) {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 {
-            bytes = withUnsafeBytes(of: v4) { Array($0) }
-            return
-        }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 {
-            bytes = withUnsafeBytes(of: v6) { Array($0) }
-            return
-        }
-        return nil
+        guard let bytes = Sys.parseAddress(text) else { return nil }
+        self.bytes = bytes
     }
 
     public init?(bytes: some Collection<UInt8>) {
@@ -26,11 +17,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     public var isIPv6: Bool { bytes.count == 16 }
     public var family: Int32 { isIPv6 ? AF_INET6 : AF_INET }
 
-    public var description: String {
-        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        _ = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &text, socklen_t(text.count)) }
-        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    public var description: String { Sys.formatAddress(bytes, family: family) }
 
     /// The address with host bits beyond `prefixLength` cleared.
     public func network(prefixLength: Int) -> IPAddress {

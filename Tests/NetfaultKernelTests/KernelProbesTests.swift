@@ -16,15 +16,15 @@ struct KernelProbesTests {
     }
 
     static let run: Run = {
-        let linksBefore = ip("-o", "link", "show"), netnsBefore = ip("netns", "list")
+        let linksBefore = KT.ip("-o", "link", "show"), netnsBefore = KT.ip("netns", "list")
         // The fd snapshots hug all(): Foundation's Process opens fds of its own.
         let fdsBefore = openFileTargets()
         let results = KernelProbes.all()
         let fdsAfter = openFileTargets()
         return Run(results: results,
-                   linksBefore: linksBefore, linksAfter: ip("-o", "link", "show"),
-                   netnsBefore: netnsBefore, netnsAfter: ip("netns", "list"),
-                   vethsAfter: ip("-o", "link", "show", "type", "veth"),
+                   linksBefore: linksBefore, linksAfter: KT.ip("-o", "link", "show"),
+                   netnsBefore: netnsBefore, netnsAfter: KT.ip("netns", "list"),
+                   vethsAfter: KT.ip("-o", "link", "show", "type", "veth"),
                    fdsBefore: fdsBefore, fdsAfter: fdsAfter)
     }()
 
@@ -114,21 +114,6 @@ struct KernelProbesTests {
         #expect(leftOpen.isEmpty, "sockets opened by all() and still open: \(leftOpen.sorted())")
     }
 
-    // MARK: - Witnesses
-
-    static func ip(_ arguments: String...) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"]
-            .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/ip")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return "ip \(arguments.joined(separator: " ")) failed: \(error)" }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
 
     /// What each of this process's fds refers to ("net:[4026532…]", "socket:[…]", paths).
     static func openFileTargets() -> [String] {

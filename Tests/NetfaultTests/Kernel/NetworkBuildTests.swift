@@ -103,8 +103,7 @@ struct NetworkBuildTests {
         let pids = result.processes.compactMap { process in process.events.first { $0.call == "start" } }
         #expect(pids.count == 1)
         #expect(result.processes.allSatisfy { $0.exitStatus != nil }, "every process was reaped")
-        let sleepers = try RootOnly.witness(["pgrep", "-f", "^sleep 300$"])
-        #expect(sleepers.isEmpty)
+        #expect(RootOnly.processes(withCommandLine: ["sleep", "300"]).isEmpty)
         #expect(try RootOnly.hostSnapshot() == before)
         #expect(!FileManager.default.fileExists(atPath: "/run/netns/nf-leaktest\(getpid())-leak-a"))
     }

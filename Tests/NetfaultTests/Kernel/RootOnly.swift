@@ -20,6 +20,15 @@ enum RootOnly {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Pids whose /proc/PID/cmdline is exactly these words (like `pgrep -x -f`).
+    static func processes(withCommandLine words: [String]) -> [String] {
+        let wanted = Data((words.joined(separator: "\0") + "\0").utf8)
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return pids.filter { $0.allSatisfy(\.isNumber) }.filter {
+            FileManager.default.contents(atPath: "/proc/\($0)/cmdline") == wanted
+        }
+    }
+
     /// What a run may leave behind on the host: links, addresses, routes, pins.
     static func hostSnapshot() throws -> String {
         try witness(["ip", "-o", "link", "show"]) + witness(["ip", "-o", "addr", "show"])
