@@ -360,6 +360,18 @@ enum RecordingFixtures {
         #expect(judge(Expect.peer("client", fails: "connect", with: "ECONNREFUSED", after: 0.002, before: 0.002), refused).passed)
     }
 
+    /// tookAtMost is measured from the previous event, so a late process start does not count.
+    @Test func peerCallDurationFromThePreviousEvent() {
+        let quick = judge(Expect.peer("client", fails: "connect", with: "ECONNREFUSED", tookAtMost: 0.002), refused)
+        #expect(quick.passed)
+        #expect(quick.expected == "connect fails with ECONNREFUSED within 0.002 s of the previous event")
+        #expect(quick.observed == "connect failed with ECONNREFUSED at 0.002 s, 0.002 s after the previous event")
+        #expect(!judge(Expect.peer("client", fails: "connect", with: "ECONNREFUSED", tookAtMost: 0.001), refused).passed)
+        // The server's first read came 0.2998 s after its listen event.
+        #expect(!judge(Expect.peer("server", succeeds: "read", tookAtMost: 0.2), refused).passed)
+        #expect(judge(Expect.peer("server", succeeds: "read", tookAtMost: 0.3), refused).passed)
+    }
+
     @Test func peerSucceedsWithResultUsesTheFirstEvent() {
         let first = judge(Expect.peer("server", succeeds: "read", result: 5, after: 0.25), refused)
         #expect(first.passed)

@@ -17,7 +17,9 @@ public struct Expectation: ScenarioComponent {
         case count(host: String, state: TCPState, port: Int?, Comparison)
         /// The peer's first `call` event succeeded, or failed with `errno`, no earlier than `after`
         /// and no later than `before` seconds after the start.
-        case peerEvent(process: String, call: String, errno: String?, result: Int64?, after: Double?, before: Double?)
+        /// `tookAtMost`: seconds from the peer's previous event (it makes no call in between) to this one.
+        case peerEvent(process: String, call: String, errno: String?, result: Int64?, after: Double?, before: Double?,
+                       tookAtMost: Double? = nil)
         /// A tcp_info field of a matching socket, in the last sample that had tcp_info.
         case socketInfo(SocketSelector, SocketInfoField, Comparison)
         case exitStatus(process: String, Int32)
@@ -135,16 +137,19 @@ public enum Expect {
 
     /// The first `call` of `process` succeeded (with `result`, e.g. the bytes read, when given).
     public static func peer(_ process: String, succeeds call: String, result: Int64? = nil, after: Double? = nil,
-                            before: Double? = nil, file: String = #filePath, line: Int = #line) -> Expectation {
-        Expectation(.peerEvent(process: process, call: call, errno: nil, result: result, after: after, before: before),
-                    file: file, line: line)
+                            before: Double? = nil, tookAtMost: Double? = nil,
+                            file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.peerEvent(process: process, call: call, errno: nil, result: result, after: after, before: before,
+                               tookAtMost: tookAtMost), file: file, line: line)
     }
 
-    /// The first `call` of `process` failed with `errno` ("ECONNREFUSED").
+    /// The first `call` of `process` failed with `errno` ("ECONNREFUSED"); `after`/`before` are
+    /// seconds since the start, `tookAtMost` seconds since the peer's previous event.
     public static func peer(_ process: String, fails call: String, with errno: String, after: Double? = nil,
-                            before: Double? = nil, file: String = #filePath, line: Int = #line) -> Expectation {
-        Expectation(.peerEvent(process: process, call: call, errno: errno, result: nil, after: after, before: before),
-                    file: file, line: line)
+                            before: Double? = nil, tookAtMost: Double? = nil,
+                            file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.peerEvent(process: process, call: call, errno: errno, result: nil, after: after, before: before,
+                               tookAtMost: tookAtMost), file: file, line: line)
     }
 
     /// A tcp_info field of the matching sockets (their last sample with tcp_info).

@@ -103,29 +103,34 @@ public enum ExpectationEvaluator {
             return Verdict(description: description, passed: passed, expected: comparison.description,
                            observed: values.map { $0.map(String.init) ?? "no tcp_info" }.joined(separator: ", "))
 
-        case .peerEvent(let process, let call, let errno, let result, let after, let before):
+        case .peerEvent(let process, let call, let errno, let result, let after, let before, let tookAtMost):
             var outcome = errno.map { "fails with \($0)" } ?? "succeeds"
             if let result { outcome += " with result \(result)" }
             var window = ""
             if let after { window += " after ≥ \(Format.seconds(after))" }
             if let before { window += " by \(Format.seconds(before))" }
+            if let tookAtMost { window += " within \(Format.seconds(tookAtMost)) of the previous event" }
             let description = "\(process): \(call) \(outcome)"
             let expected = "\(call) \(outcome)\(window)"
             guard let observed = recording.process(process) else {
                 return Verdict(description: description, passed: false, expected: expected, observed: "process \(process) never ran")
             }
-            guard let event = observed.events.first(where: { $0.call == call }) else {
+            guard let index = observed.events.firstIndex(where: { $0.call == call }) else {
                 let calls = observed.events.map(\.call).joined(separator: ", ")
                 return Verdict(description: description, passed: false, expected: expected,
                                observed: "no \(call) event (events: \(calls.isEmpty ? "none" : calls); exit \(observed.exitStatus.map(String.init) ?? "unknown"))")
             }
+            let event = observed.events[index]
             let outcomeOK = errno == nil
                 ? (event.result >= 0 && event.errno == nil && (result == nil || event.result == result))
                 : event.errno == errno
+            let took = index > 0 ? event.time - observed.events[index - 1].time : event.time
             let timeOK = (after.map { event.time >= $0 } ?? true) && (before.map { event.time <= $0 } ?? true)
+                && (tookAtMost.map { took <= $0 } ?? true)
             let what = event.errno.map { "\(call) failed with \($0)" } ?? "\(call) succeeded (result \(event.result))"
+            let tookText = tookAtMost == nil ? "" : ", \(Format.seconds(took)) after the previous event"
             return Verdict(description: description, passed: outcomeOK && timeOK, expected: expected,
-                           observed: "\(what) at \(Format.seconds(event.time))")
+                           observed: "\(what) at \(Format.seconds(event.time))\(tookText)")
 
         case .exitStatus(let process, let status):
             let observed = recording.process(process)?.exitStatus

@@ -170,7 +170,7 @@ public enum ScenarioValidator {
                 _ = knownHost(host, location, "expectation")
             case .socketInfo(let s, _, _):
                 _ = knownHost(s.host, location, "expectation")
-            case .peerEvent(let process, _, _, _, _, _), .exitStatus(let process, _):
+            case .peerEvent(let process, _, _, _, _, _, _), .exitStatus(let process, _):
                 if processes[process] == nil { fail(location, "expectation names process \"\(process)\", which no step starts") }
             }
         }

@@ -10,7 +10,7 @@ func refusedConnection() async throws {
         Link("client", "server", subnet: "10.77.250.0/24")
         Peer("client", on: "client", .connect(to: "server", port: 9))
         WaitFor(exitOf: "client", timeout: 2)
-        Expect.peer("client", fails: "connect", with: "ECONNREFUSED", before: 0.2)
+        Expect.peer("client", fails: "connect", with: "ECONNREFUSED", tookAtMost: 0.2)
         Expect.counter("TcpOutRsts", on: "server", .equals(1))
     }
     let result = try await scenario.run()
