@@ -400,22 +400,35 @@ static bool check_sockets(const nf_peer_script *s, char *err, size_t errlen) {
 }
 
 // A bind is only used by a later connect: one must follow it in the text or
-// earlier in the body of a repeat that runs again.
-static bool connect_follows(const nf_peer_script *s, size_t b) {
+// earlier in the body of a repeat that runs again. Returns it, or NULL.
+static const struct step *next_connect(const nf_peer_script *s, size_t b) {
     for (size_t j = b + 1; j < s->nsteps; j++) {
         const struct step *st = &s->steps[j];
-        if (st->op == OP_CONNECT) return true;
+        if (st->op == OP_CONNECT) return st;
         if (st->op == OP_END && st->match < b && s->steps[st->match].n[0] >= 2)
             for (size_t k = st->match + 1; k < b; k++)
-                if (s->steps[k].op == OP_CONNECT) return true;
+                if (s->steps[k].op == OP_CONNECT) return &s->steps[k];
     }
-    return false;
+    return NULL;
 }
 
+static const char *family_name(const struct step *st) {
+    return st->addr.ss_family == AF_INET ? "IPv4" : "IPv6";
+}
+
+// Catches at parse time what would be a run-time EINVAL from bind().
 static bool check_binds(const nf_peer_script *s, char *err, size_t errlen) {
     for (size_t i = 0; i < s->nsteps; i++) {
-        if (s->steps[i].op == OP_BIND && !connect_follows(s, i)) {
-            set_err(err, errlen, "word %d (bind): no connect after it to bind", s->steps[i].word);
+        const struct step *b = &s->steps[i];
+        if (b->op != OP_BIND) continue;
+        const struct step *c = next_connect(s, i);
+        if (c == NULL) {
+            set_err(err, errlen, "word %d (bind): no connect after it to bind", b->word);
+            return false;
+        }
+        if (c->addr.ss_family != b->addr.ss_family) {
+            set_err(err, errlen, "word %d (bind): an %s address, but the connect at word %d is %s",
+                    b->word, family_name(b), c->word, family_name(c));
             return false;
         }
     }
