@@ -113,7 +113,7 @@ public enum KernelProbes {
                                          operation: "nft list ruleset (NFT_MSG_GETGEN)") { m in
                 m.putHeader(NF.genHeader(family: UInt8(AF_UNSPEC), resourceID: 0))
             }
-            let replies = try exchange(socket, [request], acked: [0])
+            let replies = try socket.perform([request])
             let generation = replies.first { $0.type == NF.type(NF.subsysNFTables, NF.msgNewGen) }
                 .flatMap { try? NF.attributes($0) }?[NF.genID].flatMap(NF.bigEndianU32)
             return "nf_tables answered NFT_MSG_GETGEN" + (generation.map { " (generation \($0))" } ?? "")
@@ -132,7 +132,7 @@ public enum KernelProbes {
                 m.put(NF.compatRevision, bytes: NF.bigEndian(UInt32(3)))
                 m.put(NF.compatType, bytes: NF.bigEndian(UInt32(1)))  // 1: target, 0: match
             }
-            let replies = try exchange(socket, [request], acked: [0])
+            let replies = try socket.perform([request])
             let best = replies.first { $0.type == NF.type(NF.subsysNFTCompat, NF.msgCompatGet) }
                 .flatMap { try? NF.attributes($0) }?[NF.compatRevision].flatMap(NF.bigEndianU32)
             return "NFQUEUE target rev 3 available" + (best.map { $0 != 3 ? " (best revision \($0))" : "" } ?? "")
@@ -178,7 +178,7 @@ public enum KernelProbes {
                 NF.batch(NF.msgBatchEnd),
             ]
             // The batch markers are never acked (the begin one only answers a failure).
-            try exchange(socket, messages, acked: [1, 2, 3], failureOnly: [0])
+            try socket.perform(messages, unacknowledged: [0, messages.count - 1])
             return "rule with the queue expression accepted"
         }
     }
@@ -255,56 +255,6 @@ public enum KernelProbes {
         } catch {
             return ProbeResult(name: name, present: false, detail: String(describing: error))
         }
-    }
-
-    /// Sends `messages` in one datagram (one nfnetlink batch when it is framed by
-    /// the batch markers) and collects replies until every message whose position
-    /// is in `acked` has its NLMSG_ERROR; an error for a position in `failureOnly`
-    /// (a batch begin that the kernel refused) ends the wait at once.
-    /// `NetlinkSocket.perform` cannot send a batch: it waits for an ack per
-    /// message, and the batch markers get none.
-    /// nfnetlink answers while handling the send, so every awaited reply is
-    /// already queued when the send returns: the blocking reads cannot hang.
-    /// Returns the non-error messages (the answers to requests). The first error
-    /// is thrown with its message's operation.
-    @discardableResult
-    static func exchange(_ socket: NetlinkSocket, _ messages: [NetlinkMessage],
-                         acked: Set<Int>, failureOnly: Set<Int> = []) throws -> [ReceivedMessage] {
-        var bytes: [UInt8] = []
-        var awaited: [UInt32: String] = [:]
-        var failures: [UInt32: String] = [:]
-        for (position, message) in messages.enumerated() {
-            var message = message
-            let sequence = UInt32(position + 1)
-            message.setSequence(sequence)
-            if acked.contains(position) { awaited[sequence] = message.operation }
-            if failureOnly.contains(position) { failures[sequence] = message.operation }
-            bytes += message.bytes
-        }
-        let operation = messages.first?.operation ?? "nfnetlink"
-        try Sys.send(socket.fd, bytes, operation: operation)
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        var answers: [ReceivedMessage] = []
-        var firstError: KernelError?
-        while !awaited.isEmpty {
-            let count = try Sys.receive(socket.fd, into: &buffer, operation: operation)
-            let datagram = Array(buffer[0..<count])
-            for message in try NetlinkDecoder.messages(datagram[...]) {
-                guard message.type == UInt16(NLMSG_ERROR) else {
-                    answers.append(message)
-                    continue
-                }
-                if let failedOperation = failures[message.sequence], let failure = try NetlinkDecoder.error(message) {
-                    throw KernelError(failedOperation, errno: failure.errno, kernelMessage: failure.kernelMessage)
-                }
-                guard let awaitedOperation = awaited.removeValue(forKey: message.sequence) else { continue }
-                if let failure = try NetlinkDecoder.error(message), firstError == nil {
-                    firstError = KernelError(awaitedOperation, errno: failure.errno, kernelMessage: failure.kernelMessage)
-                }
-            }
-        }
-        if let firstError { throw firstError }
-        return answers
     }
 }
 

@@ -25,28 +25,49 @@ public final class NetlinkSocket {
 
     /// Sends requests in one datagram (the kernel handles them in order) and waits
     /// for every ack; the first error is thrown with its request's operation.
-    public func perform(_ requests: [NetlinkMessage]) throws {
-        guard !requests.isEmpty else { return }
+    /// Requests at the positions in `unacknowledged` get no ack (the nfnetlink batch
+    /// markers): they are not waited for, but an error for one ends the wait at once,
+    /// since the kernel then drops the rest of the batch. Returns the replies that
+    /// are not acks (the answers to GET requests).
+    @discardableResult
+    public func perform(_ requests: [NetlinkMessage], unacknowledged: Set<Int> = []) throws -> [ReceivedMessage] {
+        guard !requests.isEmpty else { return [] }
         var batch: [UInt8] = []
-        var operations: [UInt32: String] = [:]
-        for var request in requests {
+        var awaited: [UInt32: String] = [:]
+        var unacked: [UInt32: String] = [:]
+        for (position, var request) in requests.enumerated() {
             sequence &+= 1
             request.setSequence(sequence)
-            operations[sequence] = request.operation
+            if unacknowledged.contains(position) {
+                unacked[sequence] = request.operation
+            } else {
+                awaited[sequence] = request.operation
+            }
             batch += request.bytes
         }
         try Sys.send(fd, batch, operation: requests[0].operation)
+        var replies: [ReceivedMessage] = []
         var firstError: KernelError?
-        while !operations.isEmpty {
+        while !awaited.isEmpty {
             let count = try Sys.receive(fd, into: &buffer, operation: requests[0].operation)
-            for message in try NetlinkDecoder.messages(buffer[0..<count]) where message.type == UInt16(NLMSG_ERROR) {
-                guard let operation = operations.removeValue(forKey: message.sequence) else { continue }
+            // Copy out: the buffer is reused for the next datagram.
+            let datagram = Array(buffer[0..<count])
+            for message in try NetlinkDecoder.messages(datagram[...]) {
+                guard message.type == UInt16(NLMSG_ERROR) else {
+                    replies.append(message)
+                    continue
+                }
+                if let operation = unacked[message.sequence], let failure = try NetlinkDecoder.error(message) {
+                    throw KernelError(operation, errno: failure.errno, kernelMessage: failure.kernelMessage)
+                }
+                guard let operation = awaited.removeValue(forKey: message.sequence) else { continue }
                 if let failure = try NetlinkDecoder.error(message), firstError == nil {
                     firstError = KernelError(operation, errno: failure.errno, kernelMessage: failure.kernelMessage)
                 }
             }
         }
         if let firstError { throw firstError }
+        return replies
     }
 
     /// Sends a dump request and returns every message up to NLMSG_DONE.
