@@ -109,13 +109,13 @@ public enum KernelProbes {
     public static func nfTables() -> ProbeResult {
         probe(Name.nfTables) { namespace in
             let socket = try NetlinkSocket(namespace: namespace, protocol: NETLINK_NETFILTER)
-            let request = NetlinkMessage(type: NF.type(NF.subsysNFTables, NF.msgGetGen), flags: .nlRequestAck,
+            let request = NetlinkMessage(type: Nfnetlink.type(Nfnetlink.subsysNFTables, Nfnetlink.msgGetGen), flags: .nlRequestAck,
                                          operation: "nft list ruleset (NFT_MSG_GETGEN)") { m in
-                m.putHeader(NF.genHeader(family: UInt8(AF_UNSPEC), resourceID: 0))
+                m.putHeader(Nfnetlink.genHeader(family: UInt8(AF_UNSPEC), resourceID: 0))
             }
             let replies = try socket.perform([request])
-            let generation = replies.first { $0.type == NF.type(NF.subsysNFTables, NF.msgNewGen) }
-                .flatMap { try? NF.attributes($0) }?[NF.genID].flatMap(NF.bigEndianU32)
+            let generation = replies.first { $0.type == Nfnetlink.type(Nfnetlink.subsysNFTables, Nfnetlink.msgNewGen) }
+                .flatMap { try? Nfnetlink.attributes($0) }?[Nfnetlink.genID].flatMap(Nfnetlink.bigEndianU32)
             return "nf_tables answered NFT_MSG_GETGEN" + (generation.map { " (generation \($0))" } ?? "")
         }
     }
@@ -125,16 +125,16 @@ public enum KernelProbes {
     public static func nfqueueTarget() -> ProbeResult {
         probe(Name.nfqueueTarget) { namespace in
             let socket = try NetlinkSocket(namespace: namespace, protocol: NETLINK_NETFILTER)
-            let request = NetlinkMessage(type: NF.type(NF.subsysNFTCompat, NF.msgCompatGet), flags: .nlRequestAck,
+            let request = NetlinkMessage(type: Nfnetlink.type(Nfnetlink.subsysNFTCompat, Nfnetlink.msgCompatGet), flags: .nlRequestAck,
                                          operation: "nft_compat get target NFQUEUE rev 3") { m in
-                m.putHeader(NF.genHeader(family: NF.protoIPv4, resourceID: 0))
-                m.put(NF.compatName, string: "NFQUEUE")
-                m.put(NF.compatRevision, bytes: NF.bigEndian(UInt32(3)))
-                m.put(NF.compatType, bytes: NF.bigEndian(UInt32(1)))  // 1: target, 0: match
+                m.putHeader(Nfnetlink.genHeader(family: Nfnetlink.protoIPv4, resourceID: 0))
+                m.put(Nfnetlink.compatName, string: "NFQUEUE")
+                m.put(Nfnetlink.compatRevision, bytes: Nfnetlink.bigEndian(UInt32(3)))
+                m.put(Nfnetlink.compatType, bytes: Nfnetlink.bigEndian(UInt32(1)))  // 1: target, 0: match
             }
             let replies = try socket.perform([request])
-            let best = replies.first { $0.type == NF.type(NF.subsysNFTCompat, NF.msgCompatGet) }
-                .flatMap { try? NF.attributes($0) }?[NF.compatRevision].flatMap(NF.bigEndianU32)
+            let best = replies.first { $0.type == Nfnetlink.type(Nfnetlink.subsysNFTCompat, Nfnetlink.msgCompatGet) }
+                .flatMap { try? Nfnetlink.attributes($0) }?[Nfnetlink.compatRevision].flatMap(Nfnetlink.bigEndianU32)
             return "NFQUEUE target rev 3 available" + (best.map { $0 != 3 ? " (best revision \($0))" : "" } ?? "")
         }
     }
@@ -145,37 +145,37 @@ public enum KernelProbes {
     public static func nftQueueExpression() -> ProbeResult {
         probe(Name.nftQueueExpression) { namespace in
             let socket = try NetlinkSocket(namespace: namespace, protocol: NETLINK_NETFILTER)
-            let family = NF.protoIPv4
+            let family = Nfnetlink.protoIPv4
             let table = "nfprobe", chain = "c"
             let create = Int32.nlCreateExclusive
             let messages = [
-                NF.batch(NF.msgBatchBegin),
-                NetlinkMessage(type: NF.type(NF.subsysNFTables, NF.msgNewTable), flags: create,
+                Nfnetlink.batch(Nfnetlink.msgBatchBegin),
+                NetlinkMessage(type: Nfnetlink.type(Nfnetlink.subsysNFTables, Nfnetlink.msgNewTable), flags: create,
                                operation: "nft add table ip \(table)") { m in
-                    m.putHeader(NF.genHeader(family: family, resourceID: 0))
-                    m.put(NF.tableName, string: table)
+                    m.putHeader(Nfnetlink.genHeader(family: family, resourceID: 0))
+                    m.put(Nfnetlink.tableName, string: table)
                 },
-                NetlinkMessage(type: NF.type(NF.subsysNFTables, NF.msgNewChain), flags: create,
+                NetlinkMessage(type: Nfnetlink.type(Nfnetlink.subsysNFTables, Nfnetlink.msgNewChain), flags: create,
                                operation: "nft add chain ip \(table) \(chain)") { m in
-                    m.putHeader(NF.genHeader(family: family, resourceID: 0))
-                    m.put(NF.chainTable, string: table)
-                    m.put(NF.chainName, string: chain)
+                    m.putHeader(Nfnetlink.genHeader(family: family, resourceID: 0))
+                    m.put(Nfnetlink.chainTable, string: table)
+                    m.put(Nfnetlink.chainName, string: chain)
                 },
-                NetlinkMessage(type: NF.type(NF.subsysNFTables, NF.msgNewRule), flags: create | NF.flagAppend,
+                NetlinkMessage(type: Nfnetlink.type(Nfnetlink.subsysNFTables, Nfnetlink.msgNewRule), flags: create | Nfnetlink.flagAppend,
                                operation: "nft add rule ip \(table) \(chain) queue num 0") { m in
-                    m.putHeader(NF.genHeader(family: family, resourceID: 0))
-                    m.put(NF.ruleTable, string: table)
-                    m.put(NF.ruleChain, string: chain)
-                    m.nest(NF.ruleExpressions) {
-                        m.nest(NF.listElement) {
-                            m.put(NF.expressionName, string: "queue")
-                            m.nest(NF.expressionData) {
-                                m.put(NF.queueNumber, bytes: NF.bigEndian(UInt16(0)))
+                    m.putHeader(Nfnetlink.genHeader(family: family, resourceID: 0))
+                    m.put(Nfnetlink.ruleTable, string: table)
+                    m.put(Nfnetlink.ruleChain, string: chain)
+                    m.nest(Nfnetlink.ruleExpressions) {
+                        m.nest(Nfnetlink.listElement) {
+                            m.put(Nfnetlink.expressionName, string: "queue")
+                            m.nest(Nfnetlink.expressionData) {
+                                m.put(Nfnetlink.queueNumber, bytes: Nfnetlink.bigEndian(UInt16(0)))
                             }
                         }
                     }
                 },
-                NF.batch(NF.msgBatchEnd),
+                Nfnetlink.batch(Nfnetlink.msgBatchEnd),
             ]
             // The batch markers are never acked (the begin one only answers a failure).
             try socket.perform(messages, unacknowledged: [0, messages.count - 1])
@@ -188,12 +188,12 @@ public enum KernelProbes {
     public static func nfnetlinkQueue() -> ProbeResult {
         probe(Name.nfnetlinkQueue) { namespace in
             let socket = try NetlinkSocket(namespace: namespace, protocol: NETLINK_NETFILTER)
-            let bind = NetlinkMessage(type: NF.type(NF.subsysQueue, NF.queueMsgConfig), flags: .nlRequestAck,
+            let bind = NetlinkMessage(type: Nfnetlink.type(Nfnetlink.subsysQueue, Nfnetlink.queueMsgConfig), flags: .nlRequestAck,
                                       operation: "nfnetlink_queue bind queue 0") { m in
-                m.putHeader(NF.genHeader(family: UInt8(AF_UNSPEC), resourceID: 0))  // res_id: the queue number
+                m.putHeader(Nfnetlink.genHeader(family: UInt8(AF_UNSPEC), resourceID: 0))  // res_id: the queue number
                 // struct nfqnl_msg_config_cmd { u8 command; u8 _pad; be16 pf; }
-                let pf = NF.bigEndian(UInt16(AF_INET))
-                m.put(NF.queueConfigCommand, bytes: [NF.queueCommandBind, 0, pf[0], pf[1]])
+                let pf = Nfnetlink.bigEndian(UInt16(AF_INET))
+                m.put(Nfnetlink.queueConfigCommand, bytes: [Nfnetlink.queueCommandBind, 0, pf[0], pf[1]])
             }
             try socket.perform([bind])
             return "bound to queue 0 in a scratch namespace"
@@ -211,8 +211,8 @@ public enum KernelProbes {
                 var header = tcmsg()
                 header.tcm_family = UInt8(AF_UNSPEC)
                 header.tcm_ifindex = vethIndex
-                header.tcm_handle = TC.handle1
-                header.tcm_parent = TC.root
+                header.tcm_handle = TrafficControl.handle1
+                header.tcm_parent = TrafficControl.root
                 m.putHeader(header)
                 m.put(UInt16(TCA_KIND), string: "netem")
                 // struct tc_netem_qopt: latency, limit, loss, gap, duplicate, jitter (host order).
@@ -256,90 +256,4 @@ public enum KernelProbes {
             return ProbeResult(name: name, present: false, detail: String(describing: error))
         }
     }
-}
-
-extension KernelProbes {
-/// nfnetlink constants that CNetfault.h does not import, with the uapi header
-/// each comes from. Nested so they cannot clash with other files of the module.
-fileprivate enum NF {
-    // linux/netfilter/nfnetlink.h
-    static let subsysQueue: UInt16 = 3         // NFNL_SUBSYS_QUEUE
-    static let subsysNFTables: UInt16 = 10     // NFNL_SUBSYS_NFTABLES
-    static let subsysNFTCompat: UInt16 = 11    // NFNL_SUBSYS_NFT_COMPAT
-    static let msgBatchBegin: UInt16 = 16      // NFNL_MSG_BATCH_BEGIN (NLMSG_MIN_TYPE)
-    static let msgBatchEnd: UInt16 = 17        // NFNL_MSG_BATCH_END (NLMSG_MIN_TYPE + 1)
-    static let version0: UInt8 = 0             // NFNETLINK_V0
-
-    // linux/netfilter.h
-    static let protoIPv4: UInt8 = 2            // NFPROTO_IPV4
-
-    // linux/netfilter/nf_tables.h: enum nf_tables_msg_types
-    static let msgNewTable: UInt16 = 0         // NFT_MSG_NEWTABLE
-    static let msgNewChain: UInt16 = 3         // NFT_MSG_NEWCHAIN
-    static let msgNewRule: UInt16 = 6          // NFT_MSG_NEWRULE
-    static let msgNewGen: UInt16 = 15          // NFT_MSG_NEWGEN
-    static let msgGetGen: UInt16 = 16          // NFT_MSG_GETGEN
-    // linux/netfilter/nf_tables.h: attributes
-    static let tableName: UInt16 = 1           // NFTA_TABLE_NAME
-    static let chainTable: UInt16 = 1          // NFTA_CHAIN_TABLE
-    static let chainName: UInt16 = 3           // NFTA_CHAIN_NAME
-    static let ruleTable: UInt16 = 1           // NFTA_RULE_TABLE
-    static let ruleChain: UInt16 = 2           // NFTA_RULE_CHAIN
-    static let ruleExpressions: UInt16 = 4     // NFTA_RULE_EXPRESSIONS
-    static let listElement: UInt16 = 1         // NFTA_LIST_ELEM
-    static let expressionName: UInt16 = 1      // NFTA_EXPR_NAME
-    static let expressionData: UInt16 = 2      // NFTA_EXPR_DATA
-    static let queueNumber: UInt16 = 1         // NFTA_QUEUE_NUM (be16)
-    static let genID: UInt16 = 1               // NFTA_GEN_ID (be32)
-
-    // linux/netfilter/nf_tables_compat.h
-    static let msgCompatGet: UInt16 = 0        // NFNL_MSG_COMPAT_GET
-    static let compatName: UInt16 = 1          // NFTA_COMPAT_NAME
-    static let compatRevision: UInt16 = 2      // NFTA_COMPAT_REV (be32)
-    static let compatType: UInt16 = 3          // NFTA_COMPAT_TYPE (be32)
-
-    // linux/netfilter/nfnetlink_queue.h
-    static let queueMsgConfig: UInt16 = 2      // NFQNL_MSG_CONFIG
-    static let queueConfigCommand: UInt16 = 1  // NFQA_CFG_CMD (struct nfqnl_msg_config_cmd)
-    static let queueCommandBind: UInt8 = 1     // NFQNL_CFG_CMD_BIND
-
-    // linux/netlink.h (not exported by CNetfault as a flag constant of its own)
-    static let flagAppend: Int32 = 0x800       // NLM_F_APPEND
-
-    /// nlmsg_type of an nfnetlink message: subsystem in the high byte.
-    static func type(_ subsystem: UInt16, _ message: UInt16) -> UInt16 { subsystem << 8 | message }
-
-    /// struct nfgenmsg { u8 nfgen_family; u8 version; be16 res_id; }, as its 4 wire bytes.
-    static func genHeader(family: UInt8, resourceID: UInt16) -> UInt32 {
-        let bytes = [family, version0] + bigEndian(resourceID)
-        return bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
-    }
-
-    /// Batch begin/end: res_id names the subsystem the batch is for.
-    static func batch(_ type: UInt16) -> NetlinkMessage {
-        NetlinkMessage(type: type, flags: NLM_F_REQUEST,
-                       operation: type == msgBatchBegin ? "nfnetlink batch begin" : "nfnetlink batch end") { m in
-            m.putHeader(genHeader(family: UInt8(AF_UNSPEC), resourceID: subsysNFTables))
-        }
-    }
-
-    static func bigEndian(_ value: UInt16) -> [UInt8] { [UInt8(value >> 8), UInt8(value & 0xFF)] }
-    static func bigEndian(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
-
-    static func bigEndianU32(_ bytes: ArraySlice<UInt8>) -> UInt32? {
-        guard bytes.count == 4 else { return nil }
-        return bytes.reduce(0) { $0 << 8 | UInt32($1) }
-    }
-
-    /// The attributes after a reply's nfgenmsg.
-    static func attributes(_ message: ReceivedMessage) throws -> [UInt16: ArraySlice<UInt8>] {
-        try NetlinkDecoder.attributes(message.payload.dropFirst(4))
-    }
-}
-
-/// Traffic-control constants from linux/pkt_sched.h, which CNetfault.h does not import.
-fileprivate enum TC {
-    static let root: UInt32 = 0xFFFF_FFFF      // TC_H_ROOT
-    static let handle1: UInt32 = 0x1_0000      // TC_H_MAKE(1 << 16, 0): "1:"
-}
 }
