@@ -17,7 +17,7 @@ extension Catalog {
         Host("client2")
         Host("late")
         Link("client1", "prompt", subnet: "10.77.12.0/24")
-        Link("client2", "late", subnet: "10.77.13.0/24")
+        Link("client2", "late", subnet: "10.77.112.0/24")
         Peer("prompt", on: "prompt", .listen(port: 8080), .accept, .read(bytes: 10), .write(bytes: 10), .readToEnd, .close, .hold)
         Peer("late", on: "late", .listen(port: 8080), .accept, .read(bytes: 10), .write(bytes: 10), .readToEnd,
              .sleep(0.2), .close, .hold)

@@ -5,9 +5,10 @@ import Netfault
 public enum Catalog {
     /// In catalog order (H, then C, then K).
     public static let all: [Scenario] = [
-        handshake,
-        fourWayClose, threeSegmentClose, timeWaitDuration, closeWaitPileUp, serverTimeWait,
-        processCrash, nagle, mss, connectionRefused, halfClose,
+        handshake, lostSyn, oneSynLost, lostSynAck, synAckGiveUp, lostThirdAck, dataCompletesHandshake, lateDataGetsRst,
+        fourWayClose, threeSegmentClose, lostFin, lostAckOfFin, lostPassiveFin, lostFinalAck, timeWaitDuration,
+        closeWaitPileUp, finWait1Orphans, serverTimeWait,
+        keepalive, processCrash, lostData, nagle, mss, connectionRefused, halfClose,
     ]
 
     public static func scenario(id: String) -> Scenario? {

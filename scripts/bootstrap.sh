@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what netfault needs to build and test on Debian 12 with Swift 6: libmnl
-# (netlink), pkg-config, and iproute2 (used by the tests as an independent witness).
+# (netlink), pkg-config, and iproute2 and nftables (used by the tests as independent witnesses).
 # Idempotent: installs only what is missing. Must run as root.
 set -euo pipefail
 
-packages=(libmnl-dev pkg-config iproute2)
+packages=(libmnl-dev pkg-config iproute2 nftables)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Quick start, command 2: install what is needed, build, run every test.
+# Quick start, command 2: install what is needed, build, run every test (the netem
+# ones in a VM booting Debian's kernel, see scripts/in-vm).
 # Kernel tests need root; without it they are skipped with that reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 # Serial: kernel tests compare the host's links, namespaces and this process's open
 # descriptors before and after, which tests running alongside would disturb.
-exec swift test --no-parallel "$@"
+swift test --no-parallel "$@"
+# The netem backend and a second kernel, for real: Debian's kernel in a VM.
+bash scripts/test-in-vm.sh

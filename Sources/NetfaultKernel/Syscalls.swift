@@ -215,3 +215,79 @@ func withCStrings<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMu
     var array = pointers
     return array.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
 }
+
+// MARK: - NFQUEUE socket and packet injection (nfq helper: NfqueueSocket, PacketInjector)
+
+extension Sys {
+    /// poll(2) for POLLIN on one fd: true when it is readable, false when the
+    /// timeout (-1: none) passed first.
+    static func waitReadable(_ fd: Int32, timeoutMilliseconds: Int32, operation: String) throws -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let result = poll(&entry, 1, timeoutMilliseconds)
+            if result >= 0 { return result > 0 }
+            if errno != EINTR { throw KernelError(operation, errno: errno) }
+        }
+    }
+
+    /// recvmmsg(2) without waiting: up to `lengths.count` datagrams, the i-th into
+    /// `buffer[i * slotSize ..< (i + 1) * slotSize]`, its length into `lengths[i]`
+    /// (-1 when it did not fit its slot: MSG_TRUNC). Returns how many arrived, 0
+    /// when none was waiting. The message headers live on the stack.
+    static func receiveMany(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, slotSize: Int,
+                            lengths: UnsafeMutableBufferPointer<Int>, operation: String) throws -> Int {
+        let slots = min(lengths.count, buffer.count / slotSize)
+        guard slots > 0, let base = buffer.baseAddress else { return 0 }
+        return try withUnsafeTemporaryAllocation(of: iovec.self, capacity: slots) { vectors in
+            try withUnsafeTemporaryAllocation(of: nf_mmsghdr.self, capacity: slots) { headers in
+                for slot in 0..<slots {
+                    vectors[slot] = iovec(iov_base: base + slot * slotSize, iov_len: slotSize)
+                    var header = nf_mmsghdr()
+                    header.msg_hdr.msg_iov = vectors.baseAddress! + slot
+                    header.msg_hdr.msg_iovlen = 1
+                    headers[slot] = header
+                }
+                while true {
+                    let count = nf_recvmmsg(fd, headers.baseAddress, UInt32(slots), Int32(MSG_DONTWAIT))
+                    if count >= 0 {
+                        for slot in 0..<Int(count) {
+                            let cut = headers[slot].msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0
+                            lengths[slot] = cut ? -1 : Int(headers[slot].msg_len)
+                        }
+                        return Int(count)
+                    }
+                    if errno == EAGAIN || errno == EWOULDBLOCK { return 0 }
+                    if errno != EINTR { throw KernelError(operation, errno: errno) }
+                }
+            }
+        }
+    }
+
+    /// sendto(2) of one IP packet on a raw socket, addressed to `destination`
+    /// (4 bytes: sockaddr_in, 16 bytes: sockaddr_in6, port 0).
+    static func sendPacket(_ fd: Int32, _ packet: UnsafeRawBufferPointer, destination: ArraySlice<UInt8>, operation: String) throws {
+        var address = sockaddr_in6()  // large enough for either family
+        let isIPv6 = destination.count == 16
+        withUnsafeMutableBytes(of: &address) { raw in
+            raw.storeBytes(of: sa_family_t(isIPv6 ? AF_INET6 : AF_INET), toByteOffset: 0, as: sa_family_t.self)
+            let offset = isIPv6 ? 8 : 4  // sin6_addr, sin_addr
+            for (index, byte) in destination.enumerated() { raw[offset + index] = byte }
+        }
+        let length = socklen_t(isIPv6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
+        while true {
+            let sent = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, packet.baseAddress, packet.count, 0, $0, length) }
+            }
+            if sent >= 0 { return }
+            if errno != EINTR { throw KernelError(operation, errno: errno) }
+        }
+    }
+
+    /// getsockopt(2) of an int option.
+    static func socketOption(_ fd: Int32, level: Int32, name: Int32, operation: String) throws -> Int32 {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        _ = try check(operation, getsockopt(fd, level, name, &value, &length))
+        return value
+    }
+}

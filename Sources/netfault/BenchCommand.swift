@@ -6,7 +6,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (ratios against a baseline run side by side, not timed tests).",
-        subcommands: [TopologyBenchCommand.self]
+        subcommands: [TopologyBenchCommand.self, FaultsBenchCommand.self]
     )
 }
 
@@ -45,6 +45,42 @@ struct TopologyBenchCommand: ParsableCommand {
         } else if script == nil {
             print("(no baseline: \(baseline) not found)")
         }
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(result).write(to: URL(fileURLWithPath: json))
+        }
+    }
+}
+
+struct FaultsBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "faults",
+        abstract: "Bulk TCP throughput clean, with SYN/FIN/RST fault rules, and with every segment through the verdict engine."
+    )
+
+    @Option(help: "Bytes per transfer.")
+    var bytes: Int = 200_000_000
+
+    @Option(help: "Rounds; each runs the three variants in turn, and the medians are reported.")
+    var rounds: Int = 3
+
+    @Option(help: "Write the measurement as JSON to this file.")
+    var json: String?
+
+    func validate() throws {
+        guard bytes >= 1_000_000 else { throw ValidationError("--bytes must be at least 1000000") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+    }
+
+    func run() throws {
+        try Preflight.check([])
+        let result = try FaultBenchmark.run(bytes: bytes, rounds: rounds)
+        print(String(format: "clean:             %8.0f Mbit/s", result.cleanMbps))
+        print(String(format: "SYN/FIN/RST rules: %8.0f Mbit/s  ratio %.3f (target ≥ 0.97)", result.controlRuleMbps, result.controlRuleRatio))
+        print(String(format: "every segment queued: %.0f segments/s, %.0f Mbit/s (target ≥ 300000 segments/s)",
+                     result.queueAllSegmentsPerSecond, result.queueAllMbps))
+        print("backend: \(result.queueBackend), kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Netfault
 import NetfaultKernel
 
 struct DoctorCommand: ParsableCommand {
@@ -22,6 +23,11 @@ struct DoctorCommand: ParsableCommand {
             for result in results {
                 print("\(result.present ? "present" : "missing")  \(result.name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(result.detail)")
             }
+            let backends = FaultBackends(probes: results)
+            print("")
+            print("fault backends:")
+            print("  precise: \(backends.queueDescription)")
+            print("  netem:   " + (backends.netem ? "sch_netem" : "unavailable: \(backends.netemProblem ?? ""); link-wide impairments run on the precise backend"))
         }
         let missing = KernelProbes.canRun(results)
         if !missing.isEmpty {

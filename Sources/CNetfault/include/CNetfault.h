@@ -113,4 +113,32 @@ int nf_pipe_cloexec(int fds[2]);
 /// CLOCK_MONOTONIC in nanoseconds (shared by all network namespaces).
 int64_t nf_monotonic_ns(void);
 
+// MARK: - nf_tables rules (NftablesQueueRules)
+
+// Self-contained uapi headers (they include nothing): the nf_tables message,
+// attribute and expression enums, and nft_compat's target attributes.
+// linux/netfilter.h (NF_ACCEPT, hooks, NFPROTO_*) is not included: it pulls in
+// linux/in.h next to glibc's netinet/in.h; Nfnetlink.swift spells those out.
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nf_tables_compat.h>
+
+// MARK: - NFQUEUE and packet injection (nfq helper)
+
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+
+/// struct mmsghdr, which glibc declares only under _GNU_SOURCE; same layout.
+struct nf_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+
+/// recvmmsg(2) without a timeout, which glibc declares only under _GNU_SOURCE:
+/// the raw system call. Returns the number of messages, or -1 with errno set.
+static inline int nf_recvmmsg(int fd, struct nf_mmsghdr *messages, unsigned int count, int flags) {
+    return (int)syscall(SYS_recvmmsg, fd, messages, count, flags, (void *)0);
+}
+
 #endif

@@ -17,14 +17,24 @@ public struct Expectation: ScenarioComponent {
         case count(host: String, state: TCPState, port: Int?, Comparison)
         /// The peer's first `call` event succeeded, or failed with `errno`, no earlier than `after`
         /// and no later than `before` seconds after the start.
-        /// `tookAtMost`: seconds from the peer's previous event (it makes no call in between) to this one.
+        /// `tookAtLeast`/`tookAtMost`: seconds from the peer's previous event (or its start,
+        /// for its first call) to this one: the call's own duration.
         case peerEvent(process: String, call: String, errno: String?, result: Int64?, after: Double?, before: Double?,
-                       tookAtMost: Double? = nil)
+                       tookAtLeast: Double? = nil, tookAtMost: Double? = nil)
         /// A tcp_info field of a matching socket, in the last sample that had tcp_info.
         case socketInfo(SocketSelector, SocketInfoField, Comparison)
         case exitStatus(process: String, Int32)
         /// A /proc/net/snmp or netstat counter's change on `host` over the scenario.
         case counter(host: String, name: String, Comparison)
+        /// How many segments the named fault acted on.
+        case faultCount(fault: String, Comparison)
+        /// When the named fault acted, as offsets from its first act, and optionally
+        /// when `givingUp`'s first failing call came (the schedule's give-up instant).
+        case faultTimes(fault: String, RetransmissionSchedule, tolerance: Tolerance, givingUp: PeerCall?)
+        /// Every segment the named fault acted on had the same sequence number (retransmissions of one segment).
+        case faultSameSequence(fault: String)
+        /// A matching socket's timer went up while it stayed in `state`: the kernel restarted it.
+        case timerRestarted(SocketSelector, TCPState)
     }
 
     public let kind: Kind
@@ -36,6 +46,17 @@ public struct Expectation: ScenarioComponent {
     }
 
     public var element: ScenarioElement { .expectation(self) }
+}
+
+/// One call of a peer process: `PeerCall("client", "connect")`.
+public struct PeerCall: Sendable, Equatable {
+    public let process: String
+    public let call: String
+
+    public init(_ process: String, _ call: String) {
+        self.process = process
+        self.call = call
+    }
 }
 
 /// tcp_info fields an expectation can name.
@@ -94,6 +115,12 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
 
     public static let timer = Tolerance()
 
+    /// For instants the fault engine stamps: it reads a segment from its queue a
+    /// little after the kernel queued it — microseconds when idle, a few ms when
+    /// the machine is loaded — so an offset measured from a late-stamped first
+    /// segment can look early by that much.
+    public static let queueStamped = Tolerance(early: 0.005)
+
     public func range(around expected: Double) -> ClosedRange<Double> {
         (expected - early)...(expected + max(lateMinimum, expected * lateFraction))
     }
@@ -137,19 +164,19 @@ public enum Expect {
 
     /// The first `call` of `process` succeeded (with `result`, e.g. the bytes read, when given).
     public static func peer(_ process: String, succeeds call: String, result: Int64? = nil, after: Double? = nil,
-                            before: Double? = nil, tookAtMost: Double? = nil,
+                            before: Double? = nil, tookAtLeast: Double? = nil, tookAtMost: Double? = nil,
                             file: String = #filePath, line: Int = #line) -> Expectation {
         Expectation(.peerEvent(process: process, call: call, errno: nil, result: result, after: after, before: before,
-                               tookAtMost: tookAtMost), file: file, line: line)
+                               tookAtLeast: tookAtLeast, tookAtMost: tookAtMost), file: file, line: line)
     }
 
     /// The first `call` of `process` failed with `errno` ("ECONNREFUSED"); `after`/`before` are
     /// seconds since the start, `tookAtMost` seconds since the peer's previous event.
     public static func peer(_ process: String, fails call: String, with errno: String, after: Double? = nil,
-                            before: Double? = nil, tookAtMost: Double? = nil,
+                            before: Double? = nil, tookAtLeast: Double? = nil, tookAtMost: Double? = nil,
                             file: String = #filePath, line: Int = #line) -> Expectation {
         Expectation(.peerEvent(process: process, call: call, errno: errno, result: nil, after: after, before: before,
-                               tookAtMost: tookAtMost), file: file, line: line)
+                               tookAtLeast: tookAtLeast, tookAtMost: tookAtMost), file: file, line: line)
     }
 
     /// A tcp_info field of the matching sockets (their last sample with tcp_info).
@@ -160,6 +187,31 @@ public enum Expect {
 
     public static func exitStatus(of process: String, is status: Int32, file: String = #filePath, line: Int = #line) -> Expectation {
         Expectation(.exitStatus(process: process, status), file: file, line: line)
+    }
+
+    /// How many segments the fault called `name` acted on.
+    public static func fault(_ name: String, acted comparison: Comparison,
+                             file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.faultCount(fault: name, comparison), file: file, line: line)
+    }
+
+    /// The fault called `name` acted exactly at the schedule's instants (offsets from
+    /// its first act, with `tolerance`), and no more often; with `givingUp`, that
+    /// call failed at the schedule's give-up instant.
+    public static func fault(_ name: String, actedAt schedule: RetransmissionSchedule, tolerance: Tolerance = .timer,
+                             givingUp: PeerCall? = nil, file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.faultTimes(fault: name, schedule, tolerance: tolerance, givingUp: givingUp), file: file, line: line)
+    }
+
+    /// Every segment the fault called `name` acted on had one sequence number.
+    public static func sameSequence(of name: String, file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.faultSameSequence(fault: name), file: file, line: line)
+    }
+
+    /// A matching socket's timer was restarted while in `state` (e.g. TIME_WAIT's on a repeated FIN).
+    public static func socket(_ selector: SocketSelector, restartsTimerIn state: TCPState,
+                              file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.timerRestarted(selector, state), file: file, line: line)
     }
 
     public static func counter(_ name: String, on host: String, _ comparison: Comparison,
@@ -178,6 +230,15 @@ enum Format {
     static func percent(_ fraction: Double) -> String {
         let tenths = (fraction * 1000).rounded()
         return tenths.truncatingRemainder(dividingBy: 10) == 0 ? "\(Int(tenths / 10)) %" : "\(tenths / 10) %"
+    }
+
+    /// 10_000_000 → "10 Mbit/s"
+    static func bitRate(_ bitsPerSecond: Double) -> String {
+        for (unit, scale) in [("Gbit/s", 1e9), ("Mbit/s", 1e6), ("kbit/s", 1e3)] where bitsPerSecond >= scale {
+            let value = bitsPerSecond / scale
+            return value == value.rounded() ? "\(Int(value)) \(unit)" : "\((value * 10).rounded() / 10) \(unit)"
+        }
+        return "\(Int(bitsPerSecond)) bit/s"
     }
 
     static func seconds(_ value: Double) -> String {

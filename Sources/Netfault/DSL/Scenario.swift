@@ -40,6 +40,8 @@ public struct Scenario: Sendable {
     public var routes: [Route] { elements.compactMap { if case .route(let r) = $0 { r } else { nil } } }
     public var sysctls: [Sysctl] { elements.compactMap { if case .sysctl(let s) = $0 { s } else { nil } } }
     public var steps: [Step] { elements.compactMap { if case .step(let s) = $0 { s } else { nil } } }
+    public var faults: [Fault] { elements.compactMap { if case .fault(let f) = $0 { f } else { nil } } }
+    public var impairments: [Impairment] { elements.compactMap { if case .impairment(let i) = $0 { i } else { nil } } }
     public var expectations: [Expectation] {
         elements.compactMap { if case .expectation(let e) = $0 { e } else { nil } }
     }
@@ -52,6 +54,8 @@ public enum ScenarioElement: Sendable {
     case route(Route)
     case sysctl(Sysctl)
     case step(Step)
+    case fault(Fault)
+    case impairment(Impairment)
     case expectation(Expectation)
 }
 

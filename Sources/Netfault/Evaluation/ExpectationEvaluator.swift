@@ -103,13 +103,15 @@ public enum ExpectationEvaluator {
             return Verdict(description: description, passed: passed, expected: comparison.description,
                            observed: values.map { $0.map(String.init) ?? "no tcp_info" }.joined(separator: ", "))
 
-        case .peerEvent(let process, let call, let errno, let result, let after, let before, let tookAtMost):
+        case .peerEvent(let process, let call, let errno, let result, let after, let before, let tookAtLeast, let tookAtMost):
             var outcome = errno.map { "fails with \($0)" } ?? "succeeds"
             if let result { outcome += " with result \(result)" }
             var window = ""
             if let after { window += " after ≥ \(Format.seconds(after))" }
             if let before { window += " by \(Format.seconds(before))" }
-            if let tookAtMost { window += " within \(Format.seconds(tookAtMost)) of the previous event" }
+            if let tookAtLeast { window += " no sooner than \(Format.seconds(tookAtLeast))" }
+            if let tookAtMost { window += " within \(Format.seconds(tookAtMost))" }
+            if tookAtLeast != nil || tookAtMost != nil { window += " of the previous event" }
             let description = "\(process): \(call) \(outcome)"
             let expected = "\(call) \(outcome)\(window)"
             guard let observed = recording.process(process) else {
@@ -124,11 +126,11 @@ public enum ExpectationEvaluator {
             let outcomeOK = errno == nil
                 ? (event.result >= 0 && event.errno == nil && (result == nil || event.result == result))
                 : event.errno == errno
-            let took = index > 0 ? event.time - observed.events[index - 1].time : event.time
+            let took = event.time - (index > 0 ? observed.events[index - 1].time : observed.startTime)
             let timeOK = (after.map { event.time >= $0 } ?? true) && (before.map { event.time <= $0 } ?? true)
-                && (tookAtMost.map { took <= $0 } ?? true)
+                && (tookAtMost.map { took <= $0 } ?? true) && (tookAtLeast.map { took >= $0 } ?? true)
             let what = event.errno.map { "\(call) failed with \($0)" } ?? "\(call) succeeded (result \(event.result))"
-            let tookText = tookAtMost == nil ? "" : ", \(Format.seconds(took)) after the previous event"
+            let tookText = tookAtMost == nil && tookAtLeast == nil ? "" : ", \(Format.seconds(took)) after the previous event"
             return Verdict(description: description, passed: outcomeOK && timeOK, expected: expected,
                            observed: "\(what) at \(Format.seconds(event.time))\(tookText)")
 
@@ -141,7 +143,77 @@ public enum ExpectationEvaluator {
             let delta = recording.counters[host]?[name] ?? 0
             return Verdict(description: "\(host): counter \(name) changes by \(comparison)",
                            passed: comparison.holds(for: delta), expected: comparison.description, observed: "\(delta)")
+
+        case .faultCount(let name, let comparison):
+            let count = recording.faultDecisions.filter { $0.fault == name }.count
+            return Verdict(description: "fault \"\(name)\" acts on \(comparison) segments", passed: comparison.holds(for: Int64(count)),
+                           expected: comparison.description, observed: "\(count)")
+
+        case .faultTimes(let name, let schedule, let tolerance, let givingUp):
+            return judgeFaultTimes(name, schedule, tolerance, givingUp, recording)
+
+        case .faultSameSequence(let name):
+            let sequences = recording.faultDecisions.filter { $0.fault == name }.map(\.sequence)
+            return Verdict(description: "fault \"\(name)\" acts on one sequence number",
+                           passed: !sequences.isEmpty && Set(sequences).count == 1, expected: "one sequence number",
+                           observed: sequences.isEmpty ? "never acted" : Array(Set(sequences)).sorted().map(String.init).joined(separator: ", "))
+
+        case .timerRestarted(let selector, let state):
+            let description = "\(selector) restarts its timer in \(state.rawValue)"
+            let sockets = recording.sockets(matching: selector)
+            guard !sockets.isEmpty else { return noSocket(description, "a restart") }
+            let restarts = sockets.flatMap { socket in
+                // A restart moves the timer's deadline (sample time + time left) later; counting
+                // down keeps it in place, give or take a 4 ms jiffy.
+                zip(socket.samples, socket.samples.dropFirst()).filter { old, new in
+                    old.record.state == state && new.record.state == state
+                        && deadline(new) > deadline(old) + Self.timerRestartMargin
+                }.map { old, new in
+                    "at \(Format.seconds(new.time)) the deadline moved \(Format.milliseconds(deadline(new) - deadline(old))) later"
+                }
+            }
+            return Verdict(description: description, passed: !restarts.isEmpty, expected: "the timer's deadline moves later",
+                           observed: restarts.isEmpty ? "it only counted down" : restarts.joined(separator: "; "))
         }
+    }
+
+    /// More than jiffy rounding and sampling jitter can move a deadline.
+    static let timerRestartMargin = 0.05
+
+    private static func deadline(_ sample: (time: Double, record: SocketRecord)) -> Double {
+        sample.time + Double(sample.record.expiresMilliseconds) / 1000
+    }
+
+    private static func judgeFaultTimes(_ name: String, _ schedule: RetransmissionSchedule, _ tolerance: Tolerance,
+                                        _ givingUp: PeerCall?, _ recording: Recording) -> Verdict {
+        let description = "fault \"\(name)\" acts at \(schedule)" + (givingUp.map { ", then \($0.process)'s \($0.call) fails" } ?? "")
+        guard let timeline = schedule.timeline(sysctls: recording.sysctls) else {
+            return Verdict(description: description, passed: false, expected: "\(schedule)",
+                           observed: "the sysctls it is computed from were not recorded")
+        }
+        let times = recording.faultDecisions.filter { $0.fault == name }.map(\.time)
+        let offsets = times.map { $0 - (times.first ?? 0) }
+        var expected = "at " + instants(timeline.sends) + " (tolerance \(tolerance))"
+        var observed = times.isEmpty ? "never acted" : "at " + instants(offsets)
+        var passed = offsets.count == timeline.sends.count
+            && zip(offsets, timeline.sends).allSatisfy { tolerance.range(around: $1).contains($0) }
+        if let givingUp, let end = timeline.givesUpAt {
+            expected += ", \(givingUp.call) fails at \(Format.seconds(end))"
+            let failure = recording.process(givingUp.process)?.events.first { $0.call == givingUp.call && $0.errno != nil }
+            if let failure, let first = times.first {
+                observed += ", \(givingUp.call) failed with \(failure.errno!) at \(Format.seconds(failure.time - first))"
+                passed = passed && tolerance.range(around: end).contains(failure.time - first)
+            } else {
+                observed += ", \(givingUp.call) did not fail"
+                passed = false
+            }
+        }
+        return Verdict(description: description, passed: passed, expected: expected, observed: observed)
+    }
+
+    /// "0, 1, 2.001 s"
+    private static func instants(_ offsets: [Double]) -> String {
+        offsets.map { String(($0 * 1000).rounded() / 1000) }.joined(separator: ", ") + " s"
     }
 
     private static func noSocket(_ description: String, _ expected: String) -> Verdict {

@@ -6,6 +6,11 @@ public struct Recording: Sendable {
     public var processes: [ObservedProcess] = []
     /// Counter deltas per host.
     public var counters: [String: [String: Int64]] = [:]
+    /// What the faults did, in the order they decided.
+    public var faultDecisions: [FaultDecision] = []
+    /// Sysctls the expectations compute schedules from, per host, as read at the start
+    /// (a sysctl the kernel lacks is absent).
+    public var sysctls: [String: [String: Int]] = [:]
     /// Seconds from the start to the end of the steps.
     public var duration: Double = 0
     /// How often sockets were sampled, for the early margin of timing checks.

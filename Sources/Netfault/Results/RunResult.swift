@@ -31,6 +31,10 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     /// Counter deltas over the scenario, per host: "server.TcpExtListenOverflows".
     public var counters: [String: Int64]
     public var processes: [ProcessResult]
+    /// Each fault and impairment, and the backend that served it ("nfqueue" or "netem").
+    public var faults: [FaultPlan.Summary] = []
+    /// What the faults did, segment by segment.
+    public var faultDecisions: [FaultDecision] = []
     /// An error that stopped the scenario before its expectations could be checked.
     public var error: String?
 

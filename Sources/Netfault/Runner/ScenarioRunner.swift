@@ -38,6 +38,14 @@ public enum ScenarioRunner {
         let started = MonotonicClock.now()
         var result = ScenarioResult(id: scenario.id, name: scenario.name, status: .failed)
         let plan = NetworkPlan(scenario)
+        let faultPlan = scenario.faults.isEmpty && scenario.impairments.isEmpty ? nil
+            : FaultPlan(scenario, network: plan, netemAvailable: FaultBackends.current.netem)
+        result.faults = faultPlan?.summary ?? []
+        if let reason = faultPlan.flatMap(skipReason) {
+            result.status = .skipped
+            result.skipReason = reason
+            return result
+        }
         var network: Network?
         var execution: StepExecution?
         defer {
@@ -48,7 +56,8 @@ public enum ScenarioRunner {
             network = try Network(plan: plan, pinPrefix: options.pin ? "nf-\(options.runID)-\(scenario.id.lowercased())-" : nil)
             onNetworkReady?(network!)
             let t0 = MonotonicClock.now()
-            let run = try StepExecution(scenario: scenario, plan: plan, network: network!, t0: t0, options: options)
+            let run = try StepExecution(scenario: scenario, plan: plan, network: network!, faults: faultPlan, t0: t0,
+                                        options: options)
             execution = run
             let outcome = run.perform()
             let recording = try run.finish()
@@ -62,14 +71,22 @@ public enum ScenarioRunner {
                 ProcessResult(host: $0.host, name: $0.name, command: $0.command, exitStatus: $0.exitStatus,
                               startTime: $0.startTime, endTime: $0.endTime, events: $0.events, stderr: $0.stderr)
             }
-            result.error = outcome
-            result.status = outcome == nil && result.expectations.allSatisfy(\.passed) ? .passed : .failed
+            result.faultDecisions = recording.faultDecisions
+            result.error = outcome ?? run.faultFailure
+            result.status = result.error == nil && result.expectations.allSatisfy(\.passed) ? .passed : .failed
         } catch {
             result.error = "\(error)"
             result.status = .failed
         }
         result.durationSeconds = Double(MonotonicClock.now() - started) / 1e9
         return result
+    }
+
+    /// Why a scenario's faults cannot run on this kernel, if they cannot: skipped, never failed.
+    private static func skipReason(_ plan: FaultPlan) -> String? {
+        if let reason = plan.skipReason { return reason }
+        if !plan.hosts.isEmpty, let problem = FaultBackends.current.queueProblem { return problem }
+        return nil
     }
 }
 

@@ -13,9 +13,14 @@ final class StepExecution {
     private var counterReaders: [String: NetCounterReader] = [:]
     private var countersBefore: [String: [String: Int64]] = [:]
     private var started: [(name: String, host: String, command: String, process: ChildProcess)] = []
+    private var faultRuntime: FaultRuntime?
+    private var sysctls: [String: [String: Int]] = [:]
+    /// Set when the fault engine stopped on an error: the faults did not all run.
+    private(set) var faultFailure: String?
+    private var faultDecisions: [FaultDecision] = []
     private let environment = ProcessInfo.processInfo.environment
 
-    init(scenario: Scenario, plan: NetworkPlan, network: Network, t0: Int64, options: RunOptions) throws {
+    init(scenario: Scenario, plan: NetworkPlan, network: Network, faults: FaultPlan?, t0: Int64, options: RunOptions) throws {
         self.scenario = scenario
         self.plan = plan
         self.network = network
@@ -25,6 +30,16 @@ final class StepExecution {
             let reader = try NetCounterReader(namespace: network.namespace(host)!)
             counterReaders[host] = reader
             countersBefore[host] = try reader.read()
+            // Read for computed schedules; a sysctl this kernel lacks stays absent.
+            for name in RetransmissionSchedule.sysctlNames {
+                if let value = try? SysctlAccess.read(name, in: network.namespace(host)!), let number = Int(value) {
+                    sysctls[host, default: [:]][name] = number
+                }
+            }
+        }
+        if let faults, !faults.isEmpty {
+            faultRuntime = try FaultRuntime(plan: faults, network: network, t0: t0,
+                                            seed: Self.seed(scenario.id), queueTarget: FaultBackends.current.queueTarget ?? .compatTarget)
         }
         sampler = try SocketSampler(network: network, ipv6: plan.usesIPv6, t0: t0, intervalSeconds: options.sampleInterval)
         sampler.start()
@@ -97,6 +112,8 @@ final class StepExecution {
         // The last sample first: terminating the processes closes their sockets.
         recording.sockets = try sampler.stop()
         terminateAll()
+        recording.sysctls = sysctls
+        recording.faultDecisions = faultDecisions
         for (host, reader) in counterReaders {
             recording.counters[host] = NetCounterParser.delta(from: countersBefore[host] ?? [:], to: try reader.read())
         }
@@ -113,9 +130,20 @@ final class StepExecution {
         return recording
     }
 
-    /// SIGTERM, then SIGKILL, to every process still running.
+    /// SIGTERM, then SIGKILL, to every process still running; then the fault threads
+    /// end (after the processes, so their last segments still get verdicts).
     func terminateAll() {
         for entry in started { entry.process.terminate() }
+        if let (decisions, failure) = faultRuntime?.stop() {
+            faultDecisions = decisions
+            faultFailure = failure
+        }
+        faultRuntime = nil
+    }
+
+    /// A stable seed per scenario (FNV-1a of its id), so random impairments repeat run to run.
+    static func seed(_ id: String) -> UInt64 {
+        id.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
     }
 }
 

@@ -157,6 +157,8 @@ public enum ScenarioValidator {
             fail(scenario.location, "\(processCount) processes is beyond the limit of \(maximumProcesses)")
         }
 
+        FaultValidator.validate(scenario, knownHost: knownHost, processes: Set(processes.keys), fail: fail)
+
         // Expectations refer to what exists.
         for expectation in scenario.expectations {
             let location = expectation.location
@@ -168,10 +170,12 @@ public enum ScenarioValidator {
                 }
             case .count(let host, _, _, _), .counter(let host, _, _):
                 _ = knownHost(host, location, "expectation")
-            case .socketInfo(let s, _, _):
+            case .socketInfo(let s, _, _), .timerRestarted(let s, _):
                 _ = knownHost(s.host, location, "expectation")
-            case .peerEvent(let process, _, _, _, _, _, _), .exitStatus(let process, _):
+            case .peerEvent(let process, _, _, _, _, _, _, _), .exitStatus(let process, _):
                 if processes[process] == nil { fail(location, "expectation names process \"\(process)\", which no step starts") }
+            case .faultCount, .faultTimes, .faultSameSequence:
+                break  // FaultValidator
             }
         }
         return errors
@@ -223,7 +227,7 @@ public enum ScenarioValidator {
     }
 }
 
-private extension Bool {
+extension Bool {
     /// Non-short-circuit and, so both sides report their errors.
     static func & (lhs: Bool, rhs: Bool) -> Bool { lhs && rhs }
 }

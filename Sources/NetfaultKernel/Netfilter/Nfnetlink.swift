@@ -78,3 +78,41 @@ enum Nfnetlink {
         try NetlinkDecoder.attributes(message.payload.dropFirst(4))
     }
 }
+
+// MARK: - nf_tables queue rules (NftablesQueueRules)
+
+extension Nfnetlink {
+    // linux/netfilter.h, which CNetfault.h does not include (it pulls in linux/in.h);
+    // the nf_tables enums themselves come from linux/netfilter/nf_tables.h there.
+    static let protoIPv6: UInt8 = 10           // NFPROTO_IPV6
+    static let hookPrerouting: UInt32 = 0      // NF_INET_PRE_ROUTING
+    static let hookPostrouting: UInt32 = 4     // NF_INET_POST_ROUTING
+    static let verdictAccept: UInt32 = 1       // NF_ACCEPT
+}
+
+// MARK: - NFQUEUE socket and verdicts (NfqueueSocket, NfqueueDecoder)
+
+extension Nfnetlink {
+    // linux/netfilter/nfnetlink_queue.h: enum nfqnl_msg_types
+    static let queueMsgPacket: UInt16 = 0        // NFQNL_MSG_PACKET (kernel → user)
+    static let queueMsgVerdict: UInt16 = 1       // NFQNL_MSG_VERDICT
+    static let queueMsgVerdictBatch: UInt16 = 3  // NFQNL_MSG_VERDICT_BATCH
+    // enum nfqnl_attr_type (every integer in them is big-endian)
+    static let queuePacketHeader: UInt16 = 1     // NFQA_PACKET_HDR (struct nfqnl_msg_packet_hdr, packed, 7 bytes)
+    static let queueVerdictHeader: UInt16 = 2    // NFQA_VERDICT_HDR (struct nfqnl_msg_verdict_hdr: be32 verdict, be32 id)
+    static let queueMark: UInt16 = 3             // NFQA_MARK (be32)
+    static let queueInputInterface: UInt16 = 5   // NFQA_IFINDEX_INDEV (be32)
+    static let queueOutputInterface: UInt16 = 6  // NFQA_IFINDEX_OUTDEV (be32)
+    static let queuePayload: UInt16 = 10         // NFQA_PAYLOAD
+    static let queueCaptureLength: UInt16 = 13   // NFQA_CAP_LEN (be32: the packet's length when the payload is cut)
+    // enum nfqnl_attr_config
+    static let queueConfigParams: UInt16 = 2     // NFQA_CFG_PARAMS (struct nfqnl_msg_config_params, packed, 5 bytes)
+    static let queueConfigMaxLength: UInt16 = 3  // NFQA_CFG_QUEUE_MAXLEN (be32)
+    static let queueCopyPacket: UInt8 = 2        // NFQNL_COPY_PACKET
+    /// NFQNL_MAX_COPY_RANGE (net/netfilter/nfnetlink_queue.c): 0xFFFF - NLA_HDRLEN.
+    static let queueMaxCopyRange: UInt32 = 0xFFFF - 4
+
+    // linux/netfilter.h: verdicts
+    static let verdictDrop: UInt32 = 0           // NF_DROP
+}
+

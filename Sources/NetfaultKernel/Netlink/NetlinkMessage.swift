@@ -77,3 +77,20 @@ public extension Int32 {
     static let nlCreateExclusive = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
     static let nlDump = NLM_F_REQUEST | NLM_F_DUMP
 }
+
+// MARK: - netem: an attribute that starts with a fixed struct (added with Netem.swift)
+
+extension NetlinkMessageWriter {
+    /// An attribute whose value is `leading` (a fixed struct) followed by the
+    /// attributes `body` writes, its length fixed up afterwards as
+    /// mnl_attr_nest_end does, but without NLA_F_NESTED: how tc sends netem's
+    /// TCA_OPTIONS (struct tc_netem_qopt, then TCA_NETEM_*), which the kernel
+    /// parses with nla_parse_nested at an offset.
+    public func put(_ type: UInt16, leading: [UInt8], then body: () -> Void) {
+        let start = mnl_nlmsg_get_payload_tail(header)!
+        put(type, bytes: leading)
+        body()
+        let length = mnl_nlmsg_get_payload_tail(header)! - start
+        start.assumingMemoryBound(to: nlattr.self).pointee.nla_len = UInt16(length)
+    }
+}

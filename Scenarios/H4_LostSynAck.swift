@@ -1,0 +1,29 @@
+import Netfault
+
+extension Catalog {
+    static let lostSynAck = Scenario(
+        "H4", "SYN-ACK lost: both sides retransmit",
+        summary: """
+            The server's first SYN-ACK is dropped. Meanwhile the server keeps a request socket in \
+            SYN_RECV (it has no file descriptor; only sock_diag shows it) for about the 1 s initial \
+            timeout. Then the server sends the SYN-ACK again — on its own timer, or at once when the \
+            client's retransmitted SYN arrives, whichever comes first — and the connection is set up.
+            """,
+        claim: "When the SYN-ACK is lost the client retransmits its SYN and the server retransmits its SYN-ACK (002, 004)."
+    ) {
+        Host("client")
+        Host("server")
+        Link("client", "server", subnet: "10.77.4.0/24")
+        Drop(.synAck, at: .link(from: "server", to: "client"), .nth(1), name: "first SYN-ACK")
+        Peer("server", on: "server", .listen(port: 8080), .accept, .read(bytes: 5), .close)
+        WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 2)
+        Peer("client", on: "client", .connect(to: "server", port: 8080), .write(bytes: 5), .readToEnd, .close)
+        WaitFor(exitOf: "client", timeout: 5)
+        Expect.fault("first SYN-ACK", acted: .equals(1))
+        Expect.socket(.connection(on: "server", port: 8080), passesThrough: [.synRecv, .established])
+        // Both timers start at 1 s (TCP_TIMEOUT_INIT); the first to fire ends the wait.
+        Expect.socket(.connection(on: "server", port: 8080), staysIn: .synRecv, for: 1.0)
+        Expect.counter("TcpExtTCPSynRetrans", on: "server", .atLeast(1))
+        Expect.peer("client", succeeds: "connect", tookAtLeast: 1.0, tookAtMost: 1.2)
+    }
+}

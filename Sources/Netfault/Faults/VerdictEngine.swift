@@ -1,0 +1,298 @@
+/// A packet the kernel queued, as the engine sees it.
+public struct EnginePacket: Sendable {
+    /// The queue's packet id, which the verdict names.
+    public let id: UInt32
+    /// On the way out (postrouting, where faults act) or in (prerouting, only observed).
+    public let egress: Bool
+    /// The interface it leaves (egress) or arrived (ingress) by.
+    public let interfaceIndex: UInt32?
+    /// The packet as copied (whole, or cut at the queue's copy range).
+    public let bytes: [UInt8]
+    /// The packet's real length.
+    public let length: Int
+
+    public init(id: UInt32, egress: Bool, interfaceIndex: UInt32?, bytes: [UInt8], length: Int? = nil) {
+        self.id = id
+        self.egress = egress
+        self.interfaceIndex = interfaceIndex
+        self.bytes = bytes
+        self.length = length ?? bytes.count
+    }
+}
+
+/// What the I/O around the engine must do.
+public enum VerdictAction: Sendable, Equatable {
+    case accept(UInt32)
+    case drop(UInt32)
+    /// Accept with these bytes instead (a corrupted copy).
+    case acceptReplacing(UInt32, [UInt8])
+    /// Send this packet (a duplicate) as it is, past the queue rules.
+    case inject([UInt8])
+}
+
+/// What a fault did to one segment, for reports and expectations.
+public struct FaultDecision: Sendable, Equatable, Codable {
+    /// Seconds since the scenario started, when the engine decided.
+    public let time: Double
+    public let host: String
+    public let fault: String
+    /// "dropped", "delayed 300 ms", "duplicated", "held for reordering", "corrupted"
+    public let action: String
+    public let source: String
+    public let destination: String
+    /// tcpdump's notation ("S", "S.", ".", "P.", "F.", "R.").
+    public let flags: String
+    public let sequence: UInt32
+    public let acknowledgment: UInt32
+    public let length: Int
+}
+
+/// Decides, per queued packet, what the faults of one host do to it. A pure
+/// state machine: packets and the passing of time go in, verdicts and records
+/// come out; sockets, timers and clocks stay with the caller (`FaultRuntime`).
+///
+/// Segment faults are checked in scenario order and the first one that selects
+/// a segment acts on it; every fault that covers the segment counts it, so
+/// occurrences stay per fault, per flow and direction. Link-wide impairments
+/// then act on what is left.
+public struct VerdictEngine: Sendable {
+    public let host: String
+    private let faults: [PlacedFault]
+    private let impairments: [PlacedImpairment]
+    private var classifier = SegmentClassifier()
+    private var occurrences: [OccurrenceKey: Int] = [:]
+    private var held: [HeldPacket] = []
+    private var random: SplitMix64
+    private var impairmentState: [ImpairmentState]
+    public private(set) var decisions: [FaultDecision] = []
+
+    private struct OccurrenceKey: Hashable {
+        let fault: Int
+        let flow: FlowKey
+    }
+
+    private struct HeldPacket {
+        let id: UInt32
+        /// Released at this time at the latest.
+        let releaseAt: Double
+        /// Released once this many later segments of `flow` have gone (reordering).
+        var remaining: Int?
+        let flow: FlowKey
+        let replacement: [UInt8]?
+        let duplicate: [UInt8]?
+    }
+
+    private struct ImpairmentState {
+        var lastLoss = 0.0
+        var lastDelay = 0.0
+        var lastReorder = 0.0
+        /// When the last packet leaves, for the rate limit.
+        var lastDeparture = 0.0
+    }
+
+    public init(host: String, faults: [PlacedFault], impairments: [PlacedImpairment], seed: UInt64) {
+        self.host = host
+        self.faults = faults
+        self.impairments = impairments
+        random = SplitMix64(seed: seed)
+        impairmentState = Array(repeating: ImpairmentState(), count: impairments.count)
+    }
+
+    /// Whether some packet waits for a later verdict; batch verdicts must not cover it.
+    public var isHolding: Bool { !held.isEmpty }
+
+    /// When `advance(to:)` must be called next, if anything is held.
+    public var nextDeadline: Double? { held.lazy.map(\.releaseAt).min() }
+
+    /// Decides on one packet at `time` (seconds since the start).
+    public mutating func handle(_ packet: EnginePacket, at time: Double, into actions: inout [VerdictAction]) {
+        guard let header = PacketHeader.parse(packet.bytes) else {
+            actions.append(.accept(packet.id))
+            return
+        }
+        guard packet.egress else {
+            classifier.observe(header)
+            actions.append(.accept(packet.id))
+            return
+        }
+        var acted = false
+        for (index, fault) in faults.enumerated()
+        where fault.covers(header, interfaceIndex: packet.interfaceIndex, time: time) {
+            if let kind = fault.kind, !classifier.matches(header, kind) { continue }
+            let key = OccurrenceKey(fault: index, flow: header.flow)
+            let count = (occurrences[key] ?? 0) + 1
+            occurrences[key] = count
+            guard !acted, fault.occurrence.selects(count) else { continue }
+            acted = true
+            apply(fault, to: packet, header, at: time, into: &actions)
+        }
+        classifier.observe(header)
+        if !acted { impair(packet, header, at: time, into: &actions) }
+        releaseReordered(after: header.flow, passing: packet.id, into: &actions)
+    }
+
+    /// Releases what is due at `time`.
+    public mutating func advance(to time: Double, into actions: inout [VerdictAction]) {
+        guard !held.isEmpty else { return }
+        let due = held.filter { $0.releaseAt <= time }.sorted { ($0.releaseAt, $0.id) < ($1.releaseAt, $1.id) }
+        guard !due.isEmpty else { return }
+        held.removeAll { $0.releaseAt <= time }
+        for packet in due { release(packet, into: &actions) }
+    }
+
+    // MARK: - Segment faults
+
+    private mutating func apply(_ fault: PlacedFault, to packet: EnginePacket, _ header: PacketHeader, at time: Double,
+                                into actions: inout [VerdictAction]) {
+        switch fault.action {
+        case .drop:
+            actions.append(.drop(packet.id))
+            record(fault.name, "dropped", header, packet, at: time)
+        case .delay(let seconds):
+            held.append(HeldPacket(id: packet.id, releaseAt: time + seconds, remaining: nil, flow: header.flow,
+                                   replacement: nil, duplicate: nil))
+            record(fault.name, "delayed \(Format.milliseconds(seconds))", header, packet, at: time)
+        case .duplicate:
+            actions.append(.accept(packet.id))
+            // The plan copies whole packets where a fault duplicates; a cut copy cannot be sent again.
+            guard packet.bytes.count == packet.length else {
+                record(fault.name, "not duplicated: only \(packet.bytes.count) of \(packet.length) bytes copied", header, packet, at: time)
+                return
+            }
+            actions.append(.inject(packet.bytes))
+            record(fault.name, "duplicated", header, packet, at: time)
+        case .reorder(let count, let maxHold):
+            held.append(HeldPacket(id: packet.id, releaseAt: time + maxHold, remaining: count, flow: header.flow,
+                                   replacement: nil, duplicate: nil))
+            record(fault.name, "held for reordering", header, packet, at: time)
+        }
+    }
+
+    /// Counts `id` as gone past the segments its flow holds for reordering, and
+    /// releases those that waited for enough of them.
+    private mutating func releaseReordered(after flow: FlowKey, passing id: UInt32, into actions: inout [VerdictAction]) {
+        guard held.contains(where: { $0.remaining != nil }) else { return }
+        // Only a segment that went on counts (not one dropped or held itself).
+        guard actions.contains(.accept(id)) || actions.contains(where: { if case .acceptReplacing(id, _) = $0 { true } else { false } })
+        else { return }
+        var released: [HeldPacket] = []
+        for index in held.indices where held[index].flow == flow {
+            guard let remaining = held[index].remaining else { continue }
+            held[index].remaining = remaining - 1
+            if remaining - 1 <= 0 { released.append(held[index]) }
+        }
+        held.removeAll { packet in released.contains { $0.id == packet.id } }
+        for packet in released { release(packet, into: &actions) }
+    }
+
+    // MARK: - Impairments (netem's model on the precise backend)
+
+    private mutating func impair(_ packet: EnginePacket, _ header: PacketHeader, at time: Double,
+                                 into actions: inout [VerdictAction]) {
+        guard let index = impairments.firstIndex(where: { $0.interfaceIndex == packet.interfaceIndex }) else {
+            actions.append(.accept(packet.id))
+            return
+        }
+        let impairment = impairments[index]
+        var state = impairmentState[index]
+        defer { impairmentState[index] = state }
+        if impairment.loss > 0,
+           correlated(impairment.lossCorrelation, &state.lastLoss) < impairment.loss {
+            actions.append(.drop(packet.id))
+            record(impairment.name, "dropped", header, packet, at: time)
+            return
+        }
+        var replacement: [UInt8]?
+        if impairment.corrupt > 0, packet.bytes.count == packet.length, random.nextUnit() < impairment.corrupt {
+            replacement = corrupted(packet.bytes, from: header.transportOffset)
+            record(impairment.name, "corrupted", header, packet, at: time)
+        }
+        var duplicate: [UInt8]?
+        if impairment.duplicate > 0, packet.bytes.count == packet.length, random.nextUnit() < impairment.duplicate {
+            duplicate = packet.bytes
+            record(impairment.name, "duplicated", header, packet, at: time)
+        }
+        var delay = impairment.delay
+        if impairment.jitter > 0 {
+            let spread = correlated(impairment.delayCorrelation, &state.lastDelay) * 2 - 1
+            delay = max(0, delay + spread * impairment.jitter)
+        }
+        // netem: a reordered packet goes at once, ahead of the delayed ones.
+        if impairment.reorder > 0, delay > 0,
+           correlated(impairment.reorderCorrelation, &state.lastReorder) < impairment.reorder {
+            delay = 0
+            record(impairment.name, "reordered", header, packet, at: time)
+        }
+        var departure = time + delay
+        if let rate = impairment.bytesPerSecond {
+            departure = max(departure, state.lastDeparture) + Double(packet.length) / rate
+            state.lastDeparture = departure
+        }
+        if departure > time {
+            if delay > 0 { record(impairment.name, "delayed \(Format.milliseconds(departure - time))", header, packet, at: time) }
+            held.append(HeldPacket(id: packet.id, releaseAt: departure, remaining: nil, flow: header.flow,
+                                   replacement: replacement, duplicate: duplicate))
+        } else {
+            release(HeldPacket(id: packet.id, releaseAt: time, remaining: nil, flow: header.flow,
+                               replacement: replacement, duplicate: duplicate), into: &actions)
+        }
+    }
+
+    /// netem's correlated random number: a weighted mix of a fresh uniform value and the last one.
+    private mutating func correlated(_ correlation: Double, _ last: inout Double) -> Double {
+        let value = random.nextUnit() * (1 - correlation) + last * correlation
+        last = value
+        return value
+    }
+
+    private mutating func corrupted(_ bytes: [UInt8], from offset: Int) -> [UInt8] {
+        var copy = bytes
+        guard copy.count > offset else { return copy }
+        let bit = Int(random.next() % UInt64((copy.count - offset) * 8))
+        copy[offset + bit / 8] ^= UInt8(1 << (bit % 8))
+        return copy
+    }
+
+    // MARK: - Helpers
+
+    private func release(_ packet: HeldPacket, into actions: inout [VerdictAction]) {
+        if let replacement = packet.replacement {
+            actions.append(.acceptReplacing(packet.id, replacement))
+        } else {
+            actions.append(.accept(packet.id))
+        }
+        if let duplicate = packet.duplicate { actions.append(.inject(duplicate)) }
+    }
+
+    private mutating func record(_ fault: String, _ action: String, _ header: PacketHeader, _ packet: EnginePacket,
+                                 at time: Double) {
+        decisions.append(FaultDecision(
+            time: time, host: host, fault: fault, action: action,
+            source: Self.endpoint(header.source, header.sourcePort), destination: Self.endpoint(header.destination, header.destinationPort),
+            flags: header.isTCP ? header.flags.tcpdump : "proto \(header.transport)",
+            sequence: header.sequence, acknowledgment: header.acknowledgment, length: header.payloadLength))
+    }
+
+    static func endpoint(_ address: PacketAddress, _ port: UInt16) -> String {
+        address.isIPv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+}
+
+/// A small seeded generator (SplitMix64): the same seed gives the same losses
+/// for the same packet sequence, so a failing run can be replayed.
+struct SplitMix64: Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+@testable import Netfault
+import NetfaultKernel
+
+/// Each fault action, run for real through the precise backend (nf_tables rules,
+/// NFQUEUE, the verdict engine) in namespaces of the test's own.
+@Suite("Faults on this kernel", .serialized, .enabled(if: RootOnly.isRoot, RootOnly.reason))
+struct FaultRunTests {
+    /// client and server on one link, the server echoing nothing and reading `bytes`.
+    func run(_ id: String, serverReads bytes: Int = 3000, client: [PeerStep],
+             @ScenarioBuilder _ body: () -> [ScenarioElement]) throws -> ScenarioResult {
+        let scenario = Scenario(id, id, timeLimit: 20) {
+            Host("client")
+            Host("server")
+            Link("client", "server", subnet: "10.77.99.0/24")
+            body()
+            Peer("server", on: "server", .listen(port: 8080), .accept, .read(bytes: bytes), .close)
+            WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 2)
+            Peer("client", on: "client", steps: [.connect(to: "server", port: 8080)] + client + [.readToEnd, .close])
+            WaitFor(exitOf: "client", timeout: 10)
+        }
+        try ScenarioRunner.check(scenario)
+        let result = ScenarioRunner.run(scenario)
+        #expect(result.status == .passed, "\(result.failureSummary)")
+        return result
+    }
+
+    @Test("delay holds exactly the segment named, for as long as asked")
+    func delay() throws {
+        let result = try run("delay", client: [.write(bytes: 3000)]) {
+            Delay(.syn, by: 0.3, at: .link(from: "client", to: "server"), .nth(1), name: "slow SYN")
+            // The SYN leaves 0.3 s late; the rest of the handshake is one veth round trip.
+            Expect.peer("client", succeeds: "connect", tookAtLeast: 0.3, tookAtMost: 0.45)
+            Expect.fault("slow SYN", acted: .equals(1))
+        }
+        #expect(result.faultDecisions.map(\.action) == ["delayed 300 ms"])
+        #expect(result.faultDecisions.first?.flags == "S")
+        #expect(result.faults == [FaultPlan.Summary(description: "slow SYN", backend: "nfqueue")])
+    }
+
+    @Test("duplicate sends the segment twice: the receiver reports the repeat with a D-SACK")
+    func duplicate() throws {
+        _ = try run("duplicate", client: [.write(bytes: 3000)]) {
+            Duplicate(.data, at: .link(from: "client", to: "server"), .nth(1), name: "twice")
+            Expect.fault("twice", acted: .equals(1))
+            Expect.counter("TcpExtTCPDSACKOldSent", on: "server", .atLeast(1))
+            Expect.peer("server", succeeds: "read", result: 3000)
+        }
+    }
+
+    @Test("reorder lets two later segments overtake the one held")
+    func reorder() throws {
+        _ = try run("reorder", client: [.noDelay, .write(bytes: 3000, writes: 3)]) {
+            Reorder(.data, releaseAfter: 2, at: .link(from: "client", to: "server"), .nth(1), name: "held")
+            Expect.fault("held", acted: .equals(1))
+            Expect.counter("TcpExtTCPOFOQueue", on: "server", .atLeast(1))
+            Expect.peer("server", succeeds: "read", result: 3000)
+        }
+    }
+
+    @Test("a partition drops everything both ways until it ends")
+    func partition() throws {
+        _ = try run("partition", client: [.write(bytes: 3000)]) {
+            Partition("client", "server", from: 0, to: 1.5, name: "cut")
+            // SYNs at ≈0.05 and 1.05 s fall in the cut; the one at ≈2.05 s gets through.
+            Expect.fault("cut", acted: .equals(2))
+            Expect.peer("client", succeeds: "connect", tookAtLeast: 2.0, tookAtMost: 2.3)
+        }
+    }
+
+    @Test("a link-wide delay on the precise backend delays every packet of the direction")
+    func impairmentOnThePreciseBackend() throws {
+        let result = try run("impair", client: [.write(bytes: 3000)]) {
+            Impair(from: "client", to: "server", delay: 0.1, backend: .nfqueue)
+            // SYN delayed 0.1 s, SYN-ACK not: the connect takes one delay.
+            Expect.peer("client", succeeds: "connect", tookAtLeast: 0.1, tookAtMost: 0.2)
+        }
+        #expect(result.faults.map(\.backend) == ["nfqueue"])
+    }
+
+    @Test("nothing of a run's faults outlives it, and the host's rulesets are untouched")
+    func leavesNothing() throws {
+        let before = try RootOnly.hostSnapshot() + RootOnly.witness(["nft", "list", "ruleset"])
+        _ = try run("leaves-nothing", client: [.write(bytes: 3000)]) {
+            Drop(.data, at: .egress(of: "client"), .nth(1))
+            Expect.peer("server", succeeds: "read", result: 3000)
+        }
+        #expect(try RootOnly.hostSnapshot() + RootOnly.witness(["nft", "list", "ruleset"]) == before)
+    }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The second kernel: Debian's stock kernel (6.1, with sch_netem) booted in QEMU by
+# scripts/in-vm, running the netem kernel tests and the catalog scenario served by
+# netem (K3) from the build that scripts/test.sh just made. Prints the run's JSON to
+# results/vm/; exits non-zero if a test fails or K3 was not served by netem there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${NETFAULT_BUILD:-.build/debug}
+mkdir -p results/vm
+
+scripts/in-vm debian -- "$build/netfaultPackageTests.xctest" --testing-library swift-testing --filter NetemKernelTests
+
+scripts/in-vm debian -- "$build/netfault" run K3 --json > results/vm/K3.json || status=$?
+python3 - results/vm/K3.json <<'PY'
+import json, sys
+run = json.load(open(sys.argv[1]))
+k3 = run["scenarios"][0]
+backends = {f["description"]: f["backend"] for f in k3["faults"]}
+print(f"in the VM: kernel {run['kernel']}, K3 {k3['status']}, backends {backends}")
+assert k3["status"] == "passed", k3.get("error") or [e for e in k3["expectations"] if not e["passed"]]
+assert "netem" in backends.values(), "the impairment was not served by netem"
+PY
+exit "${status:-0}"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what scripts/in-vm needs, when it is missing; prints nothing when all is there.
+#   bash scripts/vm-deps.sh [debian]
+# - QEMU (qemu-system-x86) and a static busybox (virtme-ng builds the guest's initramfs with it), from apt;
+# - virtme-ng (PyPI), in its own virtualenv at $NETFAULT_VM_HOME/venv (default /opt/netfault-vm),
+#   so the system Python stays untouched (Debian 12 refuses pip installs into it);
+# - with the argument `debian`: Debian's stock kernel (linux-image-amd64, 6.1 on Debian 12),
+#   installed as a package but never booted by the host: scripts/in-vm boots it in QEMU.
+# Needs root (apt-get). Works on a fresh Debian 12.
+set -euo pipefail
+
+VIRTME_NG_VERSION=1.42
+home=${NETFAULT_VM_HOME:-/opt/netfault-vm}
+
+packages=()
+command -v qemu-system-x86_64 >/dev/null || packages+=(qemu-system-x86)
+# Static: virtme-ng copies it alone into the initramfs (Debian's `busybox` is dynamic).
+dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || packages+=(busybox-static)
+/usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
+if [[ ${1:-} == debian ]] && ! compgen -G '/boot/vmlinuz-*-amd64' >/dev/null; then
+    packages+=(linux-image-amd64)
+fi
+if ((${#packages[@]})); then
+    [[ $(id -u) == 0 ]] || { echo "vm-deps: need root to install ${packages[*]}" >&2; exit 3; }
+    echo "vm-deps: installing ${packages[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    # apt stages packages under $TMPDIR; once, on a shared machine, /tmp lost them mid-install.
+    export TMPDIR=/var/tmp
+    apt-get update -qq >&2
+    # No recommends: they would bring a desktop's worth of QEMU GUI and firmware.
+    apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2
+fi
+
+if ! "$home/venv/bin/vng" --version 2>/dev/null | grep -qx "virtme-ng $VIRTME_NG_VERSION"; then
+    echo "vm-deps: installing virtme-ng $VIRTME_NG_VERSION into $home/venv" >&2
+    mkdir -p "$home"
+    /usr/bin/python3 -m venv "$home/venv"
+    "$home/venv/bin/pip" install -q --disable-pip-version-check "virtme-ng==$VIRTME_NG_VERSION" >&2
+fi
