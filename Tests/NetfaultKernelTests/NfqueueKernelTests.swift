@@ -531,3 +531,60 @@ struct NfqueueBenchmark {
         #expect(queue.takeVerdictErrors().isEmpty)
     }
 }
+
+extension NfqueueBenchmark {
+    /// What held packets cost the verdicts of others: UDP datagrams from a socket in
+    /// the client namespace, all queued; `held` of them first get no verdict, then
+    /// rounds of 256 are received and accepted one by one in one staged datagram.
+    /// Prints the system time per verdict (the kernel looks a verdict's id up by
+    /// walking the queue from its head).
+    @Test(arguments: [0, 1000, 3000])
+    func verdictCostWithHeldPackets(held: Int) throws {
+        let pair = try NfqueueKernelTests.Pair("nfq-held")
+        let queue = try NfqueueSocket(namespace: pair.client, queue: 0, copyRange: 64, maxLength: 8192, batchSize: 256)
+        try NfqueueKernelTests.install([QueueRule(hook: .postrouting, outputInterface: "nfqc", tcpOnly: false, destinationPort: nil,
+                                                  destination: AddressPrefix("10.77.245.2/32"))], in: pair.client)
+        let fd = try Sys.socket(inNamespace: pair.client.fd, domain: AF_INET, type: Int32(SOCK_DGRAM.rawValue), protocol: 0,
+                                operation: "udp socket")
+        defer { Sys.close(fd) }
+        var address = NfqueueKernelTests.socketAddress(NfqueueKernelTests.Pair.server4, port: 9)
+        func send(_ count: Int) {
+            let datagram = [UInt8](repeating: 0x55, count: 32)
+            for _ in 0..<count {
+                _ = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        sendto(fd, datagram, datagram.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+            }
+        }
+        func receive(_ count: Int) throws -> [UInt32] {
+            var ids: [UInt32] = []
+            let deadline = MonotonicClock.now() + 3_000_000_000
+            while ids.count < count, MonotonicClock.now() < deadline {
+                try queue.receive(timeoutMilliseconds: 100) { ids.append($0.id) }
+            }
+            return ids
+        }
+        send(held)
+        let heldIDs = try receive(held)
+        #expect(heldIDs.count == held)
+        var verdicts = 0
+        var system = 0.0, wall: Int64 = 0
+        for _ in 0..<20 {
+            send(256)
+            let ids = try receive(256)
+            for id in ids { try queue.stageVerdict(id, .accept) }
+            let cpu = NfqueueBenchmark.threadTimes(), start = MonotonicClock.now()
+            try queue.flushVerdicts()
+            wall += MonotonicClock.now() - start
+            system += NfqueueBenchmark.threadTimes().system - cpu.system
+            verdicts += ids.count
+        }
+        _ = try queue.receive(timeoutMilliseconds: 10)
+        #expect(queue.takeVerdictErrors().isEmpty)
+        #expect(verdicts == 20 * 256)
+        print(String(format: "NFQ-BENCH held %5d: %.2f µs wall, %.2f µs system per staged verdict", held,
+                     Double(wall) / 1e3 / Double(verdicts), system * 1e6 / Double(verdicts)))
+    }
+}

@@ -30,6 +30,26 @@ public enum VerdictAction: Sendable, Equatable {
     case inject([UInt8])
 }
 
+extension VerdictAction {
+    /// The highest accepted id when `actions` are only accepts in rising id order and
+    /// drops: then one batch verdict (which reinjects in id order) keeps their order.
+    static func highestBatchableAccept(in actions: [VerdictAction]) -> UInt32? {
+        var highest: UInt32?
+        for action in actions {
+            switch action {
+            case .accept(let id):
+                if let previous = highest, id <= previous { return nil }
+                highest = id
+            case .drop:
+                continue
+            case .acceptReplacing, .inject:
+                return nil
+            }
+        }
+        return highest
+    }
+}
+
 /// What a fault did to one segment, for reports and expectations.
 public struct FaultDecision: Sendable, Equatable, Codable {
     /// Seconds since the scenario started, when the engine decided.

@@ -93,29 +93,28 @@ private final class Worker: @unchecked Sendable {
     /// NF_INET_POST_ROUTING: where faults act; other hooks only observe.
     private static let postRouting: UInt8 = 4
 
-    /// Sends the verdicts. While nothing is held, the accepts become one batch
-    /// verdict (every packet up to the highest id has been decided by then).
+    /// Sends the verdicts in one datagram, in the engine's order. A batch verdict
+    /// reinjects every packet up to an id in queue (id) order, so the accepts become
+    /// one only when nothing is held and the engine's order is the id order; otherwise
+    /// each packet gets its own verdict, and held or reordered ones keep their place.
     /// Copies go last, behind the packets they copy.
     private func carryOut(_ actions: [VerdictAction]) throws {
-        var highestAccept: UInt32?
+        guard !actions.isEmpty else { return }
         var copies: [[UInt8]] = []
-        for action in actions {
-            switch action {
-            case .accept(let id):
-                if engine.isHolding {
-                    try queue.verdict(id, .accept)
-                } else {
-                    highestAccept = max(highestAccept ?? id, id)
+        if !engine.isHolding, let highest = VerdictAction.highestBatchableAccept(in: actions) {
+            for case .drop(let id) in actions { try queue.stageVerdict(id, .drop) }
+            try queue.stageVerdict(upTo: highest, .accept)
+        } else {
+            for action in actions {
+                switch action {
+                case .accept(let id): try queue.stageVerdict(id, .accept)
+                case .drop(let id): try queue.stageVerdict(id, .drop)
+                case .acceptReplacing(let id, let bytes): try queue.stageVerdict(id, .accept, payload: bytes)
+                case .inject(let bytes): copies.append(bytes)
                 }
-            case .drop(let id):
-                try queue.verdict(id, .drop)
-            case .acceptReplacing(let id, let bytes):
-                try queue.verdict(id, .accept, payload: bytes)
-            case .inject(let bytes):
-                copies.append(bytes)
             }
         }
-        if let highestAccept { try queue.verdict(upTo: highestAccept, .accept) }
+        try queue.flushVerdicts()
         for copy in copies { try injector?.send(copy) }
     }
 

@@ -248,4 +248,12 @@ import Testing
         #expect(feed(&e, id: 2, P.tcp(flags: .ack)) == [])
         #expect(e.nextDeadline == 1)
     }
+
+    @Test func batchVerdictsOnlyWhereTheyKeepTheOrder() {
+        #expect(VerdictAction.highestBatchableAccept(in: [.accept(1), .drop(2), .accept(3)]) == 3)
+        #expect(VerdictAction.highestBatchableAccept(in: [.accept(2), .accept(3), .accept(1)]) == nil, "a released packet goes last")
+        #expect(VerdictAction.highestBatchableAccept(in: [.accept(1), .inject([1])]) == nil)
+        #expect(VerdictAction.highestBatchableAccept(in: [.acceptReplacing(1, [])]) == nil)
+        #expect(VerdictAction.highestBatchableAccept(in: [.drop(1)]) == nil)
+    }
 }

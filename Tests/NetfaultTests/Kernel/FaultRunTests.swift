@@ -51,12 +51,28 @@ struct FaultRunTests {
 
     @Test("reorder lets two later segments overtake the one held")
     func reorder() throws {
-        _ = try run("reorder", client: [.noDelay, .write(bytes: 3000, writes: 3)]) {
-            Reorder(.data, releaseAfter: 2, at: .link(from: "client", to: "server"), .nth(1), name: "held")
+        // On a router: a segment held at its sender would keep the sender's later writes back
+        // (autocorking and TCP small queues count it as still in flight), so nothing overtakes.
+        let scenario = Scenario("reorder", "reorder", timeLimit: 20) {
+            Host("client")
+            Host("router", forwarding: true)
+            Host("server")
+            Link("client", "router", subnet: "10.77.97.0/24")
+            Link("router", "server", subnet: "10.77.98.0/24")
+            Reorder(.data, releaseAfter: 2, at: .link(from: "router", to: "server"), .nth(1), name: "held")
+            Peer("server", on: "server", .listen(port: 8080), .accept, .read(bytes: 3000), .close)
+            WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 2)
+            Peer("client", on: "client", .connect(to: "server", port: 8080), .noDelay, .write(bytes: 3000, writes: 3),
+                 .readToEnd, .close)
+            WaitFor(exitOf: "client", timeout: 10)
             Expect.fault("held", acted: .equals(1))
             Expect.counter("TcpExtTCPOFOQueue", on: "server", .atLeast(1))
             Expect.peer("server", succeeds: "read", result: 3000)
         }
+        try ScenarioRunner.check(scenario)
+        let result = ScenarioRunner.run(scenario)
+        #expect(result.status == .passed, "\(result.failureSummary)")
+        #expect(result.faultDecisions.first?.host == "router")
     }
 
     @Test("a partition drops everything both ways until it ends")
