@@ -6,17 +6,22 @@ public struct EnginePacket: Sendable {
     public let egress: Bool
     /// The interface it leaves (egress) or arrived (ingress) by.
     public let interfaceIndex: UInt32?
-    /// The packet as copied (whole, or cut at the queue's copy range).
-    public let bytes: [UInt8]
+    /// The packet as copied (whole, or cut at the queue's copy range); may borrow the
+    /// queue's receive buffer for the length of one `handle` call.
+    public let bytes: ArraySlice<UInt8>
     /// The packet's real length.
     public let length: Int
 
-    public init(id: UInt32, egress: Bool, interfaceIndex: UInt32?, bytes: [UInt8], length: Int? = nil) {
+    public init(id: UInt32, egress: Bool, interfaceIndex: UInt32?, bytes: ArraySlice<UInt8>, length: Int? = nil) {
         self.id = id
         self.egress = egress
         self.interfaceIndex = interfaceIndex
         self.bytes = bytes
         self.length = length ?? bytes.count
+    }
+
+    public init(id: UInt32, egress: Bool, interfaceIndex: UInt32?, bytes: [UInt8], length: Int? = nil) {
+        self.init(id: id, egress: egress, interfaceIndex: interfaceIndex, bytes: bytes[...], length: length)
     }
 }
 
@@ -126,7 +131,7 @@ public struct VerdictEngine: Sendable {
 
     /// Decides on one packet at `time` (seconds since the start).
     public mutating func handle(_ packet: EnginePacket, at time: Double, into actions: inout [VerdictAction]) {
-        guard let header = PacketHeader.parse(packet.bytes) else {
+        guard let header = packet.bytes.withUnsafeBytes({ PacketHeader.parse($0) }) else {
             actions.append(.accept(packet.id))
             return
         }
@@ -179,7 +184,7 @@ public struct VerdictEngine: Sendable {
                 record(fault.name, "not duplicated: only \(packet.bytes.count) of \(packet.length) bytes copied", header, packet, at: time)
                 return
             }
-            actions.append(.inject(packet.bytes))
+            actions.append(.inject(Array(packet.bytes)))
             record(fault.name, "duplicated", header, packet, at: time)
         case .reorder(let count, let maxHold):
             held.append(HeldPacket(id: packet.id, releaseAt: time + maxHold, remaining: count, flow: header.flow,
@@ -224,12 +229,12 @@ public struct VerdictEngine: Sendable {
         }
         var replacement: [UInt8]?
         if impairment.corrupt > 0, packet.bytes.count == packet.length, random.nextUnit() < impairment.corrupt {
-            replacement = corrupted(packet.bytes, from: header.transportOffset)
+            replacement = corrupted(Array(packet.bytes), from: header.transportOffset)
             record(impairment.name, "corrupted", header, packet, at: time)
         }
         var duplicate: [UInt8]?
         if impairment.duplicate > 0, packet.bytes.count == packet.length, random.nextUnit() < impairment.duplicate {
-            duplicate = packet.bytes
+            duplicate = Array(packet.bytes)
             record(impairment.name, "duplicated", header, packet, at: time)
         }
         var delay = impairment.delay

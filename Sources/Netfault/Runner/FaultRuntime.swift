@@ -69,14 +69,17 @@ private final class Worker: @unchecked Sendable {
                     if let deadline = engine.nextDeadline {
                         timeout = Int32(max(0, min(Double(timeout), ((deadline - now) * 1000).rounded(.up))))
                     }
-                    let packets = try queue.receive(timeoutMilliseconds: timeout)
-                    let time = now
                     actions.removeAll(keepingCapacity: true)
-                    for packet in packets {
-                        engine.handle(EnginePacket(id: packet.id, egress: packet.hook == Self.postRouting,
-                                                   interfaceIndex: packet.hook == Self.postRouting ? packet.outputInterface : packet.inputInterface,
+                    var time: Double?
+                    // Borrowed views: no copy of a packet unless a fault keeps it.
+                    try queue.receive(timeoutMilliseconds: timeout) { packet in
+                        let arrival = time ?? now
+                        time = arrival
+                        let egress = packet.hook == Self.postRouting
+                        engine.handle(EnginePacket(id: packet.id, egress: egress,
+                                                   interfaceIndex: egress ? packet.outputInterface : packet.inputInterface,
                                                    bytes: packet.payload, length: packet.packetLength),
-                                      at: time, into: &actions)
+                                      at: arrival, into: &actions)
                     }
                     engine.advance(to: now, into: &actions)
                     try carryOut(actions)
