@@ -57,6 +57,8 @@ struct ShowCommand: ParsableCommand {
             print("Link:  \(link.a) — \(link.b)  \(subnets)\(link.mtu.map { "  mtu \($0)" } ?? "")")
         }
         for sysctl in scenario.sysctls { print("Sysctl on \(sysctl.host): \(sysctl.name) = \(sysctl.value)") }
+        for fault in scenario.faults { print("Fault: \"\(fault.name)\"  \(fault.location)") }
+        for impairment in scenario.impairments { print("Impairment: \(impairment.description)  \(impairment.location)") }
         print("\nExpectations:")
         for expectation in scenario.expectations { print("  \(expectation.location)") }
     }

@@ -1,3 +1,4 @@
+import Foundation
 extension TerminalReport {
     /// Everything recorded about one scenario, for `netfault run -v` and for reading a failure:
     /// expectations, socket state timelines, counter deltas, and what each process did.
@@ -7,6 +8,8 @@ extension TerminalReport {
         if let error = scenario.error { lines.append(indented("error: \(error)", by: "  ")) }
         lines += section("Expectations", scenario.expectations.map(expectationLine))
         lines += section("Sockets", scenario.sockets.flatMap(socketLines))
+        lines += section("Faults", scenario.faults.map { "  \($0.description)  [\($0.backend)]" }
+                         + scenario.faultDecisions.map(decisionLine))
         lines += section("Counters", counterLines(scenario.counters))
         lines += section("Processes", scenario.processes.flatMap(processLines))
         // The block has no escape sequences of its own, so it can be sanitized as a whole.
@@ -40,6 +43,13 @@ extension TerminalReport {
     }
 
     /// Sorted by name so two runs' details can be compared line by line.
+    /// "    1.024  client  dropped  S  10.77.2.1:40000 → 10.77.2.2:8080 seq 1000 len 0  (lost SYNs)"
+    private static func decisionLine(_ decision: FaultDecision) -> String {
+        let time = String(format: "%8.3f", decision.time)
+        return "  \(time)  \(decision.host)  \(decision.action)  \(decision.flags)  \(decision.source) → \(decision.destination)"
+            + " seq \(decision.sequence) ack \(decision.acknowledgment) len \(decision.length)  (\(decision.fault))"
+    }
+
     private static func counterLines(_ counters: [String: Int64]) -> [String] {
         let nameWidth = counters.keys.map(\.count).max() ?? 0
         return counters.sorted { $0.key < $1.key }.map { name, delta in
