@@ -22,7 +22,7 @@ extension Catalog {
         Wait(0.2)
         Expect.fault("final ACK", acted: .equals(1))
         Expect.counter("TcpRetransSegs", on: "server", .equals(1))
-        Expect.socket(.connection(on: "server", port: 8080), staysIn: .lastAck, for: 0.2)
+        Expect.socket(.connection(on: "server", port: 8080), passesThrough: [.lastAck, .close])
         Expect.socket(.connection(on: "client", port: 8080), restartsTimerIn: .timeWait)
         Expect.socket(.connection(on: "client", port: 8080), endsIn: .timeWait)
     }

@@ -15,7 +15,7 @@ extension Catalog {
         Host("server")
         Link("client", "server", subnet: "10.77.4.0/24")
         Drop(.synAck, at: .link(from: "server", to: "client"), .nth(1), name: "first SYN-ACK")
-        Peer("server", on: "server", .listen(port: 8080), .accept, .read(bytes: 5), .close)
+        Peer("server", on: "server", .listen(port: 8080), .accept, .read(bytes: 5), .sleep(0.1), .close)
         WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 2)
         Peer("client", on: "client", .connect(to: "server", port: 8080), .write(bytes: 5), .readToEnd, .close)
         WaitFor(exitOf: "client", timeout: 5)

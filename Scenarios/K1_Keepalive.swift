@@ -5,7 +5,8 @@ extension Catalog {
         "K1", "Keepalive declares a vanished peer dead",
         summary: """
             The client enables keepalive (idle 1 s, interval 1 s, 3 probes) and blocks in read(); \
-            the server vanishes (every TCP segment to and from it dropped from 0.5 s). The client \
+            the server vanishes right after the handshake (every later segment to and from it is \
+            dropped). The client \
             sends a probe after 1 s idle, \
             then one every second; when the third goes unanswered for an interval it sends RST and \
             read() fails with ETIMEDOUT, 4 s after the last activity.
@@ -16,8 +17,9 @@ extension Catalog {
         Host("client")
         Host("server")
         Link("client", "server", subnet: "10.77.31.0/24")
-        Drop(.any, at: .ingress(of: "server"), from: 0.5, name: "to the server")
-        Drop(.any, at: .egress(of: "server"), from: 0.5, name: "from the server")
+        // Counted per flow and direction: the SYN and the handshake ACK pass, then nothing does.
+        Drop(.any, at: .ingress(of: "server"), .afterNth(2), name: "to the server")
+        Drop(.any, at: .egress(of: "server"), .afterNth(1), name: "from the server")
         Peer("server", on: "server", .listen(port: 8080), .accept, .hold)
         WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 2)
         Peer("client", on: "client", .connect(to: "server", port: 8080), .keepalive(idle: 1, interval: 1, count: 3), .read(bytes: 1))

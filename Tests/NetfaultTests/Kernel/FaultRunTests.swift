@@ -85,6 +85,16 @@ struct FaultRunTests {
         }
     }
 
+    @Test("a blackhole drops everything to and from a host while it lasts")
+    func blackhole() throws {
+        _ = try run("blackhole", client: [.write(bytes: 3000)]) {
+            Blackhole("server", to: 1.5, name: "gone")
+            // As with the partition: only the SYN at ≈2.05 s gets through.
+            Expect.fault("gone", acted: .atLeast(2))
+            Expect.peer("client", succeeds: "connect", tookAtLeast: 2.0, tookAtMost: 2.3)
+        }
+    }
+
     @Test("a link-wide delay on the precise backend delays every packet of the direction")
     func impairmentOnThePreciseBackend() throws {
         let result = try run("impair", client: [.write(bytes: 3000)]) {
