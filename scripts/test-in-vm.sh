@@ -10,7 +10,8 @@ mkdir -p results/vm
 
 scripts/in-vm debian -- "$build/netfaultPackageTests.xctest" --testing-library swift-testing --filter NetemKernelTests
 
-scripts/in-vm debian -- "$build/netfault" run K3 --json > results/vm/K3.json || status=$?
+# The guest may write only where IN_VM_RW says; the terminal report goes to the log.
+IN_VM_RW="$PWD/results/vm" scripts/in-vm debian -- "$build/netfault" run K3 --verbose --json results/vm/K3.json || status=$?
 python3 - results/vm/K3.json <<'PY'
 import json, sys
 run = json.load(open(sys.argv[1]))

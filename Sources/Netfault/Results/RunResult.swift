@@ -55,7 +55,25 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, status, skipReason, durationSeconds, expectations, sockets, counters, processes, error
+        case id, name, status, skipReason, durationSeconds, expectations, sockets, counters, processes, faults,
+             faultDecisions, error
+    }
+
+    /// Results written before faults existed have no `faults` and `faultDecisions`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        name = try c.decode(String.self, forKey: .name)
+        status = try c.decode(ScenarioStatus.self, forKey: .status)
+        skipReason = try c.decodeIfPresent(String.self, forKey: .skipReason)
+        durationSeconds = try c.decode(Double.self, forKey: .durationSeconds)
+        expectations = try c.decode([ExpectationResult].self, forKey: .expectations)
+        sockets = try c.decode([SocketTimeline].self, forKey: .sockets)
+        counters = try c.decode([String: Int64].self, forKey: .counters)
+        processes = try c.decode([ProcessResult].self, forKey: .processes)
+        faults = try c.decodeIfPresent([FaultPlan.Summary].self, forKey: .faults) ?? []
+        faultDecisions = try c.decodeIfPresent([FaultDecision].self, forKey: .faultDecisions) ?? []
+        error = try c.decodeIfPresent(String.self, forKey: .error)
     }
 
     /// `skipReason` is always present (null unless skipped), as the format promises.
@@ -70,6 +88,8 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         try c.encode(sockets, forKey: .sockets)
         try c.encode(counters, forKey: .counters)
         try c.encode(processes, forKey: .processes)
+        try c.encode(faults, forKey: .faults)
+        try c.encode(faultDecisions, forKey: .faultDecisions)
         try c.encodeIfPresent(error, forKey: .error)
     }
 }

@@ -57,4 +57,28 @@ import Testing
     @Test func decodingGarbageThrows() {
         #expect(throws: (any Error).self) { try JSONReport.decode(Data("{\"kernel\": 1}".utf8)) }
     }
+
+    @Test func faultsAndTheirDecisionsAreListed() throws {
+        var run = ReportFixtures.run
+        run.scenarios[0].faults = [FaultPlan.Summary(description: "drop #2 SYN-ACK at server→client", backend: "nfqueue"),
+                                   FaultPlan.Summary(description: "client→server: loss 5 %", backend: "netem")]
+        run.scenarios[0].faultDecisions = [FaultDecision(
+            time: 1.0241234, host: "server", fault: "drop #2 SYN-ACK at server→client", action: "dropped",
+            source: "10.77.1.2:8080", destination: "10.77.1.1:40000", flags: "S.", sequence: 7, acknowledgment: 8, length: 0)]
+        let scenario = try #require(try scenarios(JSONReport.encode(run)).first)
+        let faults = try #require(scenario["faults"] as? [[String: Any]])
+        #expect(faults.map { $0["backend"] as? String } == ["nfqueue", "netem"])
+        let decision = try #require((scenario["faultDecisions"] as? [[String: Any]])?.first)
+        #expect(decision["action"] as? String == "dropped" && decision["flags"] as? String == "S.")
+        #expect(try JSONReport.decode(JSONReport.encode(run)).scenarios[0].faultDecisions.count == 1)
+    }
+
+    @Test func resultsWithoutFaultsStillDecode() throws {
+        var object = try object(JSONReport.encode(ReportFixtures.run))
+        var scenarios = try #require(object["scenarios"] as? [[String: Any]])
+        scenarios = scenarios.map { $0.filter { $0.key != "faults" && $0.key != "faultDecisions" } }
+        object["scenarios"] = scenarios
+        let decoded = try JSONReport.decode(JSONSerialization.data(withJSONObject: object))
+        #expect(decoded.scenarios.allSatisfy { $0.faults.isEmpty && $0.faultDecisions.isEmpty })
+    }
 }
