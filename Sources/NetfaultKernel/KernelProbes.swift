@@ -200,25 +200,14 @@ public enum KernelProbes {
         }
     }
 
-    /// Equivalent to `tc qdisc add dev nfprobe-a root handle 1: netem limit 1000`
+    /// Equivalent to `tc qdisc add dev nfprobe-a root handle 1: netem limit 1000`, the
+    /// same request the netem backend sends
     /// on a veth made for it in the scratch namespace.
     public static func netem() -> ProbeResult {
         probe(Name.netem) { namespace in
             let route = try namespace.rtnetlink()
             try route.perform([vethPair(in: namespace)])
-            let qdisc = NetlinkMessage(type: UInt16(RTM_NEWQDISC), flags: .nlCreateExclusive,
-                                       operation: "tc qdisc add dev \(vethName) root handle 1: netem") { m in
-                var header = tcmsg()
-                header.tcm_family = UInt8(AF_UNSPEC)
-                header.tcm_ifindex = vethIndex
-                header.tcm_handle = TrafficControl.handle1
-                header.tcm_parent = TrafficControl.root
-                m.putHeader(header)
-                m.put(UInt16(TCA_KIND), string: "netem")
-                // struct tc_netem_qopt: latency, limit, loss, gap, duplicate, jitter (host order).
-                let options: [UInt32] = [0, 1000, 0, 0, 0, 0]
-                m.put(UInt16(TCA_OPTIONS), bytes: options.withUnsafeBytes { Array($0) })
-            }
+            let qdisc = Rtnetlink.newNetem(interfaceIndex: vethIndex, interface: vethName, options: NetemOptions())
             try route.perform([qdisc])
             return "netem qdisc created on a veth in a scratch namespace"
         }

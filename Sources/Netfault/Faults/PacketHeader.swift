@@ -128,10 +128,6 @@ public struct PacketHeader: Sendable, Equatable {
         }
     }
 
-    public static func parse(_ bytes: [UInt8]) -> PacketHeader? {
-        bytes.withUnsafeBytes { parse($0) }
-    }
-
     /// One direction of a flow.
     public var flow: FlowKey {
         FlowKey(source: source, destination: destination, sourcePort: sourcePort, destinationPort: destinationPort,
