@@ -424,6 +424,9 @@ struct NfqueueBenchmark {
         case viewEach
         /// The borrowing receive, per-packet verdicts staged and sent in one datagram per receive.
         case viewStaged
+        /// Calibration: the program at NETFAULT_NFQ_BENCH_C (a libmnl accept-all loop with
+        /// recvmmsg and batch verdicts, arguments COPYRANGE mmsg SECONDS) on the same queue.
+        case cReference
     }
 
     struct StandInEngine {
@@ -452,7 +455,8 @@ struct NfqueueBenchmark {
         return (Double(fields[11]).map { $0 / 100 } ?? 0, Double(fields[12]).map { $0 / 100 } ?? 0)
     }
 
-    @Test(arguments: [(Mode.noQueue, UInt32(128))] + [Mode.copyBatch, .viewBatch, .viewEach, .viewStaged].flatMap { [($0, UInt32(128)), ($0, UInt32(0))] })
+    @Test(arguments: [(Mode.noQueue, UInt32(128))]
+          + [Mode.copyBatch, .viewBatch, .viewEach, .viewStaged, .cReference].flatMap { [($0, UInt32(128)), ($0, UInt32(0))] })
     func throughput(mode: Mode, copyRange: UInt32) throws {
         // NETFAULT_NFQ_BENCH=viewBatch,noQueue runs only those modes; 1 runs all.
         let only = ProcessInfo.processInfo.environment["NETFAULT_NFQ_BENCH"]?.split(separator: ",").map(String.init) ?? []
@@ -460,7 +464,16 @@ struct NfqueueBenchmark {
         let pair = try NfqueueKernelTests.Pair("nfq-bench")
         let server = try pair.peer(["listen", "\(NfqueueKernelTests.Pair.server4)", "5001", "accept", "read-eof"], on: pair.server)
         defer { server.terminate() }
-        let queue = try NfqueueSocket(namespace: pair.client, queue: 0, copyRange: copyRange)
+        var queue: NfqueueSocket? = try NfqueueSocket(namespace: pair.client, queue: 0, copyRange: copyRange)
+        var reference: ChildProcess?
+        if mode == .cReference {
+            guard let path = ProcessInfo.processInfo.environment["NETFAULT_NFQ_BENCH_C"] else { return }
+            queue = nil  // unbound: the program binds queue 0 itself
+            reference = try ChildProcess(.executable(path: path, arguments: ["\(copyRange)", "mmsg", "\(Self.seconds)"]),
+                                         in: pair.client, environment: [:], t0: pair.t0)
+            MonotonicClock.sleep(seconds: 0.2)
+        }
+        defer { reference?.terminate() }
         if mode != .noQueue {
             try NfqueueKernelTests.install([QueueRule(hook: .postrouting, outputInterface: "nfqc", destinationPort: 5001)], in: pair.client)
         }
@@ -485,7 +498,7 @@ struct NfqueueBenchmark {
                 cpuBefore = Self.threadTimes()
                 packets = 0; receives = 0; inReceive = 0; inVerdicts = 0
             }
-            if mode == .noQueue {
+            guard let queue else {
                 MonotonicClock.sleep(seconds: 0.05)
                 continue
             }
@@ -529,10 +542,11 @@ struct NfqueueBenchmark {
                           receives > 0 ? Double(packets) / Double(receives) : 0,
                           packets > 0 ? (cpu.user - cpuBefore.user) * 1e6 / Double(packets) : 0,
                           packets > 0 ? (cpu.system - cpuBefore.system) * 1e6 / Double(packets) : 0)
-        print("NFQ-BENCH " + line)
+        let referenceLine = reference.map { $0.wait(timeoutSeconds: 2) ? " | " + $0.standardOutput : " | (no output)" } ?? ""
+        print("NFQ-BENCH " + line + referenceLine)
         #expect(segments > 0, "no segments reached the server: \(server.standardError) \(client.standardError)")
-        #expect(mode == .noQueue || packets > 0)
-        #expect(queue.takeVerdictErrors().isEmpty)
+        #expect(mode == .noQueue || mode == .cReference || packets > 0)
+        #expect(queue?.takeVerdictErrors().isEmpty ?? true)
     }
 }
 
