@@ -13,10 +13,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // C shim: libmnl, uapi headers, macros Swift cannot import, fork→setns→exec, the peer.
+        // C shim: libmnl, libpcap, uapi headers, macros Swift cannot import, fork→setns→exec, the peer.
         .target(
             name: "CNetfault",
-            linkerSettings: [.linkedLibrary("mnl")]
+            linkerSettings: [.linkedLibrary("mnl"), .linkedLibrary("pcap")]
         ),
         // The only module that makes system calls.
         .target(name: "NetfaultKernel", dependencies: ["CNetfault"]),

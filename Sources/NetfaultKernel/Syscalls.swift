@@ -141,6 +141,9 @@ enum Sys {
 
     static func monotonicNanoseconds() -> Int64 { nf_monotonic_ns() }
 
+    /// CLOCK_REALTIME, the clock of packet timestamps.
+    static func realtimeNanoseconds() -> Int64 { nf_realtime_ns() }
+
     static func sleep(nanoseconds: Int64) {
         var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
         var remaining = timespec()

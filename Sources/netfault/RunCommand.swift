@@ -32,6 +32,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print every scenario's sockets, processes and counters after the summary.")
     var verbose = false
 
+    @Option(help: ArgumentHelp("Write each host's capture to DIR/<scenario id>/<host>.pcap.", valueName: "DIR"))
+    var pcap: String?
+
     func validate() throws {
         if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
         if all && !ids.isEmpty { throw ValidationError("name scenario IDs or --all, not both") }
@@ -42,7 +45,7 @@ struct RunCommand: ParsableCommand {
         try Preflight.check(scenarios)
         SignalCleanup.install()
         let interactive = isatty(STDERR_FILENO) == 1
-        let result = CatalogRunner.run(scenarios, options: RunOptions(pin: pin), parallel: parallel) { progress in
+        let result = CatalogRunner.run(scenarios, options: RunOptions(pin: pin, pcapDirectory: pcap), parallel: parallel) { progress in
             guard interactive else { return }
             let line = progress.render(now: .now, width: 100)
             FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))

@@ -141,4 +141,18 @@ static inline int nf_recvmmsg(int fd, struct nf_mmsghdr *messages, unsigned int 
     return (int)syscall(SYS_recvmmsg, fd, messages, count, flags, (void *)0);
 }
 
+// MARK: - Packet capture (libpcap)
+
+#include <pcap/pcap.h>
+
+/// Opens and activates a libpcap capture of the "any" device inside the
+/// namespace of `netns_fd` (on a throw-away thread: the AF_PACKET socket keeps
+/// the namespace it was made in), with nanosecond kernel timestamps and the
+/// LINUX_SLL2 link type, which records each packet's interface and direction.
+/// Returns NULL with a message in `errbuf` (PCAP_ERRBUF_SIZE bytes).
+pcap_t *nf_pcap_open_any_in_netns(int netns_fd, int snaplen, int buffer_bytes, int timeout_ms, char *errbuf);
+
+/// CLOCK_REALTIME in nanoseconds: the clock of the kernel's packet timestamps.
+int64_t nf_realtime_ns(void);
+
 #endif

@@ -8,6 +8,8 @@ public struct Recording: Sendable {
     public var counters: [String: [String: Int64]] = [:]
     /// What the faults did, in the order they decided.
     public var faultDecisions: [FaultDecision] = []
+    /// Every TCP segment the hosts' captures saw, joined with the fault decisions, in time order.
+    public var segments: [ObservedSegment] = []
     /// Sysctls the expectations compute schedules from, per host, as read at the start
     /// (a sysctl the kernel lacks is absent).
     public var sysctls: [String: [String: Int]] = [:]

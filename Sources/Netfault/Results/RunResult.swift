@@ -35,6 +35,10 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var faults: [FaultPlan.Summary] = []
     /// What the faults did, segment by segment.
     public var faultDecisions: [FaultDecision] = []
+    /// Every TCP segment on the test links, in time order (see `SegmentRecord`).
+    public var segments: [SegmentRecord] = []
+    /// Frames the capture lost because its ring was full: the timeline is incomplete when not 0.
+    public var captureDropped: Int = 0
     /// An error that stopped the scenario before its expectations could be checked.
     public var error: String?
 
@@ -56,10 +60,10 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, status, skipReason, durationSeconds, expectations, sockets, counters, processes, faults,
-             faultDecisions, error
+             faultDecisions, segments, captureDropped, error
     }
 
-    /// Results written before faults existed have no `faults` and `faultDecisions`.
+    /// Results written before faults and captures existed have no `faults`, `faultDecisions`, `segments`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decode(String.self, forKey: .id)
@@ -73,6 +77,8 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         processes = try c.decode([ProcessResult].self, forKey: .processes)
         faults = try c.decodeIfPresent([FaultPlan.Summary].self, forKey: .faults) ?? []
         faultDecisions = try c.decodeIfPresent([FaultDecision].self, forKey: .faultDecisions) ?? []
+        segments = try c.decodeIfPresent([SegmentRecord].self, forKey: .segments) ?? []
+        captureDropped = try c.decodeIfPresent(Int.self, forKey: .captureDropped) ?? 0
         error = try c.decodeIfPresent(String.self, forKey: .error)
     }
 
@@ -90,6 +96,8 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         try c.encode(processes, forKey: .processes)
         try c.encode(faults, forKey: .faults)
         try c.encode(faultDecisions, forKey: .faultDecisions)
+        try c.encode(segments, forKey: .segments)
+        try c.encode(captureDropped, forKey: .captureDropped)
         try c.encodeIfPresent(error, forKey: .error)
     }
 }

@@ -9,11 +9,15 @@ public struct RunOptions: Sendable {
     public var runID: String
     /// How often sockets are sampled, in seconds.
     public var sampleInterval: Double
+    /// Where to write each host's capture: DIR/<scenario id>/<host>.pcap.
+    public var pcapDirectory: String?
 
-    public init(pin: Bool = false, runID: String = RunOptions.defaultRunID(), sampleInterval: Double = 0.001) {
+    public init(pin: Bool = false, runID: String = RunOptions.defaultRunID(), sampleInterval: Double = 0.001,
+                pcapDirectory: String? = nil) {
         self.pin = pin
         self.runID = runID
         self.sampleInterval = sampleInterval
+        self.pcapDirectory = pcapDirectory
     }
 
     public static func defaultRunID() -> String { String(ProcessInfo.processInfo.processIdentifier) }
@@ -72,6 +76,8 @@ public enum ScenarioRunner {
                               startTime: $0.startTime, endTime: $0.endTime, events: $0.events, stderr: $0.stderr)
             }
             result.faultDecisions = recording.faultDecisions
+            result.segments = recording.segments.map(SegmentRecord.init)
+            result.captureDropped = run.captureDropped
             result.error = outcome ?? run.faultFailure
             result.status = result.error == nil && result.expectations.allSatisfy(\.passed) ? .passed : .failed
         } catch {

@@ -18,6 +18,11 @@ final class StepExecution {
     /// Set when the fault engine stopped on an error: the faults did not all run.
     private(set) var faultFailure: String?
     private var faultDecisions: [FaultDecision] = []
+    private var captures: [(host: String, capture: PacketCapture)] = []
+    /// CLOCK_REALTIME at t0: the captures' timestamps are on that clock.
+    private let realtimeZero: Int64
+    private let pcapDirectory: String?
+    private(set) var captureDropped = 0
     private let environment = ProcessInfo.processInfo.environment
 
     init(scenario: Scenario, plan: NetworkPlan, network: Network, faults: FaultPlan?, t0: Int64, options: RunOptions) throws {
@@ -26,6 +31,14 @@ final class StepExecution {
         self.network = network
         self.t0 = t0
         sampleInterval = options.sampleInterval
+        pcapDirectory = options.pcapDirectory.map { "\($0)/\(scenario.id)" }
+        realtimeZero = t0 + CaptureClock.realtimeMinusMonotonic()
+        // Captures first, so they see the first segment of anything started below.
+        for host in network.hostNames {
+            let capture = try PacketCapture(namespace: network.namespace(host)!)
+            capture.start()
+            captures.append((host, capture))
+        }
         for host in network.hostNames {
             let reader = try NetCounterReader(namespace: network.namespace(host)!)
             counterReaders[host] = reader
@@ -114,6 +127,7 @@ final class StepExecution {
         terminateAll()
         recording.sysctls = sysctls
         recording.faultDecisions = faultDecisions
+        recording.segments = try stopCaptures()
         for (host, reader) in counterReaders {
             recording.counters[host] = NetCounterParser.delta(from: countersBefore[host] ?? [:], to: try reader.read())
         }
@@ -139,6 +153,28 @@ final class StepExecution {
             faultFailure = failure
         }
         faultRuntime = nil
+    }
+
+    /// After an error the captures were not stopped by `finish`: stop their threads.
+    deinit {
+        for (_, capture) in captures { _ = try? capture.stop() }
+    }
+
+    /// Stops the captures (after the processes and the fault engine, so the last
+    /// segments are in), writes the pcap files if asked, and builds the timeline.
+    private func stopCaptures() throws -> [ObservedSegment] {
+        var hostCaptures: [TimelineBuilder.HostCapture] = []
+        for (host, capture) in captures {
+            let (frames, dropped) = try capture.stop()
+            captureDropped += dropped
+            hostCaptures.append(TimelineBuilder.HostCapture(host: host, frames: frames))
+            if let pcapDirectory {
+                try FileManager.default.createDirectory(atPath: pcapDirectory, withIntermediateDirectories: true)
+                try PcapFile.write(frames, to: "\(pcapDirectory)/\(host).pcap")
+            }
+        }
+        captures = []
+        return TimelineBuilder.build(hostCaptures, zero: realtimeZero, decisions: faultDecisions)
     }
 
     /// A stable seed per scenario (FNV-1a of its id), so random impairments repeat run to run.

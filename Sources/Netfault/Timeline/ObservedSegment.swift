@@ -1,0 +1,59 @@
+/// One TCP segment as one host's capture saw it (or, for a segment a fault dropped
+/// before it reached the wire, as the fault engine saw it), joined with what the
+/// faults did to it.
+public struct ObservedSegment: Sendable, Equatable {
+    /// Seconds since the scenario's start.
+    public var time: Double
+    public let host: String
+    public let direction: DecodedFrame.Direction
+    public let header: PacketHeader
+    public let window: UInt16
+    public let options: TCPOptions
+    /// What a fault did: nil, "dropped", "delayed 300 ms", "duplicated", "duplicate", …
+    public var fault: String?
+    /// The instant is the fault engine's reading when the segment reached its queue,
+    /// not a kernel timestamp: the segment never reached the wire to be captured.
+    public var engineStamped = false
+    /// What kinds of segment this is (SYN, FIN-ACK, …), from its flow's history at this host.
+    public var kinds: Set<SegmentKind> = []
+    /// Sequence and acknowledgment numbers relative to each direction's first (SYN) sequence number.
+    public var relativeSequence: UInt32 = 0
+    public var relativeAcknowledgment: UInt32 = 0
+    /// For a sent segment: the host whose capture saw it arrive, if one did.
+    public var receiver: String?
+
+    public init(time: Double, host: String, direction: DecodedFrame.Direction, header: PacketHeader, window: UInt16,
+                options: TCPOptions, fault: String? = nil, engineStamped: Bool = false) {
+        self.time = time
+        self.host = host
+        self.direction = direction
+        self.header = header
+        self.window = window
+        self.options = options
+        self.fault = fault
+        self.engineStamped = engineStamped
+    }
+
+    public var source: String { VerdictEngine.endpoint(header.source, header.sourcePort) }
+    public var destination: String { VerdictEngine.endpoint(header.destination, header.destinationPort) }
+    public var flags: String { header.flags.tcpdump }
+    public var length: Int { header.payloadLength }
+
+    /// Sent by `host` (or forwarded by it): the sender's copy of a segment.
+    public var isSent: Bool { direction == .out }
+
+    /// The same segment on another host's capture has the same addresses, ports,
+    /// flags, numbers and length.
+    func isSameSegment(as other: ObservedSegment) -> Bool {
+        header.flow == other.header.flow && header.flags == other.header.flags && header.sequence == other.header.sequence
+            && header.acknowledgment == other.header.acknowledgment && header.payloadLength == other.header.payloadLength
+    }
+
+    /// "S. seq 0 ack 1 win 65160 len 0": tcpdump's order.
+    public var summary: String {
+        var text = "\(flags) seq \(relativeSequence)"
+        if header.flags.contains(.ack) { text += " ack \(relativeAcknowledgment)" }
+        text += " win \(window) len \(length)"
+        return text
+    }
+}
