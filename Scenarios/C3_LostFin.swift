@@ -23,6 +23,7 @@ extension Catalog {
         Peer("client", on: "client", .connect(to: "server", port: 8080), .sleep(0.1), .close)
         WaitFor(.connection(on: "client", port: 8080), in: .close, timeout: 8)
         Expect.fault("client FINs", acted: .atLeast(3))
+        Expect.segments(.fin, from: "client", count: .atLeast(3))
         Expect.sameSequence(of: "client FINs")
         Expect.socket(.connection(on: "client", port: 8080), passesThrough: [.established, .finWait1, .close])
         Expect.socket(.connection(on: "client", port: 8080), neverIn: .finWait2)

@@ -23,6 +23,12 @@ extension Catalog {
         Expect.peer("client", succeeds: "connect", tookAtMost: 0.5)
         Expect.socket(.connection(on: "client", port: 8080), reaches: .established)
         Expect.socket(.connection(on: "server", port: 8080), reaches: .established)
+        // The three segments and their numbers, relative to each side's ISN as tcpdump prints them.
+        Expect.segments(.syn, from: "client", count: .equals(1))
+        Expect.segment(.syn, from: "client", seq: 0, length: 0, mss: 1460)
+        Expect.segment(.synAck, from: "server", seq: 0, ack: 1, length: 0)
+        Expect.segment(.handshakeAck, from: "client", seq: 1, ack: 1, length: 0)
+        Expect.noSegments(.rst, from: "server")
         Expect.exitStatus(of: "server", is: 0)
         Expect.exitStatus(of: "client", is: 0)
     }

@@ -20,6 +20,10 @@ extension Catalog {
         Peer("client", on: "client", .connect(to: "server", port: 8080), .write(bytes: 5), .readToEnd, .close)
         WaitFor(exitOf: "client", timeout: 5)
         Expect.fault("first SYN-ACK", acted: .equals(1))
+        // Each side's timer fires once: a second SYN and a second SYN-ACK, 1 s after the first.
+        Expect.segments(.syn, from: "client", at: .seconds([0, 1]))
+        Expect.segments(.synAck, from: "server", count: .atLeast(2))
+        Expect.delay(from: .segment(.synAck, from: "server"), to: .segment(.synAck, from: "server", occurrence: 2), is: 1)
         Expect.socket(.connection(on: "server", port: 8080), passesThrough: [.synRecv, .established])
         // Both timers start at 1 s (TCP_TIMEOUT_INIT); the first to fire ends the wait.
         Expect.socket(.connection(on: "server", port: 8080), staysIn: .synRecv, for: 1.0)

@@ -25,6 +25,8 @@ extension Catalog {
         Expect.peer("server", succeeds: "accept")
         Expect.peer("server", succeeds: "read", result: 5)
         Expect.counter("TcpOutRsts", on: "server", .equals(0))
+        Expect.noSegments(.rst, from: "server")
+        Expect.segments(.synAck, from: "server", count: .equals(1))
         Expect.counter("TcpExtTCPSynRetrans", on: "server", .equals(0))
     }
 }

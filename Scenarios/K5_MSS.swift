@@ -33,5 +33,7 @@ extension Catalog {
         Expect.counter("TcpExtTCPOrigDataSent", on: "client", .atLeast(20))
         Expect.counter("TcpExtTCPOrigDataSent", on: "plain", .atLeast(19))
         Expect.counter("IpFragCreates", on: "client", .equals(0))
+        Expect.segment(.syn, from: "plain", mss: 536)
+        Expect.segments(.data, from: "plain", lengthAtMost: 536)
     }
 }

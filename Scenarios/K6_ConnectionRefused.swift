@@ -20,6 +20,9 @@ extension Catalog {
         Expect.peer("client", fails: "connect", with: "ECONNREFUSED", tookAtMost: 0.2)
         Expect.exitStatus(of: "client", is: 1)
         Expect.counter("TcpOutRsts", on: "server", .equals(1))
+        Expect.segments(.rst, from: "server", count: .equals(1))
+        Expect.delay(from: .segment(.syn, from: "client"), to: .segment(.rst, from: "server"), is: 0,
+                     tolerance: Tolerance(early: 0, lateMinimum: 0.05, lateFraction: 0))
         Expect.counter("TcpRetransSegs", on: "client", .equals(0))
     }
 }

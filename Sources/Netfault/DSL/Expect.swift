@@ -1,3 +1,4 @@
+import Foundation
 import NetfaultKernel
 
 /// Something that must be observed; checked after the steps have run.
@@ -35,6 +36,20 @@ public struct Expectation: ScenarioComponent {
         case faultSameSequence(fault: String)
         /// A matching socket's timer went up while it stayed in `state`: the kernel restarted it.
         case timerRestarted(SocketSelector, TCPState)
+        /// The selected segments were sent exactly at the schedule's instants (offsets from the
+        /// first of them, kernel timestamps), and optionally `givingUp`'s call failed at its end.
+        case segmentTimes(SegmentSelector, RetransmissionSchedule, tolerance: Tolerance, givingUp: PeerCall?)
+        /// The selected segments came exactly this many, spaced by these intervals, each
+        /// interval judged with the tolerance on its own length.
+        case segmentIntervals(SegmentSelector, [Double], tolerance: Tolerance)
+        /// How many of the selected segments were sent.
+        case segmentCount(SegmentSelector, Comparison)
+        /// The first selected segment's relative numbers, length and MSS option, where given.
+        case segmentFields(SegmentSelector, SegmentFields)
+        /// No selected segment carries more than this many payload bytes.
+        case segmentLengths(SegmentSelector, atMost: Int)
+        /// The time from one event to another.
+        case delay(from: TimelineEvent, to: TimelineEvent, seconds: Double, tolerance: Tolerance)
     }
 
     public let kind: Kind
@@ -240,6 +255,15 @@ enum Format {
             return value == value.rounded() ? "\(Int(value)) \(unit)" : "\((value * 10).rounded() / 10) \(unit)"
         }
         return "\(Int(bitsPerSecond)) bit/s"
+    }
+
+    /// [0, 1, 2.0014] → "0, 1, 2.001 s"
+    static func instants(_ values: [Double]) -> String {
+        values.map { value in
+            let text = String(format: "%.3f", value)
+            let trimmed = text.contains(".") ? text.replacingOccurrences(of: #"\.?0+$"#, with: "", options: .regularExpression) : text
+            return trimmed == "-0" ? "0" : trimmed
+        }.joined(separator: ", ") + " s"
     }
 
     static func seconds(_ value: Double) -> String {

@@ -174,6 +174,19 @@ public enum ExpectationEvaluator {
             }
             return Verdict(description: description, passed: !restarts.isEmpty, expected: "the timer's deadline moves later",
                            observed: restarts.isEmpty ? "it only counted down" : restarts.joined(separator: "; "))
+
+        case .segmentTimes(let selector, let schedule, let tolerance, let givingUp):
+            return judgeSegmentTimes(selector, schedule, tolerance, givingUp, recording)
+        case .segmentIntervals(let selector, let intervals, let tolerance):
+            return judgeSegmentIntervals(selector, intervals, tolerance, recording)
+        case .segmentCount(let selector, let comparison):
+            return judgeSegmentCount(selector, comparison, recording)
+        case .segmentFields(let selector, let fields):
+            return judgeSegmentFields(selector, fields, recording)
+        case .segmentLengths(let selector, let bytes):
+            return judgeSegmentLengths(selector, bytes, recording)
+        case .delay(let start, let end, let seconds, let tolerance):
+            return judgeDelay(start, end, seconds, tolerance, recording)
         }
     }
 
@@ -212,9 +225,7 @@ public enum ExpectationEvaluator {
     }
 
     /// "0, 1, 2.001 s"
-    private static func instants(_ offsets: [Double]) -> String {
-        offsets.map { String(($0 * 1000).rounded() / 1000) }.joined(separator: ", ") + " s"
-    }
+    static func instants(_ offsets: [Double]) -> String { Format.instants(offsets) }
 
     private static func noSocket(_ description: String, _ expected: String) -> Verdict {
         Verdict(description: description, passed: false, expected: expected, observed: "no matching socket was seen")

@@ -51,7 +51,7 @@ public enum RetransmissionSchedule: Sendable, Equatable, CustomStringConvertible
 
     public var description: String {
         switch self {
-        case .seconds(let offsets, _): offsets.map { Format.seconds($0) }.joined(separator: ", ")
+        case .seconds(let offsets, _): Format.instants(offsets)
         case .synRetransmissions(let host): "\(host)'s SYN retransmission schedule"
         case .synAckRetransmissions(let host): "\(host)'s SYN-ACK retransmission schedule"
         }

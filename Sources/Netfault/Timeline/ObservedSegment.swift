@@ -53,7 +53,8 @@ public struct ObservedSegment: Sendable, Equatable {
     public var summary: String {
         var text = "\(flags) seq \(relativeSequence)"
         if header.flags.contains(.ack) { text += " ack \(relativeAcknowledgment)" }
-        text += " win \(window) len \(length)"
+        // A segment only the fault engine saw has no captured window.
+        text += (engineStamped ? "" : " win \(window)") + " len \(length)"
         return text
     }
 }

@@ -176,9 +176,50 @@ public enum ScenarioValidator {
                 if processes[process] == nil { fail(location, "expectation names process \"\(process)\", which no step starts") }
             case .faultCount, .faultTimes, .faultSameSequence:
                 break  // FaultValidator
+            case .segmentTimes(let selector, let schedule, let tolerance, let givingUp):
+                _ = knownHost(selector.sender, location, "expectation")
+                checkTolerance(tolerance, location, fail)
+                if case .seconds(let offsets, _) = schedule, offsets.first != 0 || zip(offsets, offsets.dropFirst()).contains(where: { $0 > $1 }) {
+                    fail(location, "a schedule's instants start at 0 (the first segment) and never decrease")
+                }
+                if let givingUp, processes[givingUp.process] == nil {
+                    fail(location, "expectation names process \"\(givingUp.process)\", which no step starts")
+                }
+            case .segmentIntervals(let selector, let intervals, let tolerance):
+                _ = knownHost(selector.sender, location, "expectation")
+                checkTolerance(tolerance, location, fail)
+                if intervals.isEmpty || intervals.contains(where: { !($0 >= 0) }) {
+                    fail(location, "spacedBy needs at least one interval, none negative")
+                }
+            case .segmentCount(let selector, _), .segmentFields(let selector, _):
+                _ = knownHost(selector.sender, location, "expectation")
+            case .segmentLengths(let selector, let bytes):
+                _ = knownHost(selector.sender, location, "expectation")
+                if bytes < 0 { fail(location, "a segment length must not be negative") }
+            case .delay(let start, let end, let seconds, let tolerance):
+                checkTolerance(tolerance, location, fail)
+                if !(seconds >= 0) { fail(location, "a delay must not be negative") }
+                for event in [start, end] {
+                    switch event {
+                    case .segment(_, let host, let occurrence):
+                        _ = knownHost(host, location, "expectation")
+                        if occurrence < 1 { fail(location, "occurrence \(occurrence): the first is 1") }
+                    case .call(let call):
+                        if processes[call.process] == nil { fail(location, "expectation names process \"\(call.process)\", which no step starts") }
+                    case .state(let selector, _):
+                        _ = knownHost(selector.host, location, "expectation")
+                    }
+                }
             }
         }
         return errors
+    }
+
+    private static func checkTolerance(_ tolerance: Tolerance, _ location: SourceLocation,
+                                       _ fail: (SourceLocation, String) -> Void) {
+        if !(tolerance.early >= 0) || !(tolerance.lateMinimum >= 0) || !(tolerance.lateFraction >= 0) {
+            fail(location, "a tolerance's margins must not be negative")
+        }
     }
 
     private static func registerProcess(_ name: String, _ location: SourceLocation,

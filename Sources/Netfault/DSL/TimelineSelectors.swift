@@ -1,0 +1,58 @@
+import NetfaultKernel
+
+/// Segments of one kind sent by one host (its captured copies on the way out,
+/// and the ones a fault dropped before they reached the wire).
+public struct SegmentSelector: Sendable, Equatable, CustomStringConvertible {
+    public let kind: SegmentKind
+    public let sender: String
+    /// Either end's port, when given.
+    public let port: Int?
+
+    public init(_ kind: SegmentKind, from sender: String, port: Int? = nil) {
+        self.kind = kind
+        self.sender = sender
+        self.port = port
+    }
+
+    public var description: String { "\(kind) from \(sender)" + (port.map { " (port \($0))" } ?? "") }
+}
+
+/// Something that happens once at an instant, for measuring the time between two.
+public enum TimelineEvent: Sendable, Equatable, CustomStringConvertible {
+    /// The `occurrence`-th (from 1) segment of a kind the host sent.
+    case segment(SegmentKind, from: String, occurrence: Int = 1)
+    /// The first return of a peer's call.
+    case call(PeerCall)
+    /// The first time a matching socket is seen in a state.
+    case state(SocketSelector, TCPState)
+
+    public var description: String {
+        switch self {
+        case .segment(let kind, let host, let occurrence):
+            occurrence == 1 ? "the first \(kind) from \(host)" : "\(kind) #\(occurrence) from \(host)"
+        case .call(let call): "\(call.process)'s \(call.call)"
+        case .state(let selector, let state): "\(selector) in \(state.rawValue)"
+        }
+    }
+}
+
+/// What the first segment of a kind must carry; nil fields are not checked.
+public struct SegmentFields: Sendable, Equatable, CustomStringConvertible {
+    /// Relative to the direction's SYN, as tcpdump prints them.
+    public var seq: UInt32?
+    public var ack: UInt32?
+    public var length: Int?
+    public var mss: Int?
+
+    public init(seq: UInt32? = nil, ack: UInt32? = nil, length: Int? = nil, mss: Int? = nil) {
+        self.seq = seq
+        self.ack = ack
+        self.length = length
+        self.mss = mss
+    }
+
+    public var description: String {
+        [seq.map { "seq \($0)" }, ack.map { "ack \($0)" }, length.map { "len \($0)" }, mss.map { "mss \($0)" }]
+            .compactMap { $0 }.joined(separator: " ")
+    }
+}

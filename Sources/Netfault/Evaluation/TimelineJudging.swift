@@ -1,0 +1,176 @@
+/// Judging expectations on the packet timeline (segments' kernel timestamps).
+extension ExpectationEvaluator {
+    /// The segments a selector names, in time order: the sender's copies on the way out.
+    static func sent(_ selector: SegmentSelector, _ recording: Recording) -> [ObservedSegment] {
+        recording.segments.filter { segment in
+            segment.host == selector.sender && segment.isSent && segment.kinds.contains(selector.kind)
+                && (selector.port.map { Int(segment.header.sourcePort) == $0 || Int(segment.header.destinationPort) == $0 } ?? true)
+        }
+    }
+
+    /// A dropped segment never reached the wire, so its instant is the fault engine's,
+    /// read up to `Tolerance.queueStamped.early` after the kernel queued it: offsets
+    /// measured from such an instant may look early by that much.
+    static func widened(_ tolerance: Tolerance, for segments: [ObservedSegment]) -> Tolerance {
+        guard segments.contains(where: \.engineStamped) else { return tolerance }
+        var wider = tolerance
+        wider.early = max(tolerance.early, Tolerance.queueStamped.early)
+        return wider
+    }
+
+    static func judgeSegmentTimes(_ selector: SegmentSelector, _ schedule: RetransmissionSchedule, _ tolerance: Tolerance,
+                                  _ givingUp: PeerCall?, _ recording: Recording) -> Verdict {
+        let description = "\(selector) at \(schedule)" + (givingUp.map { ", then \($0.process)'s \($0.call) fails" } ?? "")
+        guard let timeline = schedule.timeline(sysctls: recording.sysctls) else {
+            return Verdict(description: description, passed: false, expected: "\(schedule)",
+                           observed: "the sysctls it is computed from were not recorded")
+        }
+        let segments = sent(selector, recording)
+        let tolerance = widened(tolerance, for: segments)
+        let times = segments.map(\.time)
+        let offsets = times.map { $0 - (times.first ?? 0) }
+        var expected = "at " + instants(timeline.sends) + " (tolerance \(tolerance))"
+        var observed = times.isEmpty ? "none was sent" + nearby(selector, recording) : "at " + instants(offsets)
+            + mismatches(offsets, timeline.sends, tolerance)
+        var passed = offsets.count == timeline.sends.count
+            && zip(offsets, timeline.sends).allSatisfy { tolerance.range(around: $1).contains($0) }
+        if let givingUp, let end = timeline.givesUpAt {
+            expected += ", \(givingUp.call) fails at \(Format.seconds(end))"
+            let failure = recording.process(givingUp.process)?.events.first { $0.call == givingUp.call && $0.errno != nil }
+            if let failure, let first = times.first {
+                observed += ", \(givingUp.call) failed with \(failure.errno!) at \(Format.seconds(failure.time - first))"
+                passed = passed && tolerance.range(around: end).contains(failure.time - first)
+            } else {
+                observed += ", \(givingUp.call) did not fail"
+                passed = false
+            }
+        }
+        return Verdict(description: description, passed: passed, expected: expected, observed: observed)
+    }
+
+    static func judgeSegmentIntervals(_ selector: SegmentSelector, _ intervals: [Double], _ tolerance: Tolerance,
+                                      _ recording: Recording) -> Verdict {
+        let description = "\(selector) spaced by " + instants(intervals)
+        let segments = sent(selector, recording)
+        let tolerance = widened(tolerance, for: segments)
+        let gaps = zip(segments, segments.dropFirst()).map { $1.time - $0.time }
+        let passed = gaps.count == intervals.count && zip(gaps, intervals).allSatisfy { tolerance.range(around: $1).contains($0) }
+        let observed = segments.isEmpty ? "none was sent" + nearby(selector, recording)
+            : "\(segments.count) sent, spaced by " + (gaps.isEmpty ? "nothing" : instants(gaps)) + " (at " + instants(segments.map(\.time)) + ")"
+        return Verdict(description: description, passed: passed,
+                       expected: "\(intervals.count + 1) sent, spaced by " + instants(intervals) + " (tolerance \(tolerance) each)",
+                       observed: observed)
+    }
+
+    static func judgeSegmentCount(_ selector: SegmentSelector, _ comparison: Comparison, _ recording: Recording) -> Verdict {
+        let segments = sent(selector, recording)
+        let description = comparison == .equals(0) ? "no \(selector)" : "\(comparison) \(selector)"
+        let listed = segments.prefix(5).map(line).joined(separator: "; ") + (segments.count > 5 ? "; …" : "")
+        return Verdict(description: description, passed: comparison.holds(for: Int64(segments.count)),
+                       expected: comparison.description,
+                       observed: "\(segments.count)" + (segments.isEmpty ? "" : ": " + listed))
+    }
+
+    static func judgeSegmentFields(_ selector: SegmentSelector, _ fields: SegmentFields, _ recording: Recording) -> Verdict {
+        let description = "the first \(selector) has \(fields)"
+        guard let segment = sent(selector, recording).first(where: { !$0.engineStamped }) else {
+            return Verdict(description: description, passed: false, expected: fields.description,
+                           observed: "none was captured" + nearby(selector, recording))
+        }
+        let passed = (fields.seq.map { $0 == segment.relativeSequence } ?? true)
+            && (fields.ack.map { $0 == segment.relativeAcknowledgment && segment.header.flags.contains(.ack) } ?? true)
+            && (fields.length.map { $0 == segment.length } ?? true)
+            && (fields.mss.map { $0 == segment.options.mss } ?? true)
+        let mss = segment.options.mss.map { " mss \($0)" } ?? " no mss option"
+        return Verdict(description: description, passed: passed, expected: fields.description,
+                       observed: line(segment) + (fields.mss == nil ? "" : mss))
+    }
+
+    static func judgeSegmentLengths(_ selector: SegmentSelector, _ bytes: Int, _ recording: Recording) -> Verdict {
+        let segments = sent(selector, recording)
+        let longest = segments.max { $0.length < $1.length }
+        return Verdict(description: "every \(selector) carries at most \(bytes) bytes",
+                       passed: !segments.isEmpty && longest!.length <= bytes, expected: "≤ \(bytes) bytes in each",
+                       observed: longest.map { "\(segments.count) sent, the longest \($0.length) bytes: " + line($0) }
+                           ?? "none was sent" + nearby(selector, recording))
+    }
+
+    static func judgeDelay(_ start: TimelineEvent, _ end: TimelineEvent, _ seconds: Double, _ tolerance: Tolerance,
+                           _ recording: Recording) -> Verdict {
+        let description = "\(end) \(Format.seconds(seconds)) after \(start)"
+        let allowed = tolerance.range(around: seconds)
+        let expected = "\(Format.seconds(allowed.lowerBound))…\(Format.seconds(allowed.upperBound))"
+        guard let from = instant(of: start, recording) else {
+            return Verdict(description: description, passed: false, expected: expected, observed: missing(start, recording))
+        }
+        guard let to = instant(of: end, recording) else {
+            return Verdict(description: description, passed: false, expected: expected, observed: missing(end, recording))
+        }
+        // Each instant is known within an interval (a sampled state change lies between two
+        // samples; an engine stamp may be late): the delay passes if its interval meets the range.
+        let shortest = to.earliest - from.latest, longest = to.latest - from.earliest
+        let passed = longest >= allowed.lowerBound && shortest <= allowed.upperBound
+        var observed = Format.seconds(to.latest - from.latest) + " (\(start) at \(Format.seconds(from.latest)), \(end) at \(Format.seconds(to.latest)))"
+        if shortest != longest { observed += ", between \(Format.seconds(shortest)) and \(Format.seconds(longest))" }
+        return Verdict(description: description, passed: passed, expected: expected, observed: observed)
+    }
+
+    /// When an event happened: `latest` is the reading, `earliest` how early it may really have been.
+    private static func instant(of event: TimelineEvent, _ recording: Recording) -> (earliest: Double, latest: Double)? {
+        switch event {
+        case .segment(let kind, let host, let occurrence):
+            let segments = sent(SegmentSelector(kind, from: host), recording)
+            guard occurrence >= 1, occurrence <= segments.count else { return nil }
+            let segment = segments[occurrence - 1]
+            return (segment.engineStamped ? segment.time - Tolerance.queueStamped.early : segment.time, segment.time)
+        case .call(let call):
+            guard let event = recording.process(call.process)?.events.first(where: { $0.call == call.call }) else { return nil }
+            return (event.time, event.time)
+        case .state(let selector, let state):
+            let entries = recording.sockets(matching: selector).compactMap { $0.transitions.first { $0.state == state } }
+            guard let first = entries.min(by: { $0.time < $1.time }) else { return nil }
+            return (first.earliest, first.time)
+        }
+    }
+
+    /// Why an event has no instant, with what was seen nearby.
+    private static func missing(_ event: TimelineEvent, _ recording: Recording) -> String {
+        switch event {
+        case .segment(let kind, let host, _):
+            let count = sent(SegmentSelector(kind, from: host), recording).count
+            return "\(event) was not seen (\(count) \(kind) from \(host))" + nearby(SegmentSelector(kind, from: host), recording)
+        case .call(let call):
+            let calls = recording.process(call.process)?.events.map(\.call) ?? []
+            return "\(event) did not happen (events: \(calls.isEmpty ? "none" : calls.joined(separator: ", ")))"
+        case .state(let selector, _):
+            let sockets = recording.sockets(matching: selector)
+            return "\(event) was not seen" + (sockets.isEmpty ? " (no matching socket)" : ": " + sockets.map(summary).joined(separator: "; "))
+        }
+    }
+
+    /// The sender's other segments, the nearest events to what was looked for.
+    private static func nearby(_ selector: SegmentSelector, _ recording: Recording) -> String {
+        let others = recording.segments.filter { $0.host == selector.sender && $0.isSent }
+        guard !others.isEmpty else { return "; \(selector.sender) sent no segment at all" }
+        return "; \(selector.sender) sent: " + others.prefix(6).map(line).joined(separator: "; ") + (others.count > 6 ? "; …" : "")
+    }
+
+    /// For each expected instant with no observed one in its range, the nearest observed;
+    /// each observed instant that no expected one accounts for.
+    private static func mismatches(_ offsets: [Double], _ expected: [Double], _ tolerance: Tolerance) -> String {
+        var notes: [String] = []
+        for instant in expected where !offsets.contains(where: { tolerance.range(around: instant).contains($0) }) {
+            let nearest = offsets.min { abs($0 - instant) < abs($1 - instant) }
+            notes.append("nothing at \(Format.seconds(instant))" + (nearest.map { " (nearest \(Format.seconds($0)))" } ?? ""))
+        }
+        for offset in offsets where !expected.contains(where: { tolerance.range(around: $0).contains(offset) }) {
+            notes.append("unexpected at \(Format.seconds(offset))")
+        }
+        return notes.isEmpty ? "" : "; " + notes.joined(separator: ", ")
+    }
+
+    /// "1.234 s S. seq 0 ack 1 win 65160 len 0 (dropped by lose-synack)"
+    static func line(_ segment: ObservedSegment) -> String {
+        "\(Format.seconds(segment.time)) \(segment.summary)" + (segment.fault.map { " (\($0))" } ?? "")
+    }
+}
