@@ -35,6 +35,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write each host's capture to DIR/<scenario id>/<host>.pcap.", valueName: "DIR"))
     var pcap: String?
 
+    @Option(help: "Write a self-contained HTML report to this file.")
+    var html: String?
+
+    @Flag(help: "Print a ladder diagram of every scenario's segments.")
+    var ladder = false
+
     func validate() throws {
         if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
         if all && !ids.isEmpty { throw ValidationError("name scenario IDs or --all, not both") }
@@ -55,8 +61,13 @@ struct RunCommand: ParsableCommand {
             for scenario in result.scenarios { print(TerminalReport.scenarioDetail(scenario)) }
         }
         print(TerminalReport.summary(result, colors: isatty(STDOUT_FILENO) == 1))
+        // A failed scenario's ladder is always shown: that is when one needs to see the wire.
+        for scenario in result.scenarios where ladder || verbose || scenario.status == .failed {
+            print(LadderDiagram.render(scenario))
+        }
         if let json { try JSONReport.encode(result).write(to: URL(fileURLWithPath: json)) }
         if let junit { try Data(JUnitReport.render(result).utf8).write(to: URL(fileURLWithPath: junit)) }
+        if let html { try Data(HTMLReport.render(result).utf8).write(to: URL(fileURLWithPath: html)) }
         if result.scenarios.contains(where: { $0.status == .failed }) { throw ExitCode(ExitStatus.failed) }
     }
 }

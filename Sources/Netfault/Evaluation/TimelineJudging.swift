@@ -161,10 +161,10 @@ extension ExpectationEvaluator {
         var notes: [String] = []
         for instant in expected where !offsets.contains(where: { tolerance.range(around: instant).contains($0) }) {
             let nearest = offsets.min { abs($0 - instant) < abs($1 - instant) }
-            notes.append("nothing at \(Format.seconds(instant))" + (nearest.map { " (nearest \(Format.seconds($0)))" } ?? ""))
+            notes.append("nothing at \(Format.instants([instant]))" + (nearest.map { " (nearest \(Format.instants([$0])))" } ?? ""))
         }
         for offset in offsets where !expected.contains(where: { tolerance.range(around: $0).contains(offset) }) {
-            notes.append("unexpected at \(Format.seconds(offset))")
+            notes.append("unexpected at \(Format.instants([offset]))")
         }
         return notes.isEmpty ? "" : "; " + notes.joined(separator: ", ")
     }

@@ -40,7 +40,7 @@ import Testing
         let early = recording([0.1, 1.05, 3.0, 7.1], events: connectFails)
         let result = judge(expectation, early)
         #expect(!result.passed, "a retransmission 50 ms early is not a timer's")
-        #expect(result.observed.contains("at 0.0, 0.95, 2.9, 7.0 s"))
+        #expect(result.observed.contains("at 0, 0.95, 2.9, 7 s"))
         let missing = judge(expectation, recording([0.1, 1.1, 3.1, 7.1]))
         #expect(!missing.passed && missing.observed.contains("connect did not fail"))
     }

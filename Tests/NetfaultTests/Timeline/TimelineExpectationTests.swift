@@ -1,0 +1,135 @@
+@testable import NetfaultKernel
+import Testing
+@testable import Netfault
+
+/// Expectations on the packet timeline, judged against hand-made segments.
+@Suite struct TimelineExpectationTests {
+    typealias F = RecordingFixtures
+
+    /// A segment the client sent (or, with `host: "server"`, the server), classified the way the builder would.
+    func segment(_ time: Double, _ flags: TCPFlags, host: String = "client", seq: UInt32 = 1000, ack: UInt32 = 0,
+                 payload: Int = 0, mss: Int? = nil, dropped: Bool = false) -> ObservedSegment {
+        let fromClient = host == "client"
+        let bytes = TestPackets.tcp(from: fromClient ? TestPackets.client : TestPackets.server,
+                                    to: fromClient ? TestPackets.server : TestPackets.client,
+                                    sourcePort: fromClient ? 40000 : 8080, destinationPort: fromClient ? 8080 : 40000,
+                                    flags: flags, seq: seq, ack: ack, payload: payload)
+        let header = bytes.withUnsafeBytes { PacketHeader.parse($0) }!
+        var segment = ObservedSegment(time: time, host: host, direction: .out, header: header, window: 100,
+                                      options: TCPOptions(mss: mss), fault: dropped ? "dropped by f" : nil, engineStamped: dropped)
+        segment.kinds = Set(SegmentKind.allCases.filter { kind in var c = SegmentClassifier(); return c.matches(header, kind) })
+        // Relative to each side's SYN: the client's at 1000, the server's at 5000.
+        segment.relativeSequence = seq &- (fromClient ? 1000 : 5000)
+        segment.relativeAcknowledgment = ack == 0 ? 0 : ack &- (fromClient ? 5001 : 1001) &+ 1
+        return segment
+    }
+
+    func recording(_ segments: [ObservedSegment], sysctls: [String: Int] = ["net.ipv4.tcp_syn_retries": 3],
+                   events: [PeerEvent] = []) -> Recording {
+        var recording = F.recording(processes: [F.process("client", exit: 1, events: events)])
+        recording.segments = segments
+        recording.sysctls = ["client": sysctls]
+        return recording
+    }
+
+    func judge(_ expectation: Netfault.Expectation, _ recording: Recording) -> ExpectationResult {
+        ExpectationEvaluator.evaluate(expectation, against: recording)
+    }
+
+    func syns(_ times: [Double], dropped: Bool = false) -> [ObservedSegment] { times.map { segment($0, .syn, dropped: dropped) } }
+
+    @Test func instantsFromTheSysctlsWithTheGiveUp() {
+        // Linux < 6.5, 3 retries: 0, 1, 3, 7 s; ETIMEDOUT at 15 s after the first SYN.
+        let fails = [PeerEvent(time: 15.3, call: "connect", result: -1, errno: "ETIMEDOUT")]
+        let expectation = Expect.segments(.syn, from: "client", at: .synRetransmissions(on: "client"),
+                                          givingUp: PeerCall("client", "connect"))
+        #expect(judge(expectation, recording(syns([0.2, 1.203, 3.3, 7.9]), events: fails)).passed,
+                "late within max(4 ms, 12.5 %) passes")
+        let early = judge(expectation, recording(syns([0.2, 1.19, 3.2, 7.2]), events: fails))
+        #expect(!early.passed, "10 ms early is not a timer")
+        #expect(early.observed.hasPrefix("at 0, 0.99, 3, 7 s; nothing at 1 s (nearest 0.99 s), unexpected at 0.99 s"))
+        let missing = judge(expectation, recording(syns([0.2, 1.2, 3.2]), events: fails))
+        #expect(!missing.passed && missing.observed.contains("nothing at 7 s (nearest 3 s)"))
+    }
+
+    @Test func engineStampedInstantsMayLookEarlyByTheEngineLag() {
+        let expectation = Expect.segments(.syn, from: "client", at: .seconds([0, 1]))
+        // The first (dropped) SYN was stamped 20 ms late by the fault engine.
+        let lagging = [segment(0.02, .syn, dropped: true), segment(1.0, .syn)]
+        #expect(judge(expectation, recording(lagging)).passed)
+        #expect(!judge(expectation, recording([segment(0.02, .syn), segment(1.0, .syn)])).passed,
+                "kernel timestamps get 1 ms early only")
+    }
+
+    @Test func intervals() {
+        let expectation = Expect.segments(.synAck, from: "server", spacedBy: [1, 2, 4])
+        let synAcks = [0.5, 1.51, 3.52, 7.6].map { segment($0, [.syn, .ack], host: "server", seq: 5000, ack: 1001) }
+        #expect(judge(expectation, recording(synAcks)).passed)
+        let result = judge(expectation, recording(Array(synAcks.prefix(3))))
+        #expect(!result.passed && result.observed.hasPrefix("3 sent, spaced by 1.01, 2.01 s"))
+    }
+
+    @Test func countsAndNone() {
+        let segments = [segment(0.1, .syn), segment(0.2, [.rst, .ack], host: "server", seq: 5000, ack: 1001)]
+        #expect(judge(Expect.segments(.syn, from: "client", count: .equals(1)), recording(segments)).passed)
+        #expect(judge(Expect.noSegments(.rst, from: "client"), recording(segments)).passed)
+        let rst = judge(Expect.noSegments(.rst, from: "server"), recording(segments))
+        #expect(!rst.passed)
+        #expect(rst.failureMessage.contains("no RST from server: expected 0, observed 1: 0.2 s R. seq 0 ack 1"))
+    }
+
+    @Test func fieldsOfTheFirstSegment() {
+        let segments = [segment(0.1, .syn, mss: 1460), segment(0.2, [.syn, .ack], host: "server", seq: 5000, ack: 1001)]
+        #expect(judge(Expect.segment(.syn, from: "client", seq: 0, length: 0, mss: 1460), recording(segments)).passed)
+        #expect(judge(Expect.segment(.synAck, from: "server", seq: 0, ack: 1), recording(segments)).passed)
+        let wrong = judge(Expect.segment(.synAck, from: "server", ack: 2), recording(segments))
+        #expect(!wrong.passed && wrong.expected == "ack 2" && wrong.observed.contains("S. seq 0 ack 1"))
+        let none = judge(Expect.segment(.fin, from: "client", seq: 1), recording(segments))
+        #expect(!none.passed && none.observed.contains("none was captured; client sent: 0.1 s S seq 0"))
+    }
+
+    @Test func lengths() {
+        let data = [segment(0.1, .ack, payload: 536), segment(0.2, .ack, payload: 600)]
+        #expect(judge(Expect.segments(.data, from: "client", lengthAtMost: 600), recording(data)).passed)
+        let result = judge(Expect.segments(.data, from: "client", lengthAtMost: 536), recording(data))
+        #expect(!result.passed && result.observed.contains("the longest 600 bytes"))
+        #expect(!judge(Expect.segments(.data, from: "server", lengthAtMost: 536), recording(data)).passed, "none sent fails")
+    }
+
+    @Test func delayBetweenEvents() {
+        let segments = [segment(1.0, [.fin, .ack]), segment(1.21, .ack, host: "server", seq: 5001, ack: 1001)]
+        let finToAck = Expect.delay(from: .segment(.fin, from: "client"), to: .segment(.pureAck, from: "server"), is: 0.2)
+        #expect(judge(finToAck, recording(segments)).passed)
+        let tooLong = Expect.delay(from: .segment(.fin, from: "client"), to: .segment(.pureAck, from: "server"), is: 0.1)
+        let result = judge(tooLong, recording(segments))
+        #expect(!result.passed && result.observed.hasPrefix("0.21 s"))
+        let missing = judge(Expect.delay(from: .segment(.fin, from: "client", occurrence: 2), to: .call(PeerCall("client", "connect")), is: 1),
+                            recording(segments))
+        #expect(!missing.passed && missing.observed.contains("FIN #2 from client was not seen (1 FIN from client)"))
+        let toCall = Expect.delay(from: .segment(.fin, from: "client"), to: .call(PeerCall("client", "close")), is: 0.5)
+        let closed = recording(segments, events: [PeerEvent(time: 1.5, call: "close", result: 0)])
+        #expect(judge(toCall, closed).passed)
+    }
+
+    @Test func validationNamesTheLine() {
+        let scenario = Scenario("T1", "bad timeline expectations") {
+            Host("client")
+            Host("server")
+            Link("client", "server", subnet: "10.77.250.0/24")
+            Expect.segments(.syn, from: "nowhere", count: .equals(1))
+            Expect.segments(.syn, from: "client", spacedBy: [])
+            Expect.segments(.syn, from: "client", at: .seconds([1, 2]))
+            Expect.delay(from: .segment(.fin, from: "client", occurrence: 0), to: .call(PeerCall("ghost", "read")), is: -1)
+            Expect.segments(.syn, from: "client", at: .seconds([0]), tolerance: Tolerance(early: -1))
+        }
+        let errors = ScenarioValidator.validate(scenario).map(\.description)
+        #expect(errors.contains { $0.contains("unknown host \"nowhere\"") })
+        #expect(errors.contains { $0.contains("spacedBy needs at least one interval") })
+        #expect(errors.contains { $0.contains("start at 0") })
+        #expect(errors.contains { $0.contains("occurrence 0") })
+        #expect(errors.contains { $0.contains("\"ghost\"") })
+        #expect(errors.contains { $0.contains("a delay must not be negative") })
+        #expect(errors.contains { $0.contains("margins must not be negative") })
+        #expect(errors.allSatisfy { $0.contains("TimelineExpectationTests.swift:") })
+    }
+}
