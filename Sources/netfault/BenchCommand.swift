@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import Netfault
+import NetfaultKernel
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (ratios against a baseline run side by side, not timed tests).",
-        subcommands: [TopologyBenchCommand.self, FaultsBenchCommand.self]
+        subcommands: [TopologyBenchCommand.self, FaultsBenchCommand.self, TimelineBenchCommand.self]
     )
 }
 
@@ -81,6 +82,48 @@ struct FaultsBenchCommand: ParsableCommand {
         print(String(format: "every segment queued: %.0f segments/s, %.0f Mbit/s (target ≥ 300000 segments/s)",
                      result.queueAllSegmentsPerSecond, result.queueAllMbps))
         print("backend: \(result.queueBackend), kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(result).write(to: URL(fileURLWithPath: json))
+        }
+    }
+}
+
+struct TimelineBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "timeline",
+        abstract: "Recorded instants against tcpdump's capture of the same run; bulk throughput with the capture on and off."
+    )
+
+    @Option(help: "Bytes per bulk transfer.")
+    var bytes: Int = 200_000_000
+
+    @Option(help: "Rounds; each runs the transfer without and with the capture, and the medians are compared.")
+    var rounds: Int = 5
+
+    @Option(help: "Write the measurement as JSON to this file.")
+    var json: String?
+
+    func validate() throws {
+        guard bytes >= 1_000_000 else { throw ValidationError("--bytes must be at least 1000000") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+    }
+
+    func run() throws {
+        try Preflight.check([])
+        guard ExecutableLookup.resolve("tcpdump") != nil else {
+            Preflight.fail("bench timeline needs tcpdump (scripts/bootstrap.sh installs it)", ExitStatus.environment)
+        }
+        let result = try TimelineBenchmark.run(bytes: bytes, rounds: rounds)
+        print("segments: netfault \(result.segments), tcpdump \(result.tcpdumpSegments) (target: equal); "
+              + "\(result.framesNotInTcpdump) of netfault's frames not in tcpdump's")
+        print(String(format: "instants: largest difference %.3f µs (target ≤ 10 µs)", result.maxInstantDifferenceMicroseconds))
+        print(String(format: "bulk: %.0f Mbit/s without capture, %.0f Mbit/s with; cost %.1f %% (target ≤ 5 %%)",
+                     result.withoutCaptureMbps, result.withCaptureMbps, result.captureCostPercent))
+        print(String(format: "baseline: %.0f Mbit/s with tcpdump capturing the same way instead; cost %.1f %%",
+                     result.withTcpdumpMbps, result.tcpdumpCostPercent))
+        print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

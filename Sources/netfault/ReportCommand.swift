@@ -20,12 +20,18 @@ struct ReportCommand: ParsableCommand {
     var ladder = false
 
     func run() throws {
+        // A file that cannot be read or is not a result is bad usage (exit 2), like a bad argument.
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: result))
+        } catch {
+            throw ValidationError("cannot read \(result): \(error.localizedDescription)")
+        }
         let decoded: RunResult
         do {
-            decoded = try JSONReport.decode(Data(contentsOf: URL(fileURLWithPath: result)))
+            decoded = try JSONReport.decode(data)
         } catch {
-            // A file that is not a result is bad usage (exit 2), like a bad argument.
-            throw ValidationError("cannot read \(result) as a netfault result: \(error)")
+            throw ValidationError("\(result) is not a netfault result: \(error)")
         }
         if html == nil || ladder {
             for scenario in decoded.scenarios { print(LadderDiagram.render(scenario)) }

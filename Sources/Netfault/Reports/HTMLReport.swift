@@ -75,7 +75,8 @@ public enum HTMLReport {
                 + scenario.faults.map { "<li>\(text($0.description)) <span class=\"backend\">[\(text($0.backend))]</span></li>" }
                 + ["</ul>"]
         }
-        lines += ["<h3>Segments</h3>"] + ladder(scenario)
+        // A skipped scenario never ran, so it has nothing on the wire to show.
+        if scenario.status != .skipped { lines += ["<h3>Segments</h3>"] + ladder(scenario) }
         if !scenario.sockets.isEmpty {
             lines += ["<h3>Socket states</h3>"] + scenario.sockets.flatMap { stateTimeline($0, in: scenario) }
         }

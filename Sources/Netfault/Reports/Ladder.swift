@@ -92,7 +92,7 @@ struct Ladder {
     }
 
     /// "10.77.1.1:43210" → "10.77.1.1", "[fd77:1::1]:8080" → "fd77:1::1".
-    static func ipAddress(_ endpoint: String) -> String {
+    private static func ipAddress(_ endpoint: String) -> String {
         guard let colon = endpoint.lastIndex(of: ":") else { return endpoint }
         return String(endpoint[..<colon]).trimmingCharacters(in: ["[", "]"])
     }

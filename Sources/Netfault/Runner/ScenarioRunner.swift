@@ -11,13 +11,16 @@ public struct RunOptions: Sendable {
     public var sampleInterval: Double
     /// Where to write each host's capture: DIR/<scenario id>/<host>.pcap.
     public var pcapDirectory: String?
+    /// Record the packet timeline (off only to measure what recording costs).
+    public var capture: Bool
 
     public init(pin: Bool = false, runID: String = RunOptions.defaultRunID(), sampleInterval: Double = 0.001,
-                pcapDirectory: String? = nil) {
+                pcapDirectory: String? = nil, capture: Bool = true) {
         self.pin = pin
         self.runID = runID
         self.sampleInterval = sampleInterval
         self.pcapDirectory = pcapDirectory
+        self.capture = capture
     }
 
     public static func defaultRunID() -> String { String(ProcessInfo.processInfo.processIdentifier) }

@@ -34,7 +34,7 @@ final class StepExecution {
         pcapDirectory = options.pcapDirectory.map { "\($0)/\(scenario.id)" }
         realtimeZero = t0 + CaptureClock.realtimeMinusMonotonic()
         // Captures first, so they see the first segment of anything started below.
-        for host in network.hostNames {
+        for host in network.hostNames where options.capture {
             let capture = try PacketCapture(namespace: network.namespace(host)!)
             capture.start()
             captures.append((host, capture))

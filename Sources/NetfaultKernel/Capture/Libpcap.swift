@@ -15,9 +15,15 @@ final class PcapHandle {
         var message = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         guard let raw = nf_pcap_open_any_in_netns(namespace.fd, Int32(snapLength), Int32(bufferBytes),
                                                    Int32(timeoutMilliseconds), &message) else {
-            throw CaptureError("capture on any in \(namespace.name): \(String(cString: message))")
+            throw CaptureError("capture on any in \(namespace.name): \(text(message))")
         }
-        return PcapHandle(raw)
+        let handle = PcapHandle(raw)
+        // Asking for receive timestamps turns on the kernel's stamping of every packet where
+        // it enters the stack (netif_rx) or leaves (dev_queue_xmit_nit), once; without it each
+        // capture socket reads the clock when the packet reaches it, which a busy CPU delays.
+        try Sys.setSocketOption(pcap_fileno(raw), level: SOL_SOCKET, name: SO_TIMESTAMPNS, value: 1,
+                                operation: "setsockopt(SO_TIMESTAMPNS) on the capture in \(namespace.name)")
+        return handle
     }
 
     /// A handle with no source, for writing files of `linkType` (pcap_open_dead).
@@ -29,7 +35,7 @@ final class PcapHandle {
     static func offline(path: String) throws -> PcapHandle {
         var message = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         guard let raw = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &message) else {
-            throw CaptureError("read \(path): \(String(cString: message))")
+            throw CaptureError("read \(path): \(text(message))")
         }
         return PcapHandle(raw)
     }
@@ -50,7 +56,7 @@ final class PcapHandle {
 
     func setNonblocking() throws {
         var message = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
-        guard pcap_setnonblock(raw, 1, &message) == 0 else { throw CaptureError("pcap_setnonblock: \(String(cString: message))") }
+        guard pcap_setnonblock(raw, 1, &message) == 0 else { throw CaptureError("pcap_setnonblock: \(text(message))") }
     }
 
     /// The descriptor to poll for readiness.
@@ -99,6 +105,11 @@ final class PcapHandle {
         pcap_dump_close(dumper)
         guard flushed else { throw CaptureError("write \(path): flush failed") }
     }
+}
+
+/// libpcap's NUL-terminated error buffer as text.
+private func text(_ buffer: [CChar]) -> String {
+    buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
 }
 
 /// Holds the frames while pcap_dispatch calls back into Swift.
