@@ -22,8 +22,8 @@ final class SocketSampler: @unchecked Sendable {
     private var order: [Key] = []
     private var current: [Key: SocketRecord] = [:]
     private var failure: Error?
-    /// When the previous sample started: a change first seen now happened after it.
-    private var previousSampleTime: Double = 0
+    /// Per host, when its previous dump started: a change first seen now happened after it.
+    private var previousDumpStart: [String: Double] = [:]
     private let done = DispatchSemaphore(value: 0)
     private(set) var sampleCount = 0
 
@@ -75,32 +75,37 @@ final class SocketSampler: @unchecked Sendable {
         }
     }
 
+    /// One dump per host, each bracketed by clock readings: a change first seen in a dump
+    /// happened after the start of that host's previous dump and before the end of this one
+    /// (a dump can take milliseconds on a loaded machine, so the bracket is per host).
     private func sampleOnce() {
-        let started = MonotonicClock.now()
         var seen: [Key: SocketRecord] = [:]
+        var dumpEnd: [String: Double] = [:], dumpStart: [String: Double] = [:]
         do {
             for source in sources {
+                dumpStart[source.host] = elapsed()
                 for family in families {
                     for record in try SockDiag.dump(source.socket, family: family) {
                         seen[Key(host: source.host, local: record.local, remote: record.remote)] = record
                     }
                 }
+                dumpEnd[source.host] = elapsed()
             }
         } catch {
             lock.withLock { failure = failure ?? error; stopRequested = true }
             return
         }
-        let time = Double(started - t0) / 1e9
         lock.withLock {
             sampleCount += 1
             for (key, record) in seen {
+                let time = dumpEnd[key.host]!, earliest = previousDumpStart[key.host] ?? 0
                 let previous = current[key]
                 if previous == nil && sockets[key] == nil {
                     sockets[key] = ObservedSocket(host: key.host, local: key.local, remote: key.remote, transitions: [], samples: [])
                     order.append(key)
                 }
                 if previous?.state != record.state {
-                    sockets[key]!.transitions.append(ObservedTransition(time: time, earliest: previousSampleTime, state: record.state))
+                    sockets[key]!.transitions.append(ObservedTransition(time: time, earliest: earliest, state: record.state))
                 }
                 if previous.map({ Self.reportableChange(from: $0, to: record) }) ?? true,
                    sockets[key]!.samples.count < Self.maximumSamplesPerSocket {
@@ -108,12 +113,15 @@ final class SocketSampler: @unchecked Sendable {
                 }
             }
             for key in current.keys where seen[key] == nil {
-                sockets[key]!.transitions.append(ObservedTransition(time: time, earliest: previousSampleTime, state: .close))
+                sockets[key]!.transitions.append(ObservedTransition(time: dumpEnd[key.host]!, earliest: previousDumpStart[key.host] ?? 0,
+                                                                    state: .close))
             }
             current = seen
-            previousSampleTime = time
+            previousDumpStart = dumpStart
         }
     }
+
+    private func elapsed() -> Double { Double(MonotonicClock.now() - t0) / 1e9 }
 
     /// Whether a sample is worth keeping: anything but the timer counting down.
     private static func reportableChange(from old: SocketRecord, to new: SocketRecord) -> Bool {
