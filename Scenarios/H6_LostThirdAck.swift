@@ -10,6 +10,7 @@ extension Catalog {
             at 1, 3 and 7 s after the first SYN-ACK — not at 3, 6 and 12 s as note 000 says.
             """,
         claim: "A server whose third ACK is lost stays SYN_RCVD and retransmits the SYN-ACK at 3, 6 and 12 s (000).",
+        verdict: .refuted,
         timeLimit: 20
     ) {
         Host("client")

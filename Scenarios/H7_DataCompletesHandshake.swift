@@ -9,7 +9,8 @@ extension Catalog {
             returns and the data is read. Note 000's claim (an RST) does not hold on Linux; H8 \
             shows the case where it does.
             """,
-        claim: "If the third ACK is lost and the client sends data, the server answers with RST (000)."
+        claim: "If the third ACK is lost and the client sends data, the server answers with RST (000).",
+        verdict: .refuted
     ) {
         Host("client")
         Host("server")

@@ -17,6 +17,10 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Run the whole catalog.")
     var all = false
 
+    @Option(help: ArgumentHelp("Run only shard I of N (1-based) of the selection: for CI matrices; the shards together run everything once.",
+                               valueName: "I/N"))
+    var shard: Shard?
+
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
@@ -47,7 +51,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let scenarios = try Selection.scenarios(ids, all: all)
+        var scenarios = try Selection.scenarios(ids, all: all)
+        if let shard { scenarios = shard.select(scenarios) }
         try Preflight.check(scenarios)
         SignalCleanup.install()
         let interactive = isatty(STDERR_FILENO) == 1
@@ -116,5 +121,25 @@ enum SignalCleanup {
             source.resume()
             sources.append(source)
         }
+    }
+}
+
+/// `--shard I/N`: every N-th scenario from the I-th, in catalog order, so the split never
+/// depends on timing and each scenario lands in exactly one shard.
+struct Shard: ExpressibleByArgument {
+    let index: Int
+    let count: Int
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "/")
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, (1...count).contains(index) else {
+            return nil
+        }
+        self.index = index
+        self.count = count
+    }
+
+    func select<T>(_ items: [T]) -> [T] {
+        items.enumerated().filter { $0.offset % count == index - 1 }.map(\.element)
     }
 }

@@ -43,8 +43,8 @@ enum CLI {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         let process = Process()
         if let launcher = wrapper.first {
@@ -83,7 +83,7 @@ let isRoot = getuid() == 0
         let result = try CLI.run(["--help"])
         #expect(result.status == 0, "\(result)")
         let lines = result.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        for subcommand in ["list", "show", "run", "up", "doctor", "bench", "cleanup", "peer"] {
+        for subcommand in ["list", "show", "run", "claims", "report", "up", "doctor", "bench", "cleanup", "peer"] {
             #expect(lines.contains { $0.hasPrefix(subcommand + " ") }, "no \(subcommand) line in\n\(result.stdout)")
         }
         // The help is wrapped to the terminal width: compare with whitespace folded.
@@ -95,10 +95,24 @@ let isRoot = getuid() == 0
     @Test func runHelpMentionsItsOptions() throws {
         let result = try CLI.run(["run", "--help"])
         #expect(result.status == 0, "\(result)")
-        for option in ["--json", "--junit", "--parallel", "--pin", "--all", "--verbose"] {
+        for option in ["--json", "--junit", "--parallel", "--pin", "--all", "--verbose", "--shard", "--pcap", "--html", "--ladder"] {
             #expect(result.stdout.contains(option), "run --help lacks \(option)")
         }
         #expect(result.stdout.contains("(default: 4)"))
+    }
+
+    @Test func aShardOutsideItsCountIsAUsageError() throws {
+        for bad in ["0/3", "4/3", "1/0", "a/b", "2"] {
+            let result = try CLI.run(["run", "--all", "--shard", bad])
+            #expect(result.status == 2, "\(bad): \(result)")
+            #expect(result.stderr.contains("--shard"), "\(bad): \(result)")
+        }
+    }
+
+    @Test func claimsFromAnUnreadableRunIsAUsageError() throws {
+        let result = try CLI.run(["claims", "--from", "/nonexistent/run.json"])
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr.contains("cannot read the run /nonexistent/run.json"), "\(result)")
     }
 
     @Test func helpSubcommandMatchesDashDashHelp() throws {

@@ -18,18 +18,21 @@ public struct Scenario: Sendable {
     public let summary: String
     /// What the source notes claimed, when the scenario tests a claim.
     public let claim: String?
+    /// What the scenario's expectations, when they pass, say of the claim.
+    public let verdict: ClaimVerdict
     /// The scenario is stopped (and fails) if its steps take longer than this.
     public let timeLimit: Double
     public let location: SourceLocation
     public let elements: [ScenarioElement]
 
     public init(_ id: String, _ name: String, summary: String = "", claim: String? = nil,
-                timeLimit: Double = 60, file: String = #filePath, line: Int = #line,
+                verdict: ClaimVerdict = .confirmed, timeLimit: Double = 60, file: String = #filePath, line: Int = #line,
                 @ScenarioBuilder _ body: () -> [ScenarioElement]) {
         self.id = id
         self.name = name
         self.summary = summary
         self.claim = claim
+        self.verdict = verdict
         self.timeLimit = timeLimit
         self.location = SourceLocation(file: file, line: line)
         self.elements = body()
@@ -45,6 +48,16 @@ public struct Scenario: Sendable {
     public var expectations: [Expectation] {
         elements.compactMap { if case .expectation(let e) = $0 { e } else { nil } }
     }
+}
+
+/// How a source note's claim fares on Linux, as a scenario asserts it.
+public enum ClaimVerdict: String, Sendable, Codable {
+    /// Linux does what the note says.
+    case confirmed
+    /// Linux does something else; the scenario asserts what.
+    case refuted
+    /// Part of the claim holds, part does not (the summary says which).
+    case partly
 }
 
 /// Everything a scenario body can hold.
