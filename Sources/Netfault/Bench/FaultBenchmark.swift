@@ -51,10 +51,11 @@ public enum FaultBenchmark {
     }
 
     /// One transfer: seconds from the server's accept to its last read, and the client's segments sent.
-    static func measureOnce(_ variant: Variant, bytes: Int, capture: Bool = true) throws -> (seconds: Double, segments: Int64) {
+    /// The capture is off: it costs every variant alike, and `bench timeline` measures it.
+    static func measureOnce(_ variant: Variant, bytes: Int) throws -> (seconds: Double, segments: Int64) {
         let scenario = scenario(variant, bytes: bytes)
         try ScenarioRunner.check(scenario)
-        let result = ScenarioRunner.run(scenario, options: RunOptions(sampleInterval: 0.05, capture: capture))
+        let result = ScenarioRunner.run(scenario, options: RunOptions(sampleInterval: 0.05, capture: false))
         guard result.status == .passed || result.error == nil,
               let server = result.processes.first(where: { $0.name == "server" }),
               let accepted = server.events.first(where: { $0.call == "accept" }),

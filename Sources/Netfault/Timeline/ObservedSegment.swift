@@ -42,13 +42,6 @@ public struct ObservedSegment: Sendable, Equatable {
     /// Sent by `host` (or forwarded by it): the sender's copy of a segment.
     public var isSent: Bool { direction == .out }
 
-    /// The same segment on another host's capture has the same addresses, ports,
-    /// flags, numbers and length.
-    func isSameSegment(as other: ObservedSegment) -> Bool {
-        header.flow == other.header.flow && header.flags == other.header.flags && header.sequence == other.header.sequence
-            && header.acknowledgment == other.header.acknowledgment && header.payloadLength == other.header.payloadLength
-    }
-
     /// "S. seq 0 ack 1 win 65160 len 0": tcpdump's order.
     public var summary: String {
         var text = "\(flags) seq \(relativeSequence)"
