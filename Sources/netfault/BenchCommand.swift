@@ -46,11 +46,7 @@ struct TopologyBenchCommand: ParsableCommand {
         } else if script == nil {
             print("(no baseline: \(baseline) not found)")
         }
-        if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(result).write(to: URL(fileURLWithPath: json))
-        }
+        if let json { try writeJSON(result, to: json) }
     }
 }
 
@@ -82,11 +78,7 @@ struct FaultsBenchCommand: ParsableCommand {
         print(String(format: "every segment queued: %.0f segments/s, %.0f Mbit/s (target ≥ 300000 segments/s)",
                      result.queueAllSegmentsPerSecond, result.queueAllMbps))
         print("backend: \(result.queueBackend), kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
-        if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(result).write(to: URL(fileURLWithPath: json))
-        }
+        if let json { try writeJSON(result, to: json) }
     }
 }
 
@@ -124,10 +116,13 @@ struct TimelineBenchCommand: ParsableCommand {
         print(String(format: "baseline: %.0f Mbit/s with tcpdump capturing the same way instead; cost %.1f %%",
                      result.withTcpdumpMbps, result.tcpdumpCostPercent))
         print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
-        if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(result).write(to: URL(fileURLWithPath: json))
-        }
+        if let json { try writeJSON(result, to: json) }
     }
+}
+
+/// A measurement as pretty, key-sorted JSON (what `--json FILE` writes).
+func writeJSON(_ value: some Encodable, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(value).write(to: URL(fileURLWithPath: path))
 }

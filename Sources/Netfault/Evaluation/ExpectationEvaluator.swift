@@ -199,15 +199,22 @@ public enum ExpectationEvaluator {
 
     private static func judgeFaultTimes(_ name: String, _ schedule: RetransmissionSchedule, _ tolerance: Tolerance,
                                         _ givingUp: PeerCall?, _ recording: Recording) -> Verdict {
-        let description = "fault \"\(name)\" acts at \(schedule)" + (givingUp.map { ", then \($0.process)'s \($0.call) fails" } ?? "")
+        judgeSchedule("fault \"\(name)\" acts at \(schedule)", schedule, tolerance, givingUp, recording,
+                      times: recording.faultDecisions.filter { $0.fault == name }.map(\.time), none: "never acted")
+    }
+
+    /// Instants, as offsets from the first, against a schedule's: as many, each within the
+    /// tolerance; with `givingUp`, that call's first failure at the schedule's end.
+    static func judgeSchedule(_ what: String, _ schedule: RetransmissionSchedule, _ tolerance: Tolerance,
+                              _ givingUp: PeerCall?, _ recording: Recording, times: [Double], none: String) -> Verdict {
+        let description = what + (givingUp.map { ", then \($0.process)'s \($0.call) fails" } ?? "")
         guard let timeline = schedule.timeline(sysctls: recording.sysctls) else {
             return Verdict(description: description, passed: false, expected: "\(schedule)",
                            observed: "the sysctls it is computed from were not recorded")
         }
-        let times = recording.faultDecisions.filter { $0.fault == name }.map(\.time)
         let offsets = times.map { $0 - (times.first ?? 0) }
         var expected = "at " + instants(timeline.sends) + " (tolerance \(tolerance))"
-        var observed = times.isEmpty ? "never acted" : "at " + instants(offsets)
+        var observed = times.isEmpty ? none : "at " + instants(offsets) + mismatches(offsets, timeline.sends, tolerance)
         var passed = offsets.count == timeline.sends.count
             && zip(offsets, timeline.sends).allSatisfy { tolerance.range(around: $1).contains($0) }
         if let givingUp, let end = timeline.givesUpAt {

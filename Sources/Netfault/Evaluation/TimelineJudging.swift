@@ -20,32 +20,9 @@ extension ExpectationEvaluator {
 
     static func judgeSegmentTimes(_ selector: SegmentSelector, _ schedule: RetransmissionSchedule, _ tolerance: Tolerance,
                                   _ givingUp: PeerCall?, _ recording: Recording) -> Verdict {
-        let description = "\(selector) at \(schedule)" + (givingUp.map { ", then \($0.process)'s \($0.call) fails" } ?? "")
-        guard let timeline = schedule.timeline(sysctls: recording.sysctls) else {
-            return Verdict(description: description, passed: false, expected: "\(schedule)",
-                           observed: "the sysctls it is computed from were not recorded")
-        }
         let segments = sent(selector, recording)
-        let tolerance = widened(tolerance, for: segments)
-        let times = segments.map(\.time)
-        let offsets = times.map { $0 - (times.first ?? 0) }
-        var expected = "at " + instants(timeline.sends) + " (tolerance \(tolerance))"
-        var observed = times.isEmpty ? "none was sent" + nearby(selector, recording) : "at " + instants(offsets)
-            + mismatches(offsets, timeline.sends, tolerance)
-        var passed = offsets.count == timeline.sends.count
-            && zip(offsets, timeline.sends).allSatisfy { tolerance.range(around: $1).contains($0) }
-        if let givingUp, let end = timeline.givesUpAt {
-            expected += ", \(givingUp.call) fails at \(Format.seconds(end))"
-            let failure = recording.process(givingUp.process)?.events.first { $0.call == givingUp.call && $0.errno != nil }
-            if let failure, let first = times.first {
-                observed += ", \(givingUp.call) failed with \(failure.errno!) at \(Format.seconds(failure.time - first))"
-                passed = passed && tolerance.range(around: end).contains(failure.time - first)
-            } else {
-                observed += ", \(givingUp.call) did not fail"
-                passed = false
-            }
-        }
-        return Verdict(description: description, passed: passed, expected: expected, observed: observed)
+        return judgeSchedule("\(selector) at \(schedule)", schedule, widened(tolerance, for: segments), givingUp, recording,
+                             times: segments.map(\.time), none: "none was sent" + nearby(selector, recording))
     }
 
     static func judgeSegmentIntervals(_ selector: SegmentSelector, _ intervals: [Double], _ tolerance: Tolerance,
@@ -157,7 +134,7 @@ extension ExpectationEvaluator {
 
     /// For each expected instant with no observed one in its range, the nearest observed;
     /// each observed instant that no expected one accounts for.
-    private static func mismatches(_ offsets: [Double], _ expected: [Double], _ tolerance: Tolerance) -> String {
+    static func mismatches(_ offsets: [Double], _ expected: [Double], _ tolerance: Tolerance) -> String {
         var notes: [String] = []
         for instant in expected where !offsets.contains(where: { tolerance.range(around: instant).contains($0) }) {
             let nearest = offsets.min { abs($0 - instant) < abs($1 - instant) }
