@@ -6,8 +6,9 @@ public enum Catalog {
     /// In catalog order (H, then C, then K).
     public static let all: [Scenario] = [
         handshake, lostSyn, oneSynLost, lostSynAck, synAckGiveUp, lostThirdAck, dataCompletesHandshake, lateDataGetsRst,
+        synFlood, acceptQueueOverflow,
         fourWayClose, threeSegmentClose, lostFin, lostAckOfFin, lostPassiveFin, lostFinalAck, timeWaitDuration,
-        closeWaitPileUp, finWait1Orphans, serverTimeWait,
+        closeWaitPileUp, finWait1Orphans, timeWaitBuckets, timeWaitReuse, serverTimeWait,
         keepalive, processCrash, lostData, nagle, mss, connectionRefused, halfClose,
     ]
 

@@ -1,0 +1,91 @@
+import Netfault
+
+extension Catalog {
+    static let timeWaitReuse = Scenario(
+        "C11", "tcp_tw_reuse lets a client reuse a TIME_WAIT port after 1 s",
+        summary: """
+            Clients with only two local ports (ip_local_port_range 40000–40001) make short \
+            connections and close first, so each leaves TIME_WAIT on the client. After two \
+            connections both ports are in TIME_WAIT and the next connect() fails at once with \
+            EADDRNOTAVAIL, whatever tcp_tw_reuse says. With tcp_tw_reuse=0 it still fails 1.1 s \
+            later (TIME_WAIT lasts 60 s). With tcp_tw_reuse=1 a port whose TIME_WAIT socket last \
+            heard from the server more than tcp_tw_reuse_delay ago (1000 ms, since Linux 6.13; \
+            before, a tick of a whole-second clock) is taken over: four more connections 0.55 s \
+            apart all succeed on the two ports (TWRecycled 4), about two per second. Measured \
+            separately: 0.9 s after the last close the same connect failed, 4 trials of 4. Reuse \
+            needs TCP timestamps: with tcp_timestamps=0 on the client, tcp_tw_reuse=1 changes \
+            nothing. The default tcp_tw_reuse is 2, which allows reuse for loopback traffic only, \
+            so between two hosts it behaves like 0.
+            """,
+        claim: "tcp_tw_reuse lets a client reuse a port held by a TIME_WAIT socket; it needs TCP timestamps (004).",
+        timeLimit: 8
+    ) {
+        // Pair 0: tcp_tw_reuse=0. Pair 1: tcp_tw_reuse=1. Pair 2: tcp_tw_reuse=1 without timestamps.
+        Host("client0")
+        Host("server0")
+        Host("client1")
+        Host("server1")
+        Host("client2")
+        Host("server2")
+        Link("client0", "server0", subnet: "10.77.21.0/25")
+        Link("client1", "server1", subnet: "10.77.210.0/24")
+        Link("client2", "server2", subnet: "10.77.21.128/25")
+        for client in ["client0", "client1", "client2"] {
+            Sysctl(client, "net.ipv4.ip_local_port_range", "40000 40001")
+        }
+        Sysctl("client0", "net.ipv4.tcp_tw_reuse", 0)
+        Sysctl("client1", "net.ipv4.tcp_tw_reuse", 1)
+        Sysctl("client2", "net.ipv4.tcp_tw_reuse", 1)
+        Sysctl("client2", "net.ipv4.tcp_timestamps", 0)
+        for pair in 0...2 {
+            Peer("server\(pair)", on: "server\(pair)", .listen(port: 8080), .repeat(6, [.accept, .readToEnd, .close]), .hold)
+        }
+        for pair in 0...2 {
+            WaitFor(.listener(on: "server\(pair)", port: 8080), in: .listen, timeout: 2)
+        }
+        // The client closes first (FIN), then reads the server's FIN: when a peer has exited,
+        // its connections are in TIME_WAIT.
+        for pair in 0...2 {
+            Peer("fill\(pair)", on: "client\(pair)",
+                 .repeat(2, [.connect(to: "server\(pair)", port: 8080), .shutdownWrite, .readToEnd, .close]))
+        }
+        for pair in 0...2 {
+            WaitFor(exitOf: "fill\(pair)", timeout: 2)
+        }
+        // At once: both ports are held by TIME_WAIT sockets milliseconds old.
+        for pair in 0...2 {
+            Peer("early\(pair)", on: "client\(pair)", .connect(to: "server\(pair)", port: 8080))
+        }
+        for pair in 0...2 {
+            WaitFor(exitOf: "early\(pair)", timeout: 2)
+        }
+        // Reuse needs the TIME_WAIT socket's last segment from the server to be more than
+        // tcp_tw_reuse_delay (1000 ms) old, counted in ms; 1.1 s leaves 100 ms over it (a
+        // wait runs late, never early).
+        Wait(1.1)
+        // A storm on two ports: a connection every 0.55 s, so each port is taken again
+        // ≥ 2 × 0.55 = 1.1 s after its previous connection ended (sleeps only run late).
+        for pair in 0...2 {
+            Peer("storm\(pair)", on: "client\(pair)",
+                 .repeat(4, [.connect(to: "server\(pair)", port: 8080), .shutdownWrite, .readToEnd, .close, .sleep(0.55)]))
+        }
+        WaitFor(exitOf: "storm0", timeout: 2)
+        WaitFor(exitOf: "storm2", timeout: 2)
+        WaitFor(exitOf: "storm1", timeout: 4)
+        for pair in 0...2 {
+            Expect.exitStatus(of: "fill\(pair)", is: 0)
+            Expect.peer("early\(pair)", fails: "connect", with: "EADDRNOTAVAIL")
+            Expect.sockets(on: "client\(pair)", in: .timeWait, port: 8080, count: .equals(2))
+        }
+        Expect.peer("storm0", fails: "connect", with: "EADDRNOTAVAIL")
+        Expect.exitStatus(of: "storm0", is: 1)
+        Expect.counter("TcpExtTWRecycled", on: "client0", .equals(0))
+        Expect.peer("storm1", succeeds: "connect")
+        Expect.exitStatus(of: "storm1", is: 0)
+        Expect.counter("TcpExtTWRecycled", on: "client1", .equals(4))
+        Expect.counter("TcpActiveOpens", on: "client1", .equals(6))
+        Expect.peer("storm2", fails: "connect", with: "EADDRNOTAVAIL")
+        Expect.exitStatus(of: "storm2", is: 1)
+        Expect.counter("TcpExtTWRecycled", on: "client2", .equals(0))
+    }
+}
