@@ -18,7 +18,7 @@ extension Catalog {
             so between two hosts it behaves like 0.
             """,
         claim: "tcp_tw_reuse lets a client reuse a port held by a TIME_WAIT socket; it needs TCP timestamps (004).",
-        timeLimit: 14
+        timeLimit: 25
     ) {
         // Pair 0: tcp_tw_reuse=0. Pair 1: tcp_tw_reuse=1. Pair 2: tcp_tw_reuse=1 without timestamps.
         Host("client0")
@@ -37,11 +37,13 @@ extension Catalog {
         Sysctl("client1", "net.ipv4.tcp_tw_reuse", 1)
         Sysctl("client2", "net.ipv4.tcp_tw_reuse", 1)
         Sysctl("client2", "net.ipv4.tcp_timestamps", 0)
+        // Waits end as soon as their condition holds; their timeouts are generous because an
+        // emulated VM under load takes seconds to start a process.
         for pair in 0...2 {
             Peer("server\(pair)", on: "server\(pair)", .listen(port: 8080), .repeat(6, [.accept, .readToEnd, .close]), .hold)
         }
         for pair in 0...2 {
-            WaitFor(.listener(on: "server\(pair)", port: 8080), in: .listen, timeout: 2)
+            WaitFor(.listener(on: "server\(pair)", port: 8080), in: .listen, timeout: 5)
         }
         // The client closes first (FIN), then reads the server's FIN: when a peer has exited,
         // its connections are in TIME_WAIT.
@@ -50,7 +52,7 @@ extension Catalog {
                  .repeat(2, [.connect(to: "server\(pair)", port: 8080), .shutdownWrite, .readToEnd, .close]))
         }
         for pair in 0...2 {
-            WaitFor(exitOf: "fill\(pair)", timeout: 2)
+            WaitFor(exitOf: "fill\(pair)", timeout: 5)
         }
         // At once: both ports are held by TIME_WAIT sockets milliseconds old. Not on pair 1:
         // there a slow machine (an emulated VM) may take long enough filling the ports that
@@ -59,7 +61,7 @@ extension Catalog {
             Peer("early\(pair)", on: "client\(pair)", .connect(to: "server\(pair)", port: 8080))
         }
         for pair in [0, 2] {
-            WaitFor(exitOf: "early\(pair)", timeout: 2)
+            WaitFor(exitOf: "early\(pair)", timeout: 5)
         }
         // Reuse needs the TIME_WAIT socket's last segment from the server to be more than
         // tcp_tw_reuse_delay (1000 ms) old on 6.13+, and more than one tick of a whole-second
@@ -71,8 +73,8 @@ extension Catalog {
             Peer("storm\(pair)", on: "client\(pair)",
                  .repeat(4, [.connect(to: "server\(pair)", port: 8080), .shutdownWrite, .readToEnd, .close, .sleep(1.1)]))
         }
-        WaitFor(exitOf: "storm0", timeout: 2)
-        WaitFor(exitOf: "storm2", timeout: 2)
+        WaitFor(exitOf: "storm0", timeout: 5)
+        WaitFor(exitOf: "storm2", timeout: 5)
         WaitFor(exitOf: "storm1", timeout: 7)
         for pair in 0...2 {
             Expect.exitStatus(of: "fill\(pair)", is: 0)
