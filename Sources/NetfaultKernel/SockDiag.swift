@@ -38,13 +38,19 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible, Codable {
 
     public var description: String { address.isIPv6 ? "[\(address)]:\(port)" : "\(address):\(port)" }
 
+    /// Parses what `description` prints: "10.77.1.1:8080", "[fd77::1]:8080".
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]),
+              let address = IPAddress(String(text[..<colon]).trimmingBrackets) else { return nil }
+        self.init(address: address, port: port)
+    }
+
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]),
-              let address = IPAddress(String(text[..<colon]).trimmingBrackets) else {
+        guard let endpoint = Endpoint(text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad endpoint \(text)"))
         }
-        self.init(address: address, port: port)
+        self = endpoint
     }
 
     public func encode(to encoder: Encoder) throws {

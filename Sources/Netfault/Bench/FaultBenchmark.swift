@@ -26,10 +26,7 @@ public enum FaultBenchmark {
     }
 
     static func scenario(_ variant: Variant, bytes: Int) -> Scenario {
-        Scenario("bench-faults", "fault benchmark", timeLimit: 120) {
-            Host("client")
-            Host("server")
-            Link("client", "server", subnet: "10.77.250.0/24")
+        BulkTransfer.scenario("bench-faults", subnet: "10.77.250.0/24", bytes: bytes) {
             switch variant {
             case .clean:
                 []
@@ -41,28 +38,15 @@ public enum FaultBenchmark {
             case .queueAll:
                 Impair(from: "client", to: "server", backend: .nfqueue)
             }
-            Peer("server", on: "server", .listen(port: 5001), .accept, .read(bytes: bytes), .close)
-            WaitFor(.listener(on: "server", port: 5001), in: .listen, timeout: 2)
-            // 64 kB writes: the peer's write buffer is one write's size.
-            Peer("client", on: "client", .connect(to: "server", port: 5001),
-                 .write(bytes: bytes, writes: max(1, bytes / 65536)), .close)
-            WaitFor(exitOf: "server", timeout: 110)
         }
     }
 
     /// One transfer: seconds from the server's accept to its last read, and the client's segments sent.
     /// The capture is off: it costs every variant alike, and `bench timeline` measures it.
     static func measureOnce(_ variant: Variant, bytes: Int) throws -> (seconds: Double, segments: Int64) {
-        let scenario = scenario(variant, bytes: bytes)
-        try ScenarioRunner.check(scenario)
-        let result = ScenarioRunner.run(scenario, options: RunOptions(sampleInterval: 0.05, capture: false))
-        guard result.status == .passed || result.error == nil,
-              let server = result.processes.first(where: { $0.name == "server" }),
-              let accepted = server.events.first(where: { $0.call == "accept" }),
-              let read = server.events.first(where: { $0.call == "read" }), read.result == Int64(bytes) else {
-            throw EnvironmentError("bench faults: the \(variant) transfer did not complete: \(result.error ?? "no read event")")
-        }
-        return (read.time - accepted.time, result.counters["client.TcpOutSegs"] ?? 0)
+        let (seconds, result) = try BulkTransfer.run(scenario(variant, bytes: bytes), bytes: bytes, capture: false,
+                                                     what: "bench faults, \(variant)")
+        return (seconds, result.counters["client.TcpOutSegs"] ?? 0)
     }
 
     public static func run(bytes: Int, rounds: Int) throws -> Measurement {

@@ -50,30 +50,15 @@ public enum TimelineBenchmark {
 
     /// One bulk transfer; seconds from the server's accept to its last read.
     static func transfer(bytes: Int, recorder: Recorder) throws -> Double {
-        let scenario = Scenario("bench-timeline-bulk", "capture cost", timeLimit: 120) {
-            Host("client")
-            Host("server")
-            Link("client", "server", subnet: "10.77.252.0/24")
+        let scenario = BulkTransfer.scenario("bench-timeline-bulk", subnet: "10.77.252.0/24", bytes: bytes) {
             if recorder == .tcpdump {
                 for host in ["client", "server"] {
                     Command("tcpdump-\(host)", on: host, tcpdump(writingTo: "/dev/null"))
                 }
                 Wait(1)
             }
-            Peer("server", on: "server", .listen(port: 5001), .accept, .read(bytes: bytes), .close)
-            WaitFor(.listener(on: "server", port: 5001), in: .listen, timeout: 2)
-            Peer("client", on: "client", .connect(to: "server", port: 5001), .write(bytes: bytes, writes: max(1, bytes / 65536)),
-                 .close)
-            WaitFor(exitOf: "server", timeout: 110)
         }
-        try ScenarioRunner.check(scenario)
-        let result = ScenarioRunner.run(scenario, options: RunOptions(sampleInterval: 0.05, capture: recorder == .netfault))
-        guard let server = result.processes.first(where: { $0.name == "server" }),
-              let accepted = server.events.first(where: { $0.call == "accept" }),
-              let read = server.events.first(where: { $0.call == "read" }), read.result == Int64(bytes) else {
-            throw EnvironmentError("bench timeline: the transfer did not complete: \(result.error ?? "no read event")")
-        }
-        return read.time - accepted.time
+        return try BulkTransfer.run(scenario, bytes: bytes, capture: recorder == .netfault, what: "bench timeline").seconds
     }
 
     /// tcpdump set up as netfault's own capture is: the any device, SLL2, the same snap length,

@@ -145,9 +145,7 @@ public enum TimelineBuilder {
     }
 
     private static func endpoint(_ text: String) -> (address: PacketAddress, port: UInt16)? {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]),
-              let address = IPAddress(String(text[..<colon]).trimmingCharacters(in: ["[", "]"])) else { return nil }
-        return (PacketAddress(address.bytes), port)
+        Endpoint(text).map { (PacketAddress($0.address.bytes), $0.port) }
     }
 
     /// Each host classifies what it sent and received with what it saw before, as

@@ -1,0 +1,32 @@
+/// The benchmarks' workload: one client writes `bytes` to one server across one link,
+/// in 64 kB writes (the peer's write buffer is one write's size).
+enum BulkTransfer {
+    /// `setup` adds what a variant measures (faults, impairments, recorders) before the peers start.
+    static func scenario(_ id: String, subnet: String, bytes: Int,
+                         @ScenarioBuilder setup: () -> [ScenarioElement]) -> Scenario {
+        Scenario(id, "bulk transfer", timeLimit: 120) {
+            Host("client")
+            Host("server")
+            Link("client", "server", subnet: subnet)
+            setup()
+            Peer("server", on: "server", .listen(port: 5001), .accept, .read(bytes: bytes), .close)
+            WaitFor(.listener(on: "server", port: 5001), in: .listen, timeout: 2)
+            Peer("client", on: "client", .connect(to: "server", port: 5001),
+                 .write(bytes: bytes, writes: max(1, bytes / 65536)), .close)
+            WaitFor(exitOf: "server", timeout: 110)
+        }
+    }
+
+    /// Runs one transfer; returns the seconds from the server's accept to its last read, and the result.
+    static func run(_ scenario: Scenario, bytes: Int, capture: Bool, what: String) throws -> (seconds: Double, result: ScenarioResult) {
+        try ScenarioRunner.check(scenario)
+        let result = ScenarioRunner.run(scenario, options: RunOptions(sampleInterval: 0.05, capture: capture))
+        guard result.status == .passed || result.error == nil,
+              let server = result.processes.first(where: { $0.name == "server" }),
+              let accepted = server.events.first(where: { $0.call == "accept" }),
+              let read = server.events.first(where: { $0.call == "read" }), read.result == Int64(bytes) else {
+            throw EnvironmentError("\(what): the transfer did not complete: \(result.error ?? "no read event")")
+        }
+        return (read.time - accepted.time, result)
+    }
+}
