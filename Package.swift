@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Netfault", targets: ["Netfault"]),
         .library(name: "NetfaultScenarios", targets: ["NetfaultScenarios"]),
+        .library(name: "NetfaultCLI", targets: ["NetfaultCLI"]),
         .executable(name: "netfault", targets: ["netfault"]),
     ],
     dependencies: [
@@ -24,16 +25,19 @@ let package = Package(
         .target(name: "Netfault", dependencies: ["NetfaultKernel"]),
         // The catalog of SCENARIOS.md, one file per behaviour.
         .target(name: "NetfaultScenarios", dependencies: ["Netfault"], path: "Scenarios"),
-        .executableTarget(
-            name: "netfault",
-            dependencies: [
-                "Netfault", "NetfaultScenarios",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+        // The command line, for netfault's catalog or anyone's (NetfaultCLI.main(catalog:)).
+        .target(
+            name: "NetfaultCLI",
+            dependencies: ["Netfault", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .executableTarget(name: "netfault", dependencies: ["NetfaultCLI", "NetfaultScenarios"]),
+        // Scenarios that are wrong on purpose, behind the same command line: the bad
+        // inputs of the CLI tests and scripts/reliability.
+        .executableTarget(name: "netfault-fixtures", dependencies: ["NetfaultCLI"], path: "Tests/Fixtures",
+                          exclude: ["not-a-program"]),
         .testTarget(name: "NetfaultKernelTests", dependencies: ["NetfaultKernel"]),
         .testTarget(name: "NetfaultTests", dependencies: ["Netfault", "NetfaultScenarios"]),
-        .testTarget(name: "NetfaultCLITests", dependencies: ["netfault"]),
+        .testTarget(name: "NetfaultCLITests", dependencies: ["netfault", "netfault-fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

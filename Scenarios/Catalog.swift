@@ -9,7 +9,7 @@ public enum Catalog {
         synFlood, acceptQueueOverflow,
         fourWayClose, threeSegmentClose, lostFin, lostAckOfFin, lostPassiveFin, lostFinalAck, timeWaitDuration,
         closeWaitPileUp, finWait1Orphans, timeWaitBuckets, timeWaitReuse, serverTimeWait,
-        keepalive, processCrash, lostData, nagle, mss, connectionRefused, halfClose,
+        keepalive, processCrash, lostData, nagle, mss, connectionRefused, halfClose, udpBoundaries,
     ]
 
     /// Retransmission timeouts of a segment: tcp_rto_min plus the smoothed RTT, which a

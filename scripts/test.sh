@@ -10,3 +10,9 @@ bash scripts/bootstrap.sh
 swift test --no-parallel "$@"
 # The netem backend and a second kernel, for real: Debian's kernel in a VM.
 bash scripts/test-in-vm.sh
+# Signals, crashes, two orchestrators, bad inputs, leaks and the host diff, as a table.
+if [[ $(id -u) == 0 ]]; then
+    bash scripts/reliability
+else
+    echo "scripts/reliability skipped: it needs root"
+fi

@@ -25,6 +25,12 @@
 //   hold                         sleep until killed
 //   exit [STATUS]                _exit(STATUS) with sockets still open (a crash)
 //   repeat N … end               run the enclosed words N times (nestable)
+//   udp-bind ADDR PORT           a UDP socket bound there: the current datagram socket
+//   sendto ADDR PORT BYTES       one datagram of BYTES 'x' (0-65507) from the current
+//                                datagram socket (a new unbound one if there is none)
+//   recvfrom [TIMEOUT_MS]        one datagram, its whole size as the result (MSG_TRUNC);
+//                                when none comes within TIMEOUT_MS (default 1000), result
+//                                -1 with EAGAIN, and the script goes on
 //
 // nodelay, keepalive, linger0 and rcvbuf apply at once to the current
 // connection; without one they are remembered for the next socket the peer
@@ -35,7 +41,7 @@
 // Events: {"t":S,"call":C,"result":R[,"errno":E][,"local":A,"remote":A][,"eof":B]}
 // with t in seconds since t0. Calls: start (with "pid"), listen, accept,
 // connect, bind, nodelay, keepalive, linger0, rcvbuf, write, read, shutdown,
-// close, close-listener, hold, exit. A failing syscall prints its step's event
+// close, close-listener, hold, exit, udp-bind, sendto, recvfrom. A failing syscall prints its step's event
 // with result -1 and errno, then exit 1. A step whose socket does not exist
 // fails with ENOTCONN when that cannot be ruled out at parse time.
 // Error positions count argv entries from 1.
@@ -66,6 +72,7 @@ enum op {
     OP_LISTEN, OP_ACCEPT, OP_CONNECT, OP_BIND, OP_WRITE, OP_READ, OP_READ_EOF,
     OP_SLEEP, OP_NODELAY, OP_KEEPALIVE, OP_LINGER0, OP_RCVBUF, OP_SHUTDOWN_WR,
     OP_CLOSE, OP_CLOSE_LISTENER, OP_HOLD, OP_EXIT, OP_REPEAT, OP_END,
+    OP_UDP_BIND, OP_SENDTO, OP_RECVFROM,
 };
 
 // Nesting is bounded so the run can keep its loop counters on the stack.
@@ -114,6 +121,8 @@ static const struct arg A_KCOUNT = {"COUNT", 1, 127};
 static const struct arg A_BUF = {"BYTES", 0, INT_MAX};
 static const struct arg A_STATUS = {"STATUS", 0, 255};
 static const struct arg A_N = {"N", 1, BIG};
+// 65535 less the IPv4 and UDP headers: the largest datagram either family can send.
+static const struct arg A_DGRAM = {"BYTES", 0, 65507};
 
 struct word_def {
     const char *name;
@@ -144,6 +153,9 @@ static const struct word_def words[] = {
     {"exit", OP_EXIT, 0, {&A_STATUS}, {0}, "exit [STATUS]"},
     {"repeat", OP_REPEAT, 1, {&A_N}, {0}, "repeat N"},
     {"end", OP_END, 0, {0}, {0}, "end"},
+    {"udp-bind", OP_UDP_BIND, 2, {&A_ADDR, &A_PORT}, {0}, "udp-bind ADDR PORT"},
+    {"sendto", OP_SENDTO, 3, {&A_ADDR, &A_PORT, &A_DGRAM}, {0}, "sendto ADDR PORT BYTES"},
+    {"recvfrom", OP_RECVFROM, 0, {&A_TIMEOUT}, {1000}, "recvfrom [TIMEOUT_MS]"},
 };
 #define NWORDS (sizeof words / sizeof words[0])
 
@@ -451,6 +463,7 @@ nf_peer_script *nf_peer_parse(int argc, const char *const *argv, char *err, size
             size_t chunk = (size_t)((st->n[0] + st->n[1] - 1) / st->n[1]);
             if (chunk > s->max_chunk) s->max_chunk = chunk;
         }
+        if (st->op == OP_SENDTO && (size_t)st->n[1] > s->max_chunk) s->max_chunk = (size_t)st->n[1];
     }
     if (!match_repeats(s, err, errlen)) goto fail;
     if (!check_sockets(s, err, errlen)) goto fail;
@@ -479,6 +492,7 @@ enum { PEND_RCVBUF, PEND_NODELAY, PEND_KEEPALIVE, PEND_LINGER0, PEND_BIND, NPEND
 struct run {
     int64_t t0;
     int conn, lsn;                      // -1: none
+    int udp;                            // the current datagram socket, -1: none
     const struct step *pending[NPEND];
     char *wbuf;                         // max_chunk bytes of 'x'
 };
@@ -775,6 +789,54 @@ static void do_close(const struct run *r, int *fd, const char *call) {
     emit(r, call, 0);
 }
 
+static void do_udp_bind(struct run *r, const struct step *st) {
+    int fd = socket(st->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) fail(r, "udp-bind", errno);
+    apply_pending(r, fd, false);  // rcvbuf, typically
+    if (bind(fd, (const struct sockaddr *)&st->addr, st->addrlen) != 0) fail(r, "udp-bind", errno);
+    r->udp = fd;
+    struct ev e;
+    ev_begin(&e, r, "udp-bind", 0);
+    ev_local(&e, fd);
+    ev_send(&e);
+}
+
+static void do_sendto(struct run *r, const struct step *st) {
+    if (r->udp < 0) {
+        r->udp = socket(st->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (r->udp < 0) fail(r, "sendto", errno);
+    }
+    ssize_t n;
+    do {
+        n = sendto(r->udp, r->wbuf, (size_t)st->n[1], 0, (const struct sockaddr *)&st->addr, st->addrlen);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) fail(r, "sendto", errno);
+    emit(r, "sendto", n);
+}
+
+// One datagram; its real length even when longer than rbuf (MSG_TRUNC). A timeout is
+// an observation (none came), not a failure of the script.
+static void do_recvfrom(const struct run *r, int64_t timeout_ms) {
+    if (r->udp < 0) fail(r, "recvfrom", ENOTCONN);
+    int64_t deadline = nf_monotonic_ns() + timeout_ms * 1000000;
+    for (;;) {
+        ssize_t n = recv(r->udp, rbuf, sizeof rbuf, MSG_TRUNC | MSG_DONTWAIT);
+        if (n >= 0) {
+            emit(r, "recvfrom", n);
+            return;
+        }
+        if (errno != EAGAIN && errno != EINTR) fail(r, "recvfrom", errno);
+        int64_t left = deadline - nf_monotonic_ns();
+        if (left <= 0) break;
+        struct pollfd p = {.fd = r->udp, .events = POLLIN};
+        poll(&p, 1, (int)((left + 999999) / 1000000));
+    }
+    struct ev e;
+    ev_begin(&e, r, "recvfrom", -1);
+    ev_errno(&e, EAGAIN);
+    ev_send(&e);
+}
+
 static _Noreturn void do_hold(const struct run *r) {
     emit(r, "hold", 0);
     for (;;) pause();
@@ -799,13 +861,16 @@ static void run_step(struct run *r, const struct step *st) {
     case OP_CLOSE_LISTENER: do_close(r, &r->lsn, "close-listener"); break;
     case OP_HOLD: do_hold(r);
     case OP_EXIT: finish(r, (int)st->n[0]);
+    case OP_UDP_BIND: do_udp_bind(r, st); break;
+    case OP_SENDTO: do_sendto(r, st); break;
+    case OP_RECVFROM: do_recvfrom(r, st->n[0]); break;
     case OP_REPEAT:
     case OP_END: break;  // handled by the interpreter loop
     }
 }
 
 _Noreturn void nf_peer_run(const nf_peer_script *script, int64_t t0_ns) {
-    struct run r = {.t0 = t0_ns, .conn = -1, .lsn = -1};
+    struct run r = {.t0 = t0_ns, .conn = -1, .lsn = -1, .udp = -1};
     // A write to a reset connection must report EPIPE, not kill the peer.
     struct sigaction sa = {.sa_handler = SIG_IGN};
     sigemptyset(&sa.sa_mask);

@@ -84,8 +84,16 @@ public final class ChildProcess: @unchecked Sendable {
             Sys.close(out.read); Sys.close(err.read)
             throw error
         case .success(let pid):
+            do {
+                try CleanupRegistry.add(processGroup: pid, listed: { if case .executable = program { true } else { false } }())
+            } catch {
+                // Untracked, it could outlive a signal: end it now.
+                Sys.kill(processGroup: pid, signal: SIGKILL)
+                _ = Sys.wait(pid, block: true)
+                Sys.close(out.read); Sys.close(err.read)
+                throw error
+            }
             self.pid = pid
-            CleanupRegistry.add(processGroup: pid)
         }
         startedAt = Sys.monotonicNanoseconds()
         collect(out.read) { self.stdoutBytes += $0 }
@@ -146,6 +154,16 @@ public final class ChildProcess: @unchecked Sendable {
     public static func exitCode(fromWaitStatus status: Int32) -> Int32 {
         let signal = status & 0x7F
         return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+    }
+
+    /// "exit status 1", "killed by SIGSEGV" (what a person reads in a failure).
+    public static func describe(waitStatus status: Int32) -> String {
+        let signal = status & 0x7F
+        guard signal != 0 else { return "exit status \((status >> 8) & 0xFF)" }
+        let names: [Int32: String] = [SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL",
+                                      SIGTRAP: "SIGTRAP", SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE",
+                                      SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGPIPE: "SIGPIPE", SIGTERM: "SIGTERM"]
+        return "killed by " + (names[signal] ?? "signal \(signal)")
     }
 }
 

@@ -1,17 +1,23 @@
+import CNetfault
 import Foundation
 
-/// What a run has outside its namespaces' file descriptors — pins under
-/// /run/netns and child processes — so a signal handler can remove them, and
-/// `netfault cleanup` can find pins of runs that were killed.
+/// What a run has outside its namespaces' file descriptors — pins under /run/netns and
+/// child process groups — so a signal or a crash can remove them, and `netfault cleanup`
+/// can remove what a SIGKILLed run left. The pins and groups live in C (cleanup.c), where a
+/// crash handler can read them; a marker file, /run/netfault/<pid>.run, lists for other
+/// processes the pins and the process groups of programs (which may have children of their
+/// own that PR_SET_PDEATHSIG does not reach).
 public enum CleanupRegistry {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var pins: Set<String> = []
-    nonisolated(unsafe) private static var processGroups: Set<pid_t> = []
-    /// One marker file per running orchestrator, listing its pins.
+    nonisolated(unsafe) private static var programGroups: Set<pid_t> = []
     public static let markerDirectory = "/run/netfault"
+    static let markerSuffix = ".run"
 
-    static func add(pin path: String) {
-        lock.withLock {
+    static func add(pin path: String) throws {
+        try lock.withLock {
+            let result = nf_cleanup_add_pin(path)
+            if result < 0 { throw KernelError("record pin \(path) for cleanup", errno: -result) }
             pins.insert(path)
             writeMarker()
         }
@@ -19,53 +25,90 @@ public enum CleanupRegistry {
 
     static func remove(pin path: String) {
         lock.withLock {
+            nf_cleanup_remove_pin(path)
             pins.remove(path)
             writeMarker()
         }
     }
 
-    static func add(processGroup pid: pid_t) { lock.withLock { _ = processGroups.insert(pid) } }
-    static func remove(processGroup pid: pid_t) { lock.withLock { _ = processGroups.remove(pid) } }
-
-    private static var markerPath: String { "\(markerDirectory)/\(Sys.processID()).pins" }
-
-    private static func writeMarker() {
-        if pins.isEmpty {
-            Sys.unlink(markerPath)
-        } else {
-            Sys.makeDirectory(markerDirectory)
-            try? (pins.sorted().joined(separator: "\n") + "\n").write(toFile: markerPath, atomically: true, encoding: .utf8)
+    /// `listed`: also in the marker, for a program's group (the peer forks nothing).
+    static func add(processGroup pid: pid_t, listed: Bool) throws {
+        let result = nf_cleanup_add_group(pid)
+        if result < 0 { throw KernelError("record process group \(pid) for cleanup", errno: -result) }
+        if listed {
+            lock.withLock {
+                programGroups.insert(pid)
+                writeMarker()
+            }
         }
     }
 
-    /// For signal handlers: kill every child process group, unmount every pin.
+    static func remove(processGroup pid: pid_t) {
+        nf_cleanup_remove_group(pid)
+        lock.withLock {
+            if programGroups.remove(pid) != nil { writeMarker() }
+        }
+    }
+
+    private static var markerPath: String { "\(markerDirectory)/\(Sys.processID())\(markerSuffix)" }
+
+    private static func writeMarker() {
+        // After a signal's or a crash's cleanup, children dying must not bring the marker back.
+        if nf_cleanup_started() != 0 { return }
+        if pins.isEmpty && programGroups.isEmpty {
+            Sys.unlink(markerPath)
+            Sys.removeDirectory(markerDirectory)  // fails, as it should, while other runs' markers are there
+            return
+        }
+        Sys.makeDirectory(markerDirectory)
+        _ = nf_cleanup_set_marker(markerDirectory, markerPath)
+        let lines = pins.sorted().map { "pin \($0)" } + programGroups.sorted().map { "group \($0)" }
+        try? (lines.joined(separator: "\n") + "\n").write(toFile: markerPath, atomically: true, encoding: .utf8)
+    }
+
+    /// From here on, a crash of this process (SIGSEGV, SIGABRT, a Swift trap …) first
+    /// kills the children and removes the pins and the marker.
+    public static func installCrashHandlers() { nf_cleanup_install_crash_handlers() }
+
+    /// For SIGINT and SIGTERM: kill every child process group, unmount every pin.
     /// Namespaces need nothing: they go with this process's file descriptors.
     public static func emergencyCleanup() {
         lock.withLock {
-            for group in processGroups { Sys.kill(processGroup: group, signal: SIGKILL) }
-            for pin in pins { Sys.unpin(pin) }
+            nf_cleanup_now()
             pins.removeAll()
-            Sys.unlink(markerPath)
+            programGroups.removeAll()
         }
     }
 
-    /// `netfault cleanup`: removes the pins of orchestrators that no longer run.
-    /// Only paths listed in netfault's own markers, and only under /run/netns/nf-.
+    /// `netfault cleanup`: for each marker of an orchestrator that no longer runs, unmounts
+    /// its pins (only under /run/netns/nf-) and kills what is left of its programs' process
+    /// groups (only processes outside this network namespace: a group's number can be
+    /// reused once its last member is gone, never by a test namespace's process).
     /// Returns what it removed.
-    public static func removeStalePins() -> [String] {
+    public static func removeStale() -> [String] {
         guard let markers = try? FileManager.default.contentsOfDirectory(atPath: markerDirectory) else { return [] }
         var removed: [String] = []
-        for marker in markers where marker.hasSuffix(".pins") {
-            guard let pid = Int32(marker.dropLast(".pins".count)), pid != Sys.processID(),
+        for marker in markers where marker.hasSuffix(markerSuffix) {
+            guard let pid = Int32(marker.dropLast(markerSuffix.count)), pid != Sys.processID(),
                   !Sys.processExists(pid) else { continue }
             let path = "\(markerDirectory)/\(marker)"
-            let listed = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            for pin in listed.split(separator: "\n").map(String.init) where pin.hasPrefix("/run/netns/nf-") && !pin.contains("..") {
-                Sys.unpin(pin)
-                removed.append(pin)
+            let lines = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n")
+            for line in lines {
+                let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { continue }
+                if parts[0] == "pin", parts[1].hasPrefix("/run/netns/nf-"), !parts[1].contains("..") {
+                    Sys.unpin(parts[1])
+                    removed.append("pin \(parts[1])")
+                } else if parts[0] == "group", let group = pid_t(parts[1]), group > 1 {
+                    for process in Sys.processes(inGroup: group) where Sys.networkNamespace(of: process) != Sys.networkNamespace(of: Sys.processID()) {
+                        Sys.kill(process: process, signal: SIGKILL)
+                        removed.append("process \(process) (group \(group))")
+                    }
+                }
             }
             Sys.unlink(path)
         }
+        Sys.removeDirectory(markerDirectory)
         return removed
     }
 }

@@ -40,8 +40,13 @@ public final class NetworkNamespace {
         Sys.makeDirectory("/run/netns")
         let path = "/run/netns/\(pinName)"
         try Sys.pin(namespace: fd, at: path)
+        do {
+            try CleanupRegistry.add(pin: path)
+        } catch {
+            Sys.unpin(path)
+            throw error
+        }
         pinPath = path
-        CleanupRegistry.add(pin: path)
     }
 
     /// Opens a file as seen from inside the namespace (/proc/thread-self/net/…,

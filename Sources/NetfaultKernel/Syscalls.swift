@@ -50,6 +50,11 @@ enum Sys {
         _ = mkdir(path, 0o755)
     }
 
+    /// rmdir: only an empty directory goes.
+    static func removeDirectory(_ path: String) {
+        _ = rmdir(path)
+    }
+
     static func ethtool(socket: Int32, link: String, command: UInt32, value: UInt32, operation: String) throws {
         _ = try checkNegative(operation, nf_ethtool_set(socket, link, command, value))
     }
@@ -186,7 +191,11 @@ enum Sys {
         return result
     }
 
-    static func isExecutable(_ path: String) -> Bool { access(path, X_OK) == 0 }
+    /// A regular file we may execute, as execvp looks for (access(X_OK) alone is true for directories).
+    static func isExecutable(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG && access(path, X_OK) == 0
+    }
 
     static func unlink(_ path: String) { _ = Glibc.unlink(path) }
 
@@ -194,6 +203,27 @@ enum Sys {
 
     /// kill(pid, 0): false only when no such process exists.
     static func processExists(_ pid: pid_t) -> Bool { Glibc.kill(pid, 0) == 0 || errno != ESRCH }
+
+    static func kill(process pid: pid_t, signal: Int32) { _ = Glibc.kill(pid, signal) }
+
+    /// Every process whose process group is `group` (getpgid over /proc).
+    static func processes(inGroup group: pid_t) -> [pid_t] {
+        guard let directory = opendir("/proc") else { return [] }
+        defer { closedir(directory) }
+        var found: [pid_t] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let pid = pid_t(name), getpgid(pid) == group { found.append(pid) }
+        }
+        return found
+    }
+
+    /// "net:[4026531840]", the identity of a process's network namespace; nil when it is gone.
+    static func networkNamespace(of pid: pid_t) -> String? {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let length = readlink("/proc/\(pid)/ns/net", &buffer, buffer.count - 1)
+        return length > 0 ? String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+    }
 
     /// inet_pton for IPv4, then IPv6: the address's bytes in network order.
     static func parseAddress(_ text: String) -> [UInt8]? {

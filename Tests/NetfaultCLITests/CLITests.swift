@@ -11,34 +11,38 @@ enum CLI {
         var description: String { "exit \(status)\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
     }
 
+    static let executable = binary(named: "netfault")
+    /// The same command line over scenarios made for these tests (Tests/Fixtures).
+    static let fixtures = binary(named: "netfault-fixtures")
+
     /// Next to the test bundle (both live in the build's debug folder), else the
     /// package's own .build-ltests or .build.
-    static let executable: URL? = {
+    static func binary(named name: String) -> URL? {
         var candidates: [URL] = []
         for path in [Bundle.main.executablePath, CommandLine.arguments.first].compactMap({ $0 }) {
             let url = URL(fileURLWithPath: path).resolvingSymlinksInPath()
             var directory = url.deletingLastPathComponent()
             // A bundle directory (netfaultPackageTests.xctest/…) sits inside the build folder.
             for _ in 0..<4 {
-                candidates.append(directory.appendingPathComponent("netfault"))
+                candidates.append(directory.appendingPathComponent(name))
                 directory = directory.deletingLastPathComponent()
             }
         }
         let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         for scratch in [".build-ltests", ".build"] {
-            candidates.append(package.appendingPathComponent("\(scratch)/debug/netfault"))
+            candidates.append(package.appendingPathComponent("\(scratch)/debug/\(name)"))
         }
         return candidates.first { url in
             var isDirectory: ObjCBool = false
             return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && !isDirectory.boolValue
                 && FileManager.default.isExecutableFile(atPath: url.path)
         }
-    }()
+    }
 
-    /// Runs `netfault ARGS…` (optionally through a wrapper such as setpriv), output to files
-    /// so no pipe can fill up.
-    static func run(_ arguments: [String], wrapper: [String] = []) throws -> Result {
-        let binary = try #require(executable, "netfault binary not found next to the tests")
+    /// Runs `netfault ARGS…` (or another `binary`, optionally through a wrapper such as
+    /// setpriv), output to files so no pipe can fill up.
+    static func run(_ arguments: [String], binary: URL? = executable, wrapper: [String] = []) throws -> Result {
+        let binary = try #require(binary, "binary not found next to the tests")
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("netfault-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }

@@ -146,5 +146,7 @@ import Testing
         // Random codes are mostly not a -errno and are rejected; a few thousand decode.
         #expect(errorsDecoded > 1_000, "\(errorsDecoded) NLMSG_ERRORs with an errno decoded")
         #expect(seconds < 10, "fuzzing took \(seconds) s")
+        // For scripts/reliability's table.
+        print("fuzz: netlink decoders (messages, attributes, NLMSG_ERROR, sock_diag): \(Self.iterations) inputs, \(outcome.values) values, \(outcome.decodeErrors) decode errors, no crash, in \((seconds * 100).rounded() / 100) s")
     }
 }

@@ -353,5 +353,7 @@ import Testing
         #expect(views >= packets, "\(views) views")
         #expect(replies > 1_000, "\(replies) replies decoded")
         #expect(seconds < 10, "fuzzing took \(seconds) s")
+        // For scripts/reliability's table.
+        print("fuzz: NFQUEUE decoder: \(Self.fuzzIterations) inputs, \(outcome.values) values, \(outcome.decodeErrors) decode errors, no crash, in \((seconds * 100).rounded() / 100) s")
     }
 }

@@ -340,6 +340,20 @@ enum RecordingFixtures {
         ]),
     ])
 
+    @Test func peerResultsInOrder() {
+        let received = RecordingFixtures.recording(processes: [RecordingFixtures.process("server", events: [
+            PeerEvent(time: 0.5, call: "recvfrom", result: 9000),
+            PeerEvent(time: 0.7, call: "recvfrom", result: -1, errno: "EAGAIN"),
+            PeerEvent(time: 0.9, call: "recvfrom", result: 100),
+        ])])
+        let result = judge(Expect.peer("server", results: "recvfrom", are: [9000, 100]), received)
+        #expect(result.passed)
+        #expect(result.observed == "9000, 100 (and 1 that failed)")
+        #expect(!judge(Expect.peer("server", results: "recvfrom", are: [100, 9000]), received).passed, "order matters")
+        #expect(!judge(Expect.peer("server", results: "recvfrom", are: [9000]), received).passed, "no more, no fewer")
+        #expect(!judge(Expect.peer("nobody", results: "recvfrom", are: []), received).passed)
+    }
+
     @Test func peerFailsWithErrno() {
         let result = judge(Expect.peer("client", fails: "connect", with: "ECONNREFUSED", before: 0.2), refused)
         #expect(result.passed)

@@ -46,6 +46,12 @@ import Testing
         (.hold, ["hold"]),
         (.exit(), ["exit", "0"]),
         (.exit(status: 3), ["exit", "3"]),
+        (.udpBind(port: 5353), ["udp-bind", "0.0.0.0", "5353"]),
+        (.udpBind(port: 53, ipv6: true), ["udp-bind", "::", "53"]),
+        (.sendDatagram(to: "server", port: 5353, bytes: 9000), ["sendto", "10.77.1.2", "5353", "9000"]),
+        (.sendDatagram(to: "server", port: 53, bytes: 0, ipv6: true), ["sendto", "fd77:1::2", "53", "0"]),
+        (.receiveDatagram(), ["recvfrom", "1000"]),
+        (.receiveDatagram(timeout: 0.0001), ["recvfrom", "1"]),
     ] as [(PeerStep, [String])])
     func eachStepsWords(step: PeerStep, expected: [String]) throws {
         #expect(try words(step) == expected)

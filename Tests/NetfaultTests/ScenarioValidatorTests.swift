@@ -36,6 +36,22 @@ import Testing
         #expect(ScenarioValidator.validate(scenario) == [])
     }
 
+    @Test(arguments: [
+        (PeerStep.sendDatagram(to: "b", port: 53, bytes: 65508), "peer p: a datagram holds 0...65507 bytes, not 65508"),
+        (.sendDatagram(to: "b", port: 0, bytes: 1), "peer p: sendDatagram port 0 is outside 1...65535"),
+        (.udpBind(port: 70000), "peer p: udpBind port 70000 is outside 1...65535"),
+        (.receiveDatagram(timeout: 0), "peer p: receiveDatagram timeout must be positive"),
+    ])
+    func badDatagramSteps(step: PeerStep, message: String) throws {
+        let scenario = Scenario("U", "u") {
+            Host("a")
+            Host("b")
+            Link("a", "b", subnet: "10.77.203.0/24")
+            Peer("p", on: "a", step)
+        }
+        #expect(try onlyError(scenario).message == message)
+    }
+
     @Test func twoHostsWithOneName() throws {
         let top = #line
         let scenario = Scenario("T", "t") {

@@ -104,6 +104,30 @@ typedef struct {
 /// setns or exec failed (the child's errno comes back through a CLOEXEC pipe).
 pid_t nf_spawn(const nf_spawn_request *request);
 
+// MARK: - Cleanup on crash (cleanup.c)
+
+/// Records a pin (a /run/netns path) or a child's process group for
+/// `nf_cleanup_now`. Return 0, -ENOSPC when the table is full, or -ENAMETOOLONG.
+int nf_cleanup_add_pin(const char *path);
+void nf_cleanup_remove_pin(const char *path);
+int nf_cleanup_add_group(pid_t group);
+void nf_cleanup_remove_group(pid_t group);
+
+/// The marker file listing this process's pins (and its directory), removed by
+/// `nf_cleanup_now` too. Returns 0 or -ENAMETOOLONG.
+int nf_cleanup_set_marker(const char *directory, const char *path);
+
+/// Async-signal-safe: SIGKILL to every recorded process group, unmount and unlink
+/// every recorded pin, forget them, and remove the marker (and its directory when empty).
+void nf_cleanup_now(void);
+
+/// Whether `nf_cleanup_now` ran: the marker must not be written again.
+int nf_cleanup_started(void);
+
+/// On SIGSEGV, SIGBUS, SIGILL (Swift traps), SIGTRAP, SIGABRT and SIGFPE: run
+/// `nf_cleanup_now`, then let the previous handler or the default action have it.
+void nf_cleanup_install_crash_handlers(void);
+
 /// strerrorname_np ("ECONNREFUSED"), which glibc declares only under _GNU_SOURCE.
 const char *nf_errno_name(int value);
 

@@ -22,6 +22,7 @@ public struct Expectation: ScenarioComponent {
         /// for its first call) to this one: the call's own duration.
         case peerEvent(process: String, call: String, errno: String?, result: Int64?, after: Double?, before: Double?,
                        tookAtLeast: Double? = nil, tookAtMost: Double? = nil)
+        case peerResults(process: String, call: String, [Int64])
         /// A tcp_info field of a matching socket, in the last sample that had tcp_info.
         case socketInfo(SocketSelector, SocketInfoField, Comparison)
         case exitStatus(process: String, Int32)
@@ -184,6 +185,13 @@ public enum Expect {
                             file: String = #filePath, line: Int = #line) -> Expectation {
         Expectation(.peerEvent(process: process, call: call, errno: nil, result: result, after: after, before: before,
                                tookAtLeast: tookAtLeast, tookAtMost: tookAtMost), file: file, line: line)
+    }
+
+    /// The results of every successful `call` of `process`, in order, are exactly `results`
+    /// (e.g. the size of each datagram `recvfrom` returned).
+    public static func peer(_ process: String, results call: String, are results: [Int64],
+                            file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.peerResults(process: process, call: call, results), file: file, line: line)
     }
 
     /// The first `call` of `process` failed with `errno` ("ECONNREFUSED"); `after`/`before` are

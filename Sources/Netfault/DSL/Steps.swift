@@ -68,6 +68,14 @@ public indirect enum PeerStep: Sendable, Equatable {
     /// exit at once, leaving open sockets for the kernel to close (a crash).
     case exit(status: Int = 0)
     case `repeat`(Int, [PeerStep])
+    /// a UDP socket bound to `port` on the wildcard address: the current datagram socket
+    /// (a pending `receiveBuffer` applies to it).
+    case udpBind(port: Int, ipv6: Bool = false)
+    /// one datagram of `bytes` to `host`:`port` from the current datagram socket (a new one if none).
+    case sendDatagram(to: String, port: Int, bytes: Int, ipv6: Bool = false)
+    /// one datagram, its whole size the result; when none comes within `timeout`, the
+    /// event fails with EAGAIN and the script goes on.
+    case receiveDatagram(timeout: Double = 1)
 }
 
 /// Any program, started on `host` with its arguments; output and exit are recorded.

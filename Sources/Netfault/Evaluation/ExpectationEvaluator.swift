@@ -134,6 +134,18 @@ public enum ExpectationEvaluator {
             return Verdict(description: description, passed: outcomeOK && timeOK, expected: expected,
                            observed: "\(what) at \(Format.seconds(event.time))\(tookText)")
 
+        case .peerResults(let process, let call, let expected):
+            let description = "\(process): successful \(call) results"
+            let wanted = expected.map(String.init).joined(separator: ", ")
+            guard let observed = recording.process(process) else {
+                return Verdict(description: description, passed: false, expected: wanted, observed: "process \(process) never ran")
+            }
+            let results = observed.events.filter { $0.call == call && $0.result >= 0 && $0.errno == nil }.map(\.result)
+            let failures = observed.events.filter { $0.call == call && $0.errno != nil }.count
+            return Verdict(description: description, passed: results == expected, expected: wanted,
+                           observed: (results.isEmpty ? "none" : results.map(String.init).joined(separator: ", "))
+                               + (failures > 0 ? " (and \(failures) that failed)" : ""))
+
         case .exitStatus(let process, let status):
             let observed = recording.process(process)?.exitStatus
             return Verdict(description: "\(process) exits with status \(status)", passed: observed == status,

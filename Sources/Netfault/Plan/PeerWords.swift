@@ -18,6 +18,15 @@ enum PeerWords {
         }
     }
 
+    /// An address literal as it is, a host by its address on the scenario's links.
+    private static func address(of target: String, ipv6: Bool, for step: String, plan: NetworkPlan) throws -> String {
+        if IPAddress(target) != nil { return target }
+        guard let resolved = plan.address(of: target, ipv6: ipv6) else {
+            throw Unresolved(message: "\(step): host \"\(target)\" has no \(ipv6 ? "IPv6" : "IPv4") address")
+        }
+        return resolved.description
+    }
+
     private static func words(for step: PeerStep, plan: NetworkPlan) throws -> [String] {
         switch step {
         case .listen(let port, let backlog, let ipv6):
@@ -25,15 +34,14 @@ enum PeerWords {
         case .accept:
             return ["accept"]
         case .connect(let target, let port, let timeout, let ipv6):
-            let address: String
-            if IPAddress(target) != nil {
-                address = target
-            } else if let resolved = plan.address(of: target, ipv6: ipv6) {
-                address = resolved.description
-            } else {
-                throw Unresolved(message: "connect: host \"\(target)\" has no \(ipv6 ? "IPv6" : "IPv4") address")
-            }
-            return ["connect", address, "\(port)"] + (timeout.map { ["\(Int(($0 * 1000).rounded()))"] } ?? [])
+            return ["connect", try address(of: target, ipv6: ipv6, for: "connect", plan: plan), "\(port)"]
+                + (timeout.map { ["\(Int(($0 * 1000).rounded()))"] } ?? [])
+        case .udpBind(let port, let ipv6):
+            return ["udp-bind", ipv6 ? "::" : "0.0.0.0", "\(port)"]
+        case .sendDatagram(let target, let port, let bytes, let ipv6):
+            return ["sendto", try address(of: target, ipv6: ipv6, for: "sendDatagram", plan: plan), "\(port)", "\(bytes)"]
+        case .receiveDatagram(let timeout):
+            return ["recvfrom", "\(max(1, Int((timeout * 1000).rounded())))"]
         case .bind:
             preconditionFailure("handled with its connect in words(for:plan:)")
         case .write(let bytes, let writes, let pause):

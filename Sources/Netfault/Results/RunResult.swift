@@ -20,6 +20,16 @@ public enum ScenarioStatus: String, Codable, Sendable {
     case passed, failed, skipped
 }
 
+/// Why a scenario stopped with an error rather than a verdict on the kernel.
+public enum ErrorCause: String, Codable, Sendable {
+    /// The scenario cannot run as written: a process could not be started, or a peer
+    /// exited before a step that needed it (the CLI exits 2).
+    case scenario
+    /// This machine could not build or observe it: the kernel refused a link, a queue, a
+    /// capture (the CLI exits 3).
+    case environment
+}
+
 public struct ScenarioResult: Codable, Sendable, Equatable {
     public var id: String
     public var name: String
@@ -41,6 +51,8 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var captureDropped: Int = 0
     /// An error that stopped the scenario before its expectations could be checked.
     public var error: String?
+    /// Whose error it is; nil when the error is an observation (a wait that ran out).
+    public var errorCause: ErrorCause?
 
     public init(id: String, name: String, status: ScenarioStatus, skipReason: String? = nil,
                 durationSeconds: Double = 0, expectations: [ExpectationResult] = [],
@@ -60,7 +72,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, status, skipReason, durationSeconds, expectations, sockets, counters, processes, faults,
-             faultDecisions, segments, captureDropped, error
+             faultDecisions, segments, captureDropped, error, errorCause
     }
 
     /// Results written before faults and captures existed have no `faults`, `faultDecisions`, `segments`.
@@ -80,6 +92,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         segments = try c.decodeIfPresent([SegmentRecord].self, forKey: .segments) ?? []
         captureDropped = try c.decodeIfPresent(Int.self, forKey: .captureDropped) ?? 0
         error = try c.decodeIfPresent(String.self, forKey: .error)
+        errorCause = try c.decodeIfPresent(ErrorCause.self, forKey: .errorCause)
     }
 
     /// `skipReason` is always present (null unless skipped), as the format promises.
@@ -99,6 +112,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         try c.encode(segments, forKey: .segments)
         try c.encode(captureDropped, forKey: .captureDropped)
         try c.encodeIfPresent(error, forKey: .error)
+        try c.encodeIfPresent(errorCause, forKey: .errorCause)
     }
 }
 

@@ -34,6 +34,7 @@ public enum ScenarioRunner {
         let errors = ScenarioValidator.validate(scenario)
         if !errors.isEmpty { throw InvalidScenario(scenarioID: scenario.id, errors: errors) }
         try EnvironmentCheck.requirePrivileges()
+        try EnvironmentCheck.requireCoreFeatures()
         let kernelErrors = try SysctlProbe.check(scenario)
         if !kernelErrors.isEmpty { throw InvalidScenario(scenarioID: scenario.id, errors: kernelErrors) }
     }
@@ -81,10 +82,18 @@ public enum ScenarioRunner {
             result.faultDecisions = recording.faultDecisions
             result.segments = recording.segments.map(SegmentRecord.init)
             result.captureDropped = run.captureDropped
-            result.error = outcome ?? run.faultFailure
+            if let outcome {
+                result.error = outcome.message
+                result.errorCause = outcome.cause
+            } else if let faultFailure = run.faultFailure {
+                result.error = faultFailure
+                result.errorCause = .environment
+            }
             result.status = result.error == nil && result.expectations.allSatisfy(\.passed) ? .passed : .failed
         } catch {
+            // Building the network, starting the observers or reading them back: the machine's part.
             result.error = "\(error)"
+            result.errorCause = .environment
             result.status = .failed
         }
         result.durationSeconds = Double(MonotonicClock.now() - started) / 1e9

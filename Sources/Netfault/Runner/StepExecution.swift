@@ -60,11 +60,19 @@ final class StepExecution {
 
     private var elapsed: Double { Double(MonotonicClock.now() - t0) / 1e9 }
 
+    /// Why the steps stopped early, and whose fault that is (nil: what was observed).
+    struct StepFailure {
+        let message: String
+        let cause: ErrorCause?
+    }
+
     /// Runs the steps in order; returns why the run stopped early, if it did.
-    func perform() -> String? {
+    func perform() -> StepFailure? {
         for step in scenario.steps {
             let remaining = scenario.timeLimit - elapsed
-            if remaining <= 0 { return "\(step.location): the scenario's time limit of \(Format.seconds(scenario.timeLimit)) ran out" }
+            if remaining <= 0 {
+                return StepFailure(message: "\(step.location): the scenario's time limit of \(Format.seconds(scenario.timeLimit)) ran out", cause: nil)
+            }
             do {
                 switch step {
                 case .peer(let peer):
@@ -73,7 +81,7 @@ final class StepExecution {
                               program: .peer(try PeerScript(words)))
                 case .command(let command):
                     guard let path = ExecutableLookup.resolve(command.arguments[0]) else {
-                        return "\(command.location): program \(command.arguments[0]) was not found"
+                        return StepFailure(message: "\(command.location): program \(command.arguments[0]) was not found", cause: .scenario)
                     }
                     try start(command.name, on: command.host, command: command.arguments.joined(separator: " "),
                               program: .executable(path: path, arguments: Array(command.arguments.dropFirst())))
@@ -82,8 +90,11 @@ final class StepExecution {
                 case .waitFor(let wait):
                     if let failure = waitFor(wait, limit: min(wait.timeout, remaining)) { return failure }
                 }
+            } catch let error as KernelError where error.operation.hasPrefix("start ") && error.errno != EAGAIN && error.errno != ENOMEM {
+                // exec refused the program (ENOEXEC, EACCES, …): the scenario names something that cannot run.
+                return StepFailure(message: "\(step.location): \(error)", cause: .scenario)
             } catch {
-                return "\(step.location): \(error)"
+                return StepFailure(message: "\(step.location): \(error)", cause: .environment)
             }
         }
         return nil
@@ -94,7 +105,7 @@ final class StepExecution {
         started.append((name, host, command, process))
     }
 
-    private func waitFor(_ wait: WaitFor, limit: Double) -> String? {
+    private func waitFor(_ wait: WaitFor, limit: Double) -> StepFailure? {
         let deadline = elapsed + limit
         while elapsed < deadline {
             switch wait.condition {
@@ -111,10 +122,25 @@ final class StepExecution {
         }
         switch wait.condition {
         case .exit(let name):
-            return "\(wait.location): \(name) did not exit within \(Format.seconds(limit))"
+            return StepFailure(message: "\(wait.location): \(name) did not exit within \(Format.seconds(limit))", cause: nil)
         case .state(let selector, let state):
-            return "\(wait.location): \(selector) did not reach \(state.rawValue) within \(Format.seconds(limit))"
+            let message = "\(wait.location): \(selector) did not reach \(state.rawValue) within \(Format.seconds(limit))"
+            // A process on that host that already ended is why, more likely than the kernel.
+            let ended = started.filter { $0.host == selector.host && $0.process.waitStatus != nil }
+            guard !ended.isEmpty else { return StepFailure(message: message, cause: nil) }
+            return StepFailure(message: message + ": " + ended.map(exitedEarly).joined(separator: "; "), cause: .scenario)
         }
+    }
+
+    /// "peer server exited early with status 1 at 0.004 s (stderr: …)"
+    private func exitedEarly(_ entry: (name: String, host: String, command: String, process: ChildProcess)) -> String {
+        let process = entry.process
+        let status = process.waitStatus.map(ChildProcess.describe(waitStatus:)) ?? "?"
+        let at = process.endedAtNanoseconds.map { " at \(Format.seconds(Double($0 - t0) / 1e9))" } ?? ""
+        let stderr = process.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
+        let lastCall = PeerEventParser.events(in: process.standardOutput).last { $0.errno != nil }
+            .map { ", after \($0.call) failed with \($0.errno!)" } ?? ""
+        return "\(entry.name) exited early, \(status)\(at)\(lastCall)" + (stderr.isEmpty ? "" : " (stderr: \(stderr.prefix(200)))")
     }
 
     /// Stops every process and the sampler, and returns the recording.

@@ -118,8 +118,10 @@ public enum ScenarioValidator {
                 processCount += 1
                 registerProcess(peer.name, peer.location, &processes, fail)
                 _ = knownHost(peer.host, peer.location, "peer \(peer.name)")
+                let before = errors.count
                 checkPeerSteps(peer.steps, peer: peer, listening: &listening, fail: fail)
-                if let plan {
+                // The peer's own parser would report the same mistakes again.
+                if let plan, errors.count == before {
                     do {
                         _ = try PeerScript(PeerWords.words(for: peer.steps, plan: plan))
                     } catch let error as PeerWords.Unresolved {
@@ -172,7 +174,7 @@ public enum ScenarioValidator {
                 _ = knownHost(host, location, "expectation")
             case .socketInfo(let s, _, _), .timerRestarted(let s, _):
                 _ = knownHost(s.host, location, "expectation")
-            case .peerEvent(let process, _, _, _, _, _, _, _), .exitStatus(let process, _):
+            case .peerEvent(let process, _, _, _, _, _, _, _), .exitStatus(let process, _), .peerResults(let process, _, _):
                 if processes[process] == nil { fail(location, "expectation names process \"\(process)\", which no step starts") }
             case .faultCount, .faultTimes, .faultSameSequence:
                 break  // FaultValidator
@@ -258,6 +260,14 @@ public enum ScenarioValidator {
                 if idle < 1 || interval < 1 || count < 1 { fail(peer.location, "peer \(peer.name): keepalive values must be at least 1") }
             case .receiveBuffer(let bytes):
                 if bytes < 1 { fail(peer.location, "peer \(peer.name): receive buffer must be positive") }
+            case .udpBind(let port, _):
+                if !(1...65535).contains(port) { fail(peer.location, "peer \(peer.name): udpBind port \(port) is outside 1...65535") }
+            case .sendDatagram(_, let port, let bytes, _):
+                if !(1...65535).contains(port) { fail(peer.location, "peer \(peer.name): sendDatagram port \(port) is outside 1...65535") }
+                // 65535 less the IPv4 and UDP headers.
+                if !(0...65507).contains(bytes) { fail(peer.location, "peer \(peer.name): a datagram holds 0...65507 bytes, not \(bytes)") }
+            case .receiveDatagram(let timeout):
+                if !(timeout > 0) { fail(peer.location, "peer \(peer.name): receiveDatagram timeout must be positive") }
             case .repeat(let count, let body):
                 if count < 1 { fail(peer.location, "peer \(peer.name): repeat count must be at least 1") }
                 checkPeerSteps(body, peer: peer, listening: &listening, fail: fail)

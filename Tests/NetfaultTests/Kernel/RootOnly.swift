@@ -29,9 +29,14 @@ enum RootOnly {
         }
     }
 
-    /// What a run may leave behind on the host: links, addresses, routes, pins.
+    /// What a run must not change on the host: the root namespace's links, addresses,
+    /// routes, rules, qdiscs, nft and iptables rulesets, NFQUEUE bindings, net sysctls, and
+    /// pins — as scripts/host-state prints them (scripts/reliability diffs the same).
     static func hostSnapshot() throws -> String {
-        try witness(["ip", "-o", "link", "show"]) + witness(["ip", "-o", "addr", "show"])
-            + witness(["ip", "route", "show"]) + witness(["ip", "netns", "list"])
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let snapshot = try witness(["bash", package.appendingPathComponent("scripts/host-state").path])
+        #expect(snapshot.contains("## net-sysctls\n/proc/sys/net/"), "scripts/host-state printed the sysctls")
+        return snapshot
     }
 }

@@ -93,5 +93,7 @@ final class FrameDecoderTests: XCTestCase {
         }
         // Some mutations leave a valid frame: the generator reached the decoder's deep paths.
         XCTAssertGreaterThan(decoded, 1000)
+        // For scripts/reliability's table.
+        print("fuzz: frame decoder (SLL2, SLL, Ethernet, raw IP; IP, TCP, options): 100000 inputs, \(decoded) decoded, \(100_000 - decoded) rejected, no crash")
     }
 }

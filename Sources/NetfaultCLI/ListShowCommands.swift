@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Netfault
-import NetfaultScenarios
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the scenario catalog.")
@@ -11,13 +10,15 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         if json {
-            let entries = Catalog.all.map { CatalogEntry($0) }
+            let entries = CommandCatalog.scenarios.map { CatalogEntry($0) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(entries), as: UTF8.self))
         } else {
-            for scenario in Catalog.all {
-                print("\(scenario.id.padding(toLength: 5, withPad: " ", startingAt: 0)) \(scenario.name)")
+            // As wide as the longest ID (padding(toLength:) would cut longer ones).
+            let width = CommandCatalog.scenarios.map(\.id.count).max() ?? 0
+            for scenario in CommandCatalog.scenarios {
+                print(scenario.id + String(repeating: " ", count: max(5, width) - scenario.id.count + 1) + scenario.name)
             }
         }
     }
@@ -67,12 +68,12 @@ struct ShowCommand: ParsableCommand {
 /// Turns IDs into scenarios; an unknown ID is a usage error naming it.
 enum Selection {
     static func scenarios(_ ids: [String], all: Bool) throws -> [Scenario] {
-        if all { return Catalog.all }
+        if all { return CommandCatalog.scenarios }
         guard !ids.isEmpty else {
             throw ValidationError("name scenario IDs or --all (see `netfault list`)")
         }
         return try ids.map { id in
-            guard let scenario = Catalog.scenario(id: id) else {
+            guard let scenario = CommandCatalog.scenario(id: id) else {
                 throw ValidationError("unknown scenario ID \"\(id)\" (see `netfault list`)")
             }
             return scenario

@@ -20,22 +20,25 @@ struct ReportCommand: ParsableCommand {
     var ladder = false
 
     func run() throws {
-        // A file that cannot be read or is not a result is bad usage (exit 2), like a bad argument.
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: result))
-        } catch {
-            throw ValidationError("cannot read \(result): \(error.localizedDescription)")
-        }
-        let decoded: RunResult
-        do {
-            decoded = try JSONReport.decode(data)
-        } catch {
-            throw ValidationError("\(result) is not a netfault result: \(error)")
-        }
+        let decoded = try SavedRun.read(result)
         if html == nil || ladder {
             for scenario in decoded.scenarios { print(LadderDiagram.render(scenario)) }
         }
         if let html { try Data(HTMLReport.render(decoded).utf8).write(to: URL(fileURLWithPath: html)) }
+    }
+}
+
+/// A run saved by `netfault run --json`. A file that cannot be read or is not such a run
+/// is bad usage (exit 2), like a bad argument.
+enum SavedRun {
+    static func read(_ path: String) throws -> RunResult {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("cannot read the run \(path): no such file, or not readable")
+        }
+        do {
+            return try JSONReport.decode(data)
+        } catch {
+            throw ValidationError("\(path) is not a run written by `netfault run --json`: \(error)")
+        }
     }
 }

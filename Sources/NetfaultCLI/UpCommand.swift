@@ -16,6 +16,7 @@ struct UpCommand: ParsableCommand {
     func run() throws {
         let scenario = try Selection.scenarios([id], all: false)[0]
         try Preflight.check([scenario])
+        CleanupRegistry.installCrashHandlers()
         let stop = DispatchSemaphore(value: 0)
         var sources: [DispatchSourceSignal] = []
         for signalNumber in [SIGINT, SIGTERM] {

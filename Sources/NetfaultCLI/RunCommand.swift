@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Netfault
 import NetfaultKernel
-import NetfaultScenarios
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -73,7 +72,8 @@ struct RunCommand: ParsableCommand {
         if let json { try JSONReport.encode(result).write(to: URL(fileURLWithPath: json)) }
         if let junit { try Data(JUnitReport.render(result).utf8).write(to: URL(fileURLWithPath: junit)) }
         if let html { try Data(HTMLReport.render(result).utf8).write(to: URL(fileURLWithPath: html)) }
-        if result.scenarios.contains(where: { $0.status == .failed }) { throw ExitCode(ExitStatus.failed) }
+        let status = ExitStatus.of(result)
+        if status != ExitStatus.passed { throw ExitCode(status) }
     }
 }
 
@@ -104,12 +104,13 @@ enum Preflight {
     }
 }
 
-/// SIGINT and SIGTERM: remove pins and children, then exit 130 / 143.
-/// Namespaces need nothing: they close with the process.
+/// SIGINT and SIGTERM: remove pins and children, then exit 130 / 143; a crash does the
+/// same before it ends the process. Namespaces need nothing: they close with the process.
 enum SignalCleanup {
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
     static func install() {
+        CleanupRegistry.installCrashHandlers()
         for (signalNumber, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Netfault
-import NetfaultScenarios
 
 struct ClaimsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,15 +38,9 @@ struct ClaimsCommand: ParsableCommand {
             SignalCleanup.install()
             results = [CatalogRunner.run(scenarios, parallel: parallel)]
         } else {
-            results = runs.map { path in
-                do {
-                    return try JSONDecoder().decode(RunResult.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-                } catch {
-                    Preflight.fail("cannot read the run \(path): \(error)", ExitStatus.invalid)
-                }
-            }
+            results = try runs.map(SavedRun.read)
         }
-        var claims = results.map { ClaimsReport.entries($0, catalog: Catalog.all) }
+        var claims = results.map { ClaimsReport.entries($0, catalog: CommandCatalog.scenarios) }
         if !ids.isEmpty {
             let wanted = Set(ids.map { $0.uppercased() })
             claims = claims.map { $0.filter { wanted.contains($0.id.uppercased()) } }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Netfault
 
 /// Exit codes, as the README documents them.
 enum ExitStatus {
@@ -11,9 +12,43 @@ enum ExitStatus {
     static let invalid: Int32 = 2
     /// This machine cannot run it (not root, a missing kernel feature).
     static let environment: Int32 = 3
+
+    /// The machine's errors first (nothing else could be judged), then the scenarios'
+    /// (a process that cannot start, a peer that exited early), then failed expectations.
+    static func of(_ result: RunResult) -> Int32 {
+        let scenarios = result.scenarios
+        if scenarios.contains(where: { $0.errorCause == .environment }) { return environment }
+        if scenarios.contains(where: { $0.errorCause == .scenario }) { return invalid }
+        return scenarios.contains(where: { $0.status == .failed }) ? failed : passed
+    }
 }
 
-@main
+/// The command line for a catalog of scenarios: `netfault`'s own, or one of yours.
+///
+/// ```swift
+/// // Sources/my-scenarios/main.swift — `swift run my-scenarios run --all`
+/// import NetfaultCLI
+/// NetfaultCLI.main(catalog: [myScenario, another])
+/// ```
+public enum NetfaultCLI {
+    /// Parses the process's arguments, runs the command over `catalog`, and exits
+    /// with netfault's exit codes.
+    public static func main(catalog: [Scenario]) -> Never {
+        CommandCatalog.scenarios = catalog
+        NetfaultCommand.main()
+        exit(ExitStatus.passed)
+    }
+}
+
+/// The scenarios `list`, `show`, `run`, `claims` and `up` choose from.
+enum CommandCatalog {
+    nonisolated(unsafe) static var scenarios: [Scenario] = []
+
+    static func scenario(id: String) -> Scenario? {
+        scenarios.first { $0.id.caseInsensitiveCompare(id) == .orderedSame }
+    }
+}
+
 struct NetfaultCommand: ParsableCommand {
     /// ArgumentParser exits 64 (EX_USAGE) for usage errors; netfault promises 2.
     static func main() {

@@ -1,0 +1,4 @@
+import NetfaultCLI
+import NetfaultScenarios
+
+NetfaultCLI.main(catalog: Catalog.all)
