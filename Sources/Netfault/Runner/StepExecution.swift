@@ -125,14 +125,15 @@ final class StepExecution {
             return StepFailure(message: "\(wait.location): \(name) did not exit within \(Format.seconds(limit))", cause: nil)
         case .state(let selector, let state):
             let message = "\(wait.location): \(selector) did not reach \(state.rawValue) within \(Format.seconds(limit))"
-            // A process on that host that already ended is why, more likely than the kernel.
-            let ended = started.filter { $0.host == selector.host && $0.process.waitStatus != nil }
+            // A process on that host that failed or crashed before is why, more likely than the
+            // kernel (one that finished its script, status 0, is not early).
+            let ended = started.filter { $0.host == selector.host && ($0.process.waitStatus ?? 0) != 0 }
             guard !ended.isEmpty else { return StepFailure(message: message, cause: nil) }
             return StepFailure(message: message + ": " + ended.map(exitedEarly).joined(separator: "; "), cause: .scenario)
         }
     }
 
-    /// "peer server exited early with status 1 at 0.004 s (stderr: …)"
+    /// "server exited early, exit status 1 at 0.004 s, after connect failed with ECONNREFUSED (stderr: …)"
     private func exitedEarly(_ entry: (name: String, host: String, command: String, process: ChildProcess)) -> String {
         let process = entry.process
         let status = process.waitStatus.map(ChildProcess.describe(waitStatus:)) ?? "?"
