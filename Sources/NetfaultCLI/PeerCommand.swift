@@ -7,11 +7,11 @@ struct PeerCommand: ParsableCommand {
         commandName: "peer",
         abstract: "Run the built-in scripted socket peer (prints one JSON line per event).",
         discussion: """
-            Words: listen ADDR PORT [BACKLOG] | accept | connect ADDR PORT [TIMEOUT_MS] | bind ADDR PORT |
-            write BYTES [COUNT [PAUSE_MS]] | read BYTES | read-eof | sleep MS | nodelay |
-            keepalive IDLE INTVL COUNT | linger0 | rcvbuf BYTES | shutdown-wr | close | close-listener |
-            hold | exit [STATUS] | repeat N … end | udp-bind ADDR PORT | sendto ADDR PORT BYTES |
-            recvfrom [TIMEOUT_MS]
+            Words: listen ADDR PORT [BACKLOG] | accept | connect ADDR PORT [TIMEOUT_MS] |
+            bind ADDR PORT | write BYTES [COUNT [PAUSE_MS]] | read BYTES | read-eof |
+            sleep MS | nodelay | keepalive IDLE INTVL COUNT | linger0 | rcvbuf BYTES |
+            shutdown-wr | close | close-listener | hold | exit [STATUS] | repeat N … end |
+            udp-bind ADDR PORT | sendto ADDR PORT BYTES | recvfrom [TIMEOUT_MS]
             Example: ip netns exec nf-1234-h1-server netfault peer listen 0.0.0.0 8080 accept read-eof close
             """
     )
