@@ -88,6 +88,7 @@ public enum CleanupRegistry {
     public static func removeStale() -> [String] {
         guard let markers = try? FileManager.default.contentsOfDirectory(atPath: markerDirectory) else { return [] }
         var removed: [String] = []
+        let ownNamespace = Sys.networkNamespace(of: Sys.processID())
         for marker in markers where marker.hasSuffix(markerSuffix) {
             guard let pid = Int32(marker.dropLast(markerSuffix.count)), pid != Sys.processID(),
                   !Sys.processExists(pid) else { continue }
@@ -100,7 +101,7 @@ public enum CleanupRegistry {
                     Sys.unpin(parts[1])
                     removed.append("pin \(parts[1])")
                 } else if parts[0] == "group", let group = pid_t(parts[1]), group > 1 {
-                    for process in Sys.processes(inGroup: group) where Sys.networkNamespace(of: process) != Sys.networkNamespace(of: Sys.processID()) {
+                    for process in Sys.processes(inGroup: group) where Sys.networkNamespace(of: process) != ownNamespace {
                         Sys.kill(process: process, signal: SIGKILL)
                         removed.append("process \(process) (group \(group))")
                     }
