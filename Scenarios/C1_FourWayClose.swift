@@ -6,7 +6,7 @@ extension Catalog {
         summary: """
             The client closes first. Its socket goes ESTABLISHED → FIN_WAIT1 → FIN_WAIT2 → \
             TIME_WAIT. FIN_WAIT1 lasts until the ACK of the FIN arrives, one round trip on a veth \
-            or a delayed ACK's ~40 ms when the server delays it; here that ACK is held 50 ms on its \
+            or a delayed ACK's ~40 ms when the server delays it; here that ACK is held 10 ms on its \
             way so the 1 ms sampling always sees FIN_WAIT1. The server, which waits 300 ms before \
             closing, sits in CLOSE_WAIT and then disappears; its LAST_ACK lasts one round trip on \
             a veth (tens of µs), below the 1 ms sampling. Only the active closer keeps TIME_WAIT.
@@ -16,7 +16,10 @@ extension Catalog {
         Host("client")
         Host("server")
         Link("client", "server", subnet: "10.77.11.0/24")
-        Delay(.finAck, by: 0.05, at: .link(from: "server", to: "client"), name: "slow ACK of the FIN")
+        // 10 ms: ten samples of FIN_WAIT1 even when the ACK is not delayed by the server, and far
+        // below the client's 200 ms FIN retransmission timeout, which the server's own delayed
+        // ACK (40 ms, seen up to 0.18 s with four scenarios at once) must also fit under.
+        Delay(.finAck, by: 0.01, at: .link(from: "server", to: "client"), name: "slow ACK of the FIN")
         Peer("server", on: "server", .listen(port: 8080), .accept, .readToEnd, .sleep(0.3), .close, .hold)
         WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 2)
         Peer("client", on: "client", .connect(to: "server", port: 8080), .write(bytes: 100), .sleep(0.1), .close, .hold)

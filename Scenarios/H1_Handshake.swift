@@ -20,6 +20,9 @@ extension Catalog {
         WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 2)
         Peer("client", on: "client", .connect(to: "server", port: 8080), .write(bytes: 5), .readToEnd, .close)
         WaitFor(exitOf: "client", timeout: 5)
+        // The client can read the server's FIN, close and exit before the server, which closed,
+        // has exited: wait for both, or the scenario's end would stop a server about to exit.
+        WaitFor(exitOf: "server", timeout: 2)
         // One round trip on a veth; a lost SYN would cost at least the 1 s initial RTO.
         Expect.peer("client", succeeds: "connect", tookAtMost: 0.5)
         Expect.socket(.connection(on: "client", port: 8080), reaches: .established)

@@ -65,8 +65,9 @@ extension Catalog {
             WaitFor(exitOf: "flood0-\(i)", timeout: 2)
             WaitFor(exitOf: "flood1-\(i)", timeout: 2)
         }
-        // 1.5 s: client0's SYNs go at 0 and 1 s (the next would be at 2 s).
-        Peer("client0", on: "client0", .bind(port: 6000), .connect(to: "server0", port: 8080, timeout: 1.5), .hold)
+        // TCP_USER_TIMEOUT 1.5 s: client0's kernel sends SYNs at 0 and 1 s, cuts the next timeout
+        // to what is left and fails connect() with ETIMEDOUT at 1.5 s, however late this process runs.
+        Peer("client0", on: "client0", .bind(port: 6000), .userTimeout(1.5), .connect(to: "server0", port: 8080), .hold)
         Peer("client1", on: "client1", .bind(port: 6000), .connect(to: "server1", port: 8080, timeout: 1.5), .hold)
         Peer("client2", on: "client2", .repeat(3, [.connect(to: "server2", port: 8080)]), .hold)
         WaitFor(.connection(on: "server1", port: 6000), in: .established, timeout: 2)

@@ -10,7 +10,7 @@ build=${NETFAULT_BUILD:-.build/debug}
 out=results/two-kernels
 mkdir -p "$out"
 
-"$build/netfault" run --all --parallel 11 --json "$out/host.json" || host_status=$?
+"$build/netfault" run --all --json "$out/host.json" || host_status=$?
 # The emulated VM has 2 CPUs and runs about 5 times slower: fewer scenarios at once.
 IN_VM_RW="$PWD/$out" scripts/in-vm debian -- "$build/netfault" run --all --parallel 6 --json "$out/vm.json" || vm_status=$?
 "$build/netfault" claims --from "$out/vm.json" --from "$out/host.json" | tee "$out/claims.txt"

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -20,7 +21,8 @@
 #include <linux/sockios.h>
 
 typedef struct {
-    int netns_fd;      // -1: make a new namespace instead of entering one
+    int netns_fd;      // the namespace to enter first, -1: stay in the orchestrator's
+    bool make_new;     // then make a new namespace (created from the one entered)
     int (*work)(void *);
     void *arg;
     int result;
@@ -28,9 +30,11 @@ typedef struct {
 
 static void *ns_thread(void *p) {
     ns_job *job = p;
-    if (job->netns_fd < 0) {
-        if (unshare(CLONE_NEWNET) != 0) { job->result = -errno; return NULL; }
-    } else if (setns(job->netns_fd, CLONE_NEWNET) != 0) {
+    if (job->netns_fd >= 0 && setns(job->netns_fd, CLONE_NEWNET) != 0) {
+        job->result = -errno;
+        return NULL;
+    }
+    if (job->make_new && unshare(CLONE_NEWNET) != 0) {
         job->result = -errno;
         return NULL;
     }
@@ -38,13 +42,17 @@ static void *ns_thread(void *p) {
     return NULL;
 }
 
-static int run_in_netns(int netns_fd, int (*work)(void *), void *arg) {
-    ns_job job = { netns_fd, work, arg, -EINVAL };
+static int run_in_new_netns(int parent_fd, bool make_new, int (*work)(void *), void *arg) {
+    ns_job job = { parent_fd, make_new, work, arg, -EINVAL };
     pthread_t thread;
     int err = pthread_create(&thread, NULL, ns_thread, &job);
     if (err != 0) return -err;
     pthread_join(thread, NULL);
     return job.result;
+}
+
+static int run_in_netns(int netns_fd, int (*work)(void *), void *arg) {
+    return run_in_new_netns(netns_fd, false, work, arg);
 }
 
 static int open_own_netns(void *unused) {
@@ -53,8 +61,8 @@ static int open_own_netns(void *unused) {
     return fd < 0 ? -errno : fd;
 }
 
-int nf_netns_create(void) {
-    return run_in_netns(-1, open_own_netns, NULL);
+int nf_netns_create(int parent_fd) {
+    return run_in_new_netns(parent_fd, true, open_own_netns, NULL);
 }
 
 typedef struct { int domain, type, protocol; } socket_args;

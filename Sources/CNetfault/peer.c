@@ -19,6 +19,8 @@
 //                                SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT
 //   linger0                      SO_LINGER {1, 0}: close sends RST
 //   rcvbuf BYTES                 SO_RCVBUF
+//   user-timeout MS              TCP_USER_TIMEOUT: how long sent data (or a SYN) may stay
+//                                unacknowledged before the connection fails with ETIMEDOUT
 //   shutdown-wr                  shutdown(SHUT_WR) on the current connection
 //   close                        close the current connection
 //   close-listener
@@ -32,7 +34,7 @@
 //                                when none comes within TIMEOUT_MS (default 1000), result
 //                                -1 with EAGAIN, and the script goes on
 //
-// nodelay, keepalive, linger0 and rcvbuf apply at once to the current
+// nodelay, keepalive, linger0, rcvbuf and user-timeout apply at once to the current
 // connection; without one they are remembered for the next socket the peer
 // makes (connect's, listen's — accepted sockets inherit them — or accept's).
 // bind is always remembered for the next connect. connect and accept do not
@@ -40,7 +42,7 @@
 //
 // Events: {"t":S,"call":C,"result":R[,"errno":E][,"local":A,"remote":A][,"eof":B]}
 // with t in seconds since t0. Calls: start (with "pid"), listen, accept,
-// connect, bind, nodelay, keepalive, linger0, rcvbuf, write, read, shutdown,
+// connect, bind, nodelay, keepalive, linger0, rcvbuf, user-timeout, write, read, shutdown,
 // close, close-listener, hold, exit, udp-bind, sendto, recvfrom. A failing syscall prints its step's event
 // with result -1 and errno, then exit 1. A step whose socket does not exist
 // fails with ENOTCONN when that cannot be ruled out at parse time.
@@ -70,7 +72,7 @@
 
 enum op {
     OP_LISTEN, OP_ACCEPT, OP_CONNECT, OP_BIND, OP_WRITE, OP_READ, OP_READ_EOF,
-    OP_SLEEP, OP_NODELAY, OP_KEEPALIVE, OP_LINGER0, OP_RCVBUF, OP_SHUTDOWN_WR,
+    OP_SLEEP, OP_NODELAY, OP_KEEPALIVE, OP_LINGER0, OP_RCVBUF, OP_USER_TIMEOUT, OP_SHUTDOWN_WR,
     OP_CLOSE, OP_CLOSE_LISTENER, OP_HOLD, OP_EXIT, OP_REPEAT, OP_END,
     OP_UDP_BIND, OP_SENDTO, OP_RECVFROM,
 };
@@ -119,6 +121,8 @@ static const struct arg A_IDLE = {"IDLE_S", 1, 32767};
 static const struct arg A_INTVL = {"INTVL_S", 1, 32767};
 static const struct arg A_KCOUNT = {"COUNT", 1, 127};
 static const struct arg A_BUF = {"BYTES", 0, INT_MAX};
+// 0 would mean the system default, which the word is there to replace.
+static const struct arg A_UTO = {"MS", 1, INT_MAX};
 static const struct arg A_STATUS = {"STATUS", 0, 255};
 static const struct arg A_N = {"N", 1, BIG};
 // 65535 less the IPv4 and UDP headers: the largest datagram either family can send.
@@ -146,6 +150,7 @@ static const struct word_def words[] = {
     {"keepalive", OP_KEEPALIVE, 3, {&A_IDLE, &A_INTVL, &A_KCOUNT}, {0}, "keepalive IDLE_S INTVL_S COUNT"},
     {"linger0", OP_LINGER0, 0, {0}, {0}, "linger0"},
     {"rcvbuf", OP_RCVBUF, 1, {&A_BUF}, {0}, "rcvbuf BYTES"},
+    {"user-timeout", OP_USER_TIMEOUT, 1, {&A_UTO}, {0}, "user-timeout MS"},
     {"shutdown-wr", OP_SHUTDOWN_WR, 0, {0}, {0}, "shutdown-wr"},
     {"close", OP_CLOSE, 0, {0}, {0}, "close"},
     {"close-listener", OP_CLOSE_LISTENER, 0, {0}, {0}, "close-listener"},
@@ -487,7 +492,7 @@ int64_t nf_monotonic_ns(void) {
 }
 
 // Remembered options, one per kind, applied in this order to the next socket.
-enum { PEND_RCVBUF, PEND_NODELAY, PEND_KEEPALIVE, PEND_LINGER0, PEND_BIND, NPEND };
+enum { PEND_RCVBUF, PEND_USER_TIMEOUT, PEND_NODELAY, PEND_KEEPALIVE, PEND_LINGER0, PEND_BIND, NPEND };
 
 struct run {
     int64_t t0;
@@ -619,6 +624,7 @@ static void apply_option(const struct run *r, int fd, const struct step *st) {
         break;
     }
     case OP_RCVBUF: rc = set_int(fd, SOL_SOCKET, SO_RCVBUF, (int)st->n[0]); break;
+    case OP_USER_TIMEOUT: rc = set_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, (int)st->n[0]); break;
     case OP_BIND: rc = bind(fd, (const struct sockaddr *)&st->addr, st->addrlen); break;
     default: break;
     }
@@ -632,6 +638,7 @@ static void apply_option(const struct run *r, int fd, const struct step *st) {
 static int pend_kind(enum op op) {
     switch (op) {
     case OP_RCVBUF: return PEND_RCVBUF;
+    case OP_USER_TIMEOUT: return PEND_USER_TIMEOUT;
     case OP_NODELAY: return PEND_NODELAY;
     case OP_KEEPALIVE: return PEND_KEEPALIVE;
     case OP_LINGER0: return PEND_LINGER0;
@@ -851,7 +858,8 @@ static void run_step(struct run *r, const struct step *st) {
     case OP_NODELAY:
     case OP_KEEPALIVE:
     case OP_LINGER0:
-    case OP_RCVBUF: do_option(r, st); break;
+    case OP_RCVBUF:
+    case OP_USER_TIMEOUT: do_option(r, st); break;
     case OP_WRITE: do_write(r, st); break;
     case OP_READ: do_read(r, st->n[0]); break;
     case OP_READ_EOF: do_read(r, -1); break;

@@ -10,10 +10,16 @@ public final class NetworkNamespace {
     private var routeSocket: NetlinkSocket?
     private var pinPath: String?
 
-    /// Equivalent to `ip netns add NAME`, without the /run/netns mount.
-    public init(name: String) throws {
+    /// Equivalent to `ip netns add NAME`, without the /run/netns mount. Made from the
+    /// nursery where there is one, so it has a TCP hash table of its own.
+    public convenience init(name: String) throws {
+        try self.init(name: name, nursery: NamespaceNursery.shared)
+    }
+
+    init(name: String, nursery: NamespaceNursery?) throws {
         self.name = name
-        fd = try Sys.netnsCreate()
+        fd = try Sys.netnsCreate(parent: nursery?.namespace.fd ?? -1)
+        try nursery?.restoreDefaults(in: self)
     }
 
     deinit {

@@ -17,8 +17,8 @@ enum Sys {
 
     static func close(_ fd: Int32) { _ = Glibc.close(fd) }
 
-    static func netnsCreate() throws -> Int32 {
-        try checkNegative("unshare(CLONE_NEWNET)", nf_netns_create())
+    static func netnsCreate(parent: Int32) throws -> Int32 {
+        try checkNegative("unshare(CLONE_NEWNET)", nf_netns_create(parent))
     }
 
     static func socket(inNamespace fd: Int32, domain: Int32, type: Int32, protocol proto: Int32, operation: String) throws -> Int32 {

@@ -40,6 +40,25 @@ struct NamespaceKernelTests {
         }
     }
 
+    /// Made from the nursery: a TCP hash table of its own (so a sock_diag dump does not walk
+    /// the host's), with the table-sized defaults of a namespace that shares the host's.
+    @Test func namespaceHasItsOwnTCPTableAndTheUsualDefaults() throws {
+        try KT.leavesNoTrace {
+            let plain = try NetworkNamespace(name: "nfkt-plain", nursery: nil)
+            guard (try? SysctlAccess.read("net.ipv4.tcp_child_ehash_entries", in: plain)) != nil else {
+                #expect(NamespaceNursery.shared == nil, "a kernel without per-namespace TCP tables has no nursery")
+                return
+            }
+            let ns = try NetworkNamespace(name: "nfkt-table")
+            // The shared table reads as its size, negated.
+            #expect(try SysctlAccess.read("net.ipv4.tcp_ehash_entries", in: plain).hasPrefix("-"))
+            #expect(try SysctlAccess.read("net.ipv4.tcp_ehash_entries", in: ns) == "\(NamespaceNursery.childBuckets)")
+            for name in NamespaceNursery.tableSizedSysctls {
+                #expect(try SysctlAccess.read(name, in: ns) == SysctlAccess.read(name, in: plain), "\(name)")
+            }
+        }
+    }
+
     @Test func twoNamespacesAreDistinct() throws {
         try KT.leavesNoTrace {
             let a = try NetworkNamespace(name: "nfkt-a"), b = try NetworkNamespace(name: "nfkt-b")

@@ -44,6 +44,17 @@ import Testing
         }
     }
 
+    /// The catalog's wall time is its longest scenario's only if that one starts first.
+    @Test func longestScenariosStartFirst() {
+        let order = CatalogRunner.longestFirst(Catalog.all).map { Catalog.all[$0] }
+        #expect(order.first?.id == "C7")
+        #expect(zip(order, order.dropFirst()).allSatisfy { $0.timeLimit >= $1.timeLimit })
+        #expect(Set(order.map(\.id)) == Set(Catalog.all.map(\.id)) && order.count == Catalog.all.count)
+        // Equal limits keep the catalog's order.
+        let sixties = order.filter { $0.timeLimit == 60 }.map(\.id)
+        #expect(sixties == Catalog.all.filter { $0.timeLimit == 60 }.map(\.id))
+    }
+
     /// Scenarios run in parallel in namespaces of their own, but their addresses still
     /// must not meet: no subnet of one scenario overlaps a subnet of another.
     @Test func subnetsOfDifferentScenariosDoNotOverlap() {

@@ -40,6 +40,7 @@ import Testing
         (.keepalive(idle: 1, interval: 2, count: 3), ["keepalive", "1", "2", "3"]),
         (.lingerZero, ["linger0"]),
         (.receiveBuffer(4096), ["rcvbuf", "4096"]),
+        (.userTimeout(1.5), ["user-timeout", "1500"]),
         (.shutdownWrite, ["shutdown-wr"]),
         (.close, ["close"]),
         (.closeListener, ["close-listener"]),

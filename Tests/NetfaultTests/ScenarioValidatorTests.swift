@@ -41,8 +41,11 @@ import Testing
         (.sendDatagram(to: "b", port: 0, bytes: 1), "peer p: sendDatagram port 0 is outside 1...65535"),
         (.udpBind(port: 70000), "peer p: udpBind port 70000 is outside 1...65535"),
         (.receiveDatagram(timeout: 0), "peer p: receiveDatagram timeout must be positive"),
+        (.userTimeout(0), "peer p: user timeout must be at least 1 ms and at most 2147483647 ms"),
+        (.userTimeout(0.0004), "peer p: user timeout must be at least 1 ms and at most 2147483647 ms"),
+        (.userTimeout(3e6), "peer p: user timeout must be at least 1 ms and at most 2147483647 ms"),
     ])
-    func badDatagramSteps(step: PeerStep, message: String) throws {
+    func badStepValues(step: PeerStep, message: String) throws {
         let scenario = Scenario("U", "u") {
             Host("a")
             Host("b")

@@ -35,9 +35,11 @@ static inline size_t nf_mnl_socket_buffer_size(void) { return MNL_SOCKET_BUFFER_
 // MARK: - Namespaces (setns only on threads that exit right after)
 
 /// Creates a network namespace on a throw-away thread (unshare(CLONE_NEWNET))
-/// and returns an fd that keeps it alive, or -errno. The caller never changes
-/// namespace; closing the last fd destroys the namespace.
-int nf_netns_create(void);
+/// and returns an fd that keeps it alive, or -errno. With `parent_fd` ≥ 0 the
+/// thread enters that namespace first, so the new one is created from it (and
+/// takes its TCP hash table size from the parent's tcp_child_ehash_entries).
+/// The caller never changes namespace; closing the last fd destroys it.
+int nf_netns_create(int parent_fd);
 
 /// Opens a socket inside the namespace of `netns_fd` on a throw-away thread.
 /// Sockets keep the namespace they were created in, so the fd may then be used

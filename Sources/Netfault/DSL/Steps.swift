@@ -60,6 +60,9 @@ public indirect enum PeerStep: Sendable, Equatable {
     /// SO_LINGER {on, 0}: close() sends RST.
     case lingerZero
     case receiveBuffer(Int)
+    /// TCP_USER_TIMEOUT: how long sent data, or a SYN, may stay unacknowledged before the
+    /// connection fails with ETIMEDOUT, however many retransmissions the sysctls allow.
+    case userTimeout(Double)
     case shutdownWrite
     case close
     case closeListener

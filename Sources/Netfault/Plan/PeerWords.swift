@@ -60,6 +60,8 @@ enum PeerWords {
             return ["linger0"]
         case .receiveBuffer(let bytes):
             return ["rcvbuf", "\(bytes)"]
+        case .userTimeout(let seconds):
+            return ["user-timeout", "\(Int((seconds * 1000).rounded()))"]
         case .shutdownWrite:
             return ["shutdown-wr"]
         case .close:

@@ -6,14 +6,16 @@ public enum CatalogRunner {
     /// A snapshot for live progress: which scenarios are running since when.
     public typealias Progress = TerminalReport.ProgressLine<ContinuousClock.Instant>
 
-    /// Runs checked scenarios; results come back in the given order.
+    /// Runs checked scenarios, the longest (by time limit) first so the short ones fill the
+    /// other slots while it runs; results come back in the given order.
     public static func run(_ scenarios: [Scenario], options: RunOptions = RunOptions(), parallel: Int = 1,
                            progress: (@Sendable (Progress) -> Void)? = nil) -> RunResult {
         let startedAt = ISO8601DateFormatter().string(from: Date())
         let state = SharedState(count: scenarios.count)
         let slots = DispatchSemaphore(value: max(1, parallel))
         let group = DispatchGroup()
-        for (index, scenario) in scenarios.enumerated() {
+        for index in longestFirst(scenarios) {
+            let scenario = scenarios[index]
             slots.wait()
             group.enter()
             state.started(scenario.id)
@@ -33,6 +35,13 @@ public enum CatalogRunner {
             progress?(state.snapshot())
         }
         return RunResult(kernel: MachineInfo.kernelRelease, startedAt: startedAt, scenarios: state.results())
+    }
+
+    /// Indexes by time limit, longest first; the given order among equals.
+    static func longestFirst(_ scenarios: [Scenario]) -> [Int] {
+        scenarios.indices.sorted { a, b in
+            scenarios[a].timeLimit != scenarios[b].timeLimit ? scenarios[a].timeLimit > scenarios[b].timeLimit : a < b
+        }
     }
 
     private final class SharedState: @unchecked Sendable {

@@ -260,6 +260,11 @@ public enum ScenarioValidator {
                 if idle < 1 || interval < 1 || count < 1 { fail(peer.location, "peer \(peer.name): keepalive values must be at least 1") }
             case .receiveBuffer(let bytes):
                 if bytes < 1 { fail(peer.location, "peer \(peer.name): receive buffer must be positive") }
+            case .userTimeout(let seconds):
+                // The socket option is in whole milliseconds; 0 would mean the system default.
+                if !(seconds >= 0.001) || seconds * 1000 > Double(Int32.max) {
+                    fail(peer.location, "peer \(peer.name): user timeout must be at least 1 ms and at most \(Int32.max) ms")
+                }
             case .udpBind(let port, _):
                 if !(1...65535).contains(port) { fail(peer.location, "peer \(peer.name): udpBind port \(port) is outside 1...65535") }
             case .sendDatagram(_, let port, let bytes, _):
