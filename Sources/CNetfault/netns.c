@@ -42,8 +42,8 @@ static void *ns_thread(void *p) {
     return NULL;
 }
 
-static int run_in_new_netns(int parent_fd, bool make_new, int (*work)(void *), void *arg) {
-    ns_job job = { parent_fd, make_new, work, arg, -EINVAL };
+static int run_on_netns_thread(int enter_fd, bool make_new, int (*work)(void *), void *arg) {
+    ns_job job = { enter_fd, make_new, work, arg, -EINVAL };
     pthread_t thread;
     int err = pthread_create(&thread, NULL, ns_thread, &job);
     if (err != 0) return -err;
@@ -52,7 +52,7 @@ static int run_in_new_netns(int parent_fd, bool make_new, int (*work)(void *), v
 }
 
 static int run_in_netns(int netns_fd, int (*work)(void *), void *arg) {
-    return run_in_new_netns(netns_fd, false, work, arg);
+    return run_on_netns_thread(netns_fd, false, work, arg);
 }
 
 static int open_own_netns(void *unused) {
@@ -62,7 +62,7 @@ static int open_own_netns(void *unused) {
 }
 
 int nf_netns_create(int parent_fd) {
-    return run_in_new_netns(parent_fd, true, open_own_netns, NULL);
+    return run_on_netns_thread(parent_fd, true, open_own_netns, NULL);
 }
 
 typedef struct { int domain, type, protocol; } socket_args;

@@ -17,6 +17,8 @@ struct KernelProbesTests {
 
     static let run: Run = {
         let linksBefore = KT.ip("-o", "link", "show"), netnsBefore = KT.ip("netns", "list")
+        // Made once per process on first use and kept, by design: not a leak of all().
+        _ = NamespaceNursery.shared
         // The fd snapshots hug all(): Foundation's Process opens fds of its own.
         let fdsBefore = openFileTargets()
         let results = KernelProbes.all()
