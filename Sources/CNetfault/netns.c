@@ -61,8 +61,23 @@ static int open_own_netns(void *unused) {
     return fd < 0 ? -errno : fd;
 }
 
-int nf_netns_create(int parent_fd) {
-    return run_on_netns_thread(parent_fd, true, open_own_netns, NULL);
+// Writes each (path, value) pair of a NULL-terminated list, then opens the namespace.
+static int write_sysctls_then_open(void *p) {
+    char *const *list = p;
+    for (; list != NULL && list[0] != NULL && list[1] != NULL; list += 2) {
+        int fd = open(list[0], O_WRONLY | O_CLOEXEC);
+        if (fd < 0) return -errno;
+        size_t length = strlen(list[1]);
+        ssize_t written = write(fd, list[1], length);
+        int error = written < 0 ? errno : EIO;
+        close(fd);
+        if (written != (ssize_t)length) return -error;
+    }
+    return open_own_netns(NULL);
+}
+
+int nf_netns_create(int parent_fd, char *const *sysctl_writes) {
+    return run_on_netns_thread(parent_fd, true, write_sysctls_then_open, (void *)sysctl_writes);
 }
 
 typedef struct { int domain, type, protocol; } socket_args;

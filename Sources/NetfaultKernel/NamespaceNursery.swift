@@ -11,22 +11,17 @@ final class NamespaceNursery: @unchecked Sendable {  // immutable once made; its
     static let shared: NamespaceNursery? = try? NamespaceNursery()
     static let childBuckets = 4096
     /// tcp_max_syn_backlog and tcp_max_tw_buckets default to fractions of the table's size
-    /// (1/128 and 1/2): the values a namespace sharing the host's table gets, read in the
-    /// nursery, which shares it.
+    /// (1/128 and 1/2). A namespace made from the nursery is given the values a namespace
+    /// sharing the host's table gets, read in the nursery, which shares it.
     static let tableSizedSysctls = ["net.ipv4.tcp_max_syn_backlog", "net.ipv4.tcp_max_tw_buckets"]
 
     let namespace: NetworkNamespace
-    private let tableSizedDefaults: [(name: String, value: String)]
+    let tableSizedDefaults: [(name: String, value: String)]
 
     private init() throws {
         let namespace = try NetworkNamespace(name: "nursery", nursery: nil)
         tableSizedDefaults = try Self.tableSizedSysctls.map { ($0, try SysctlAccess.read($0, in: namespace)) }
         try SysctlAccess.write("net.ipv4.tcp_child_ehash_entries", "\(Self.childBuckets)", in: namespace)
         self.namespace = namespace
-    }
-
-    /// Gives a namespace made from the nursery the defaults of one that shares the host's table.
-    func restoreDefaults(in child: NetworkNamespace) throws {
-        for (name, value) in tableSizedDefaults { try SysctlAccess.write(name, value, in: child) }
     }
 }

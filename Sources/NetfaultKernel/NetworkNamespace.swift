@@ -18,8 +18,7 @@ public final class NetworkNamespace {
 
     init(name: String, nursery: NamespaceNursery?) throws {
         self.name = name
-        fd = try Sys.netnsCreate(parent: nursery?.namespace.fd ?? -1)
-        try nursery?.restoreDefaults(in: self)
+        fd = try Sys.netnsCreate(parent: nursery?.namespace.fd ?? -1, sysctls: nursery?.tableSizedDefaults ?? [])
     }
 
     deinit {

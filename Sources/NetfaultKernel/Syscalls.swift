@@ -17,8 +17,11 @@ enum Sys {
 
     static func close(_ fd: Int32) { _ = Glibc.close(fd) }
 
-    static func netnsCreate(parent: Int32) throws -> Int32 {
-        try checkNegative("unshare(CLONE_NEWNET)", nf_netns_create(parent))
+    /// `sysctls` are written inside the new namespace on the thread that makes it.
+    static func netnsCreate(parent: Int32, sysctls: [(name: String, value: String)]) throws -> Int32 {
+        let writes = sysctls.flatMap { [SysctlAccess.path(of: $0.name), $0.value + "\n"] }
+        let operation = (["unshare(CLONE_NEWNET)"] + sysctls.map { "sysctl -w \($0.name)=\($0.value)" }).joined(separator: ", ")
+        return try checkNegative(operation, withCStrings(writes) { nf_netns_create(parent, $0) })
     }
 
     static func socket(inNamespace fd: Int32, domain: Int32, type: Int32, protocol proto: Int32, operation: String) throws -> Int32 {

@@ -38,8 +38,10 @@ static inline size_t nf_mnl_socket_buffer_size(void) { return MNL_SOCKET_BUFFER_
 /// and returns an fd that keeps it alive, or -errno. With `parent_fd` ≥ 0 the
 /// thread enters that namespace first, so the new one is created from it (and
 /// takes its TCP hash table size from the parent's tcp_child_ehash_entries).
+/// `sysctl_writes` (NULL, or path, value, path, value, …, NULL) are written
+/// inside the new namespace on the same thread, before its fd is opened.
 /// The caller never changes namespace; closing the last fd destroys it.
-int nf_netns_create(int parent_fd);
+int nf_netns_create(int parent_fd, char *const *sysctl_writes);
 
 /// Opens a socket inside the namespace of `netns_fd` on a throw-away thread.
 /// Sockets keep the namespace they were created in, so the fd may then be used
