@@ -34,8 +34,9 @@ final class StepExecution {
         pcapDirectory = options.pcapDirectory.map { "\($0)/\(scenario.id)" }
         realtimeZero = t0 + CaptureClock.realtimeMinusMonotonic()
         // Captures first, so they see the first segment of anything started below.
+        let ringBytes = CaptureRing.bytes(for: scenario)
         for host in network.hostNames where options.capture {
-            let capture = try PacketCapture(namespace: network.namespace(host)!)
+            let capture = try PacketCapture(namespace: network.namespace(host)!, bufferBytes: ringBytes)
             capture.start()
             captures.append((host, capture))
         }

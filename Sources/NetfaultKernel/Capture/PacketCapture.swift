@@ -26,7 +26,8 @@ public final class PacketCapture: @unchecked Sendable {
 
     /// Equivalent to `ip netns exec NS tcpdump -i any -y LINUX_SLL2 -s 128 --time-stamp-precision nano tcp`.
     /// `bufferBytes` is the kernel ring: a bulk transfer at line rate fills 32 MiB in well over
-    /// the block timeout, so nothing is dropped while the thread keeps up.
+    /// the block timeout, so nothing is dropped while the thread keeps up. The kernel zeroes it
+    /// in one unpreemptible call (~100 ms for 32 MiB of fresh memory), so ask for what is needed.
     public init(namespace: NetworkNamespace, snapLength: Int = PacketCapture.defaultSnapLength,
                 bufferBytes: Int = 32 << 20, filter: String = "tcp") throws {
         namespaceName = namespace.name
