@@ -94,7 +94,11 @@ extension Catalog {
         Expect.exitStatus(of: "storm1", is: 0)
         Expect.counter("TcpExtTWRecycled", on: "client1", .equals(4))
         Expect.counter("TcpActiveOpens", on: "client1", .equals(6))
-        Expect.noSegments(.rst, from: "server1")
+        // Every SYN from a reused port got a SYN-ACK: the server, which closed second, keeps
+        // nothing of the earlier connection. Not "no RST from the server": when its ACK and FIN
+        // cross CPUs on the veth and arrive swapped, the client's TIME_WAIT answers the late ACK
+        // with an ACK, and the closed server answers that with a RST (seen on 6.1 in the VM).
+        Expect.segments(.synAck, from: "server1", count: .equals(6))
         Expect.peer("storm2", fails: "connect", with: "EADDRNOTAVAIL")
         Expect.exitStatus(of: "storm2", is: 1)
         Expect.counter("TcpExtTWRecycled", on: "client2", .equals(0))
