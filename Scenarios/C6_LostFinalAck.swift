@@ -15,7 +15,11 @@ extension Catalog {
         Host("server")
         Link("client", "server", subnet: "10.77.16.0/24")
         Drop(.finAck, at: .link(from: "client", to: "server"), .nth(1), name: "final ACK")
-        Peer("server", on: "server", .listen(port: 8080), .accept, .readToEnd, .close, .hold)
+        // The server closes 0.1 s after the end of file, so its ACK of the client's FIN leaves
+        // well before its own FIN. Sent microseconds apart from two CPUs, the two can arrive
+        // swapped: the client's re-ACK of the late ACK would then end LAST_ACK before any
+        // retransmission.
+        Peer("server", on: "server", .listen(port: 8080), .accept, .readToEnd, .sleep(0.1), .close, .hold)
         WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 2)
         Peer("client", on: "client", .connect(to: "server", port: 8080), .sleep(0.1), .close, .hold)
         WaitFor(.connection(on: "server", port: 8080), in: .close, timeout: 5)
