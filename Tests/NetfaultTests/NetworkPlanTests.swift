@@ -95,6 +95,24 @@ import Testing
         #expect(router.routes.isEmpty)
     }
 
+    @Test func hostsWithIPv6SkipDADBeforeTheirLinksExist() throws {
+        let scenario = Scenario("P", "plan") {
+            Host("a")
+            Host("r", forwarding: true)
+            Host("b")
+            Link("a", "r", subnet: "10.77.1.0/24", ipv6Subnet: "fd77:1::/64")
+            Link("r", "b", subnet: "10.77.2.0/24")
+            Sysctl("r", "net.ipv6.conf.default.accept_dad", 1)
+        }
+        let plan = NetworkPlan(scenario)
+        let dad = ("net.ipv6.conf.default.accept_dad", "0")
+        #expect(plan.host("a")?.sysctls.map { [$0.name, $0.value] } == [[dad.0, dad.1]])
+        // The scenario's own sysctls come last, so a user can still turn DAD back on.
+        #expect(plan.host("r")?.sysctls.map(\.name) == [dad.0, "net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding", dad.0])
+        #expect(plan.host("r")?.sysctls.last?.value == "1")
+        #expect(plan.host("b")?.sysctls.isEmpty == true, "b has no IPv6 address")
+    }
+
     @Test func hostBehindARouterGetsDefaultRoutesViaTheRoutersAddressOnThatLink() throws {
         let scenario = Scenario("P", "plan") {
             Host("client")

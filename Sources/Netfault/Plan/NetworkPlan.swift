@@ -67,6 +67,14 @@ public struct NetworkPlan: Sendable {
                                   hostB: link.b, interfaceB: interfaceB.name, indexB: interfaceB.index, mtu: link.mtu))
         }
         for index in hosts.indices {
+            // Without this, each interface's link-local address stays tentative (DAD) for
+            // 1–2 s after it comes up; a router cannot solicit a neighbour for a packet it
+            // forwards until then (the NS source must be a valid link-local), so forwarded
+            // IPv6 waited up to 2 s. Addresses in a scenario are unique by construction.
+            // Set as `default` before the links exist, so every interface inherits it.
+            if hosts[index].interfaces.contains(where: { $0.addresses.contains { $0.address.isIPv6 } }) {
+                hosts[index].sysctls.append(("net.ipv6.conf.default.accept_dad", "0"))
+            }
             if hosts[index].forwarding {
                 hosts[index].sysctls += [("net.ipv4.ip_forward", "1"), ("net.ipv6.conf.all.forwarding", "1")]
             }
