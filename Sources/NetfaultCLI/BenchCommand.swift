@@ -32,6 +32,7 @@ struct TopologyBenchCommand: ParsableCommand {
     func validate() throws {
         guard (1...1000).contains(pairs) else { throw ValidationError("--pairs must be within 1...1000") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        try OutputPaths.check([.file("--json", json)])
     }
 
     func run() throws {
@@ -46,7 +47,7 @@ struct TopologyBenchCommand: ParsableCommand {
         } else if script == nil {
             print("(no baseline: \(baseline) not found)")
         }
-        if let json { try writeJSON(result, to: json) }
+        writeJSON(result, to: json)
     }
 }
 
@@ -68,6 +69,7 @@ struct FaultsBenchCommand: ParsableCommand {
     func validate() throws {
         guard bytes >= 1_000_000 else { throw ValidationError("--bytes must be at least 1000000") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        try OutputPaths.check([.file("--json", json)])
     }
 
     func run() throws {
@@ -78,7 +80,7 @@ struct FaultsBenchCommand: ParsableCommand {
         print(String(format: "every segment queued: %.0f segments/s, %.0f Mbit/s (target ≥ 300000 segments/s)",
                      result.queueAllSegmentsPerSecond, result.queueAllMbps))
         print("backend: \(result.queueBackend), kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
-        if let json { try writeJSON(result, to: json) }
+        writeJSON(result, to: json)
     }
 }
 
@@ -100,6 +102,7 @@ struct TimelineBenchCommand: ParsableCommand {
     func validate() throws {
         guard bytes >= 1_000_000 else { throw ValidationError("--bytes must be at least 1000000") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        try OutputPaths.check([.file("--json", json)])
     }
 
     func run() throws {
@@ -116,13 +119,13 @@ struct TimelineBenchCommand: ParsableCommand {
         print(String(format: "baseline: %.0f Mbit/s with tcpdump capturing the same way instead; cost %.1f %%",
                      result.withTcpdumpMbps, result.tcpdumpCostPercent))
         print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
-        if let json { try writeJSON(result, to: json) }
+        writeJSON(result, to: json)
     }
 }
 
-/// A measurement as pretty, key-sorted JSON (what `--json FILE` writes).
-func writeJSON(_ value: some Encodable, to path: String) throws {
+/// A measurement as pretty, key-sorted JSON (what `--json FILE` writes), if asked for.
+func writeJSON(_ value: some Encodable, to path: String?) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(value).write(to: URL(fileURLWithPath: path))
+    OutputPaths.write([("--json", path, { try encoder.encode(value) })])
 }

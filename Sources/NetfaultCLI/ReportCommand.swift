@@ -19,12 +19,16 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Print a ladder diagram of every scenario's segments.")
     var ladder = false
 
+    func validate() throws {
+        try OutputPaths.check([.file("--html", html)])
+    }
+
     func run() throws {
         let decoded = try SavedRun.read(result)
         if html == nil || ladder {
             for scenario in decoded.scenarios { print(LadderDiagram.render(scenario)) }
         }
-        if let html { try Data(HTMLReport.render(decoded).utf8).write(to: URL(fileURLWithPath: html)) }
+        OutputPaths.write([("--html", html, { Data(HTMLReport.render(decoded).utf8) })])
     }
 }
 

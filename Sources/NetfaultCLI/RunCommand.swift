@@ -45,6 +45,7 @@ struct RunCommand: ParsableCommand {
     var ladder = false
 
     func validate() throws {
+        try OutputPaths.check([.file("--json", json), .file("--junit", junit), .file("--html", html), .directory("--pcap", pcap)])
         if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
         if all && !ids.isEmpty { throw ValidationError("name scenario IDs or --all, not both") }
     }
@@ -69,9 +70,9 @@ struct RunCommand: ParsableCommand {
         for scenario in result.scenarios where ladder || verbose || scenario.status == .failed {
             print(LadderDiagram.render(scenario))
         }
-        if let json { try JSONReport.encode(result).write(to: URL(fileURLWithPath: json)) }
-        if let junit { try Data(JUnitReport.render(result).utf8).write(to: URL(fileURLWithPath: junit)) }
-        if let html { try Data(HTMLReport.render(result).utf8).write(to: URL(fileURLWithPath: html)) }
+        OutputPaths.write([("--json", json, { try JSONReport.encode(result) }),
+                           ("--junit", junit, { Data(JUnitReport.render(result).utf8) }),
+                           ("--html", html, { Data(HTMLReport.render(result).utf8) })])
         let status = ExitStatus.of(result)
         if status != ExitStatus.passed { throw ExitCode(status) }
     }

@@ -202,6 +202,39 @@ enum Sys {
 
     static func unlink(_ path: String) { _ = Glibc.unlink(path) }
 
+    /// stat's file type (S_IFDIR, S_IFREG…), or the errno when there is nothing to stat.
+    static func fileType(_ path: String) -> Result<mode_t, KernelError> {
+        var info = stat()
+        return stat(path, &info) == 0 ? .success(info.st_mode & S_IFMT) : .failure(KernelError(path, errno: errno))
+    }
+
+    /// access(2), throwing the errno that says why not.
+    static func requireAccess(_ path: String, _ mode: Int32, operation: String) throws {
+        if Glibc.access(path, mode) != 0 { throw KernelError(operation, errno: errno) }
+    }
+
+    static func openFile(_ path: String, flags: Int32, operation: String) throws -> Int32 {
+        try check(operation, Glibc.open(path, flags | O_CLOEXEC, 0o644))
+    }
+
+    /// Writes every byte (retrying short writes and EINTR); ENOSPC and EIO surface here.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, operation: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw KernelError(operation, errno: errno)
+            }
+            offset += written
+        }
+    }
+
+    /// close(2) of a file just written: where NFS and full disks report late errors.
+    static func closeChecked(_ fd: Int32, operation: String) throws {
+        if Glibc.close(fd) != 0 { throw KernelError(operation, errno: errno) }
+    }
+
     static func processID() -> pid_t { getpid() }
 
     /// kill(pid, 0): false only when no such process exists.

@@ -1,0 +1,53 @@
+import Foundation
+import Glibc
+
+/// Files and directories netfault writes where a user asked: probed before a run the way
+/// the write will happen, and written so that a failure keeps its errno.
+public enum OutputFiles {
+    public enum Kind: Sendable { case file, directory }
+
+    /// Whether `path` can be written as `kind`; throws the errno of the first thing in the
+    /// way (ENOENT a missing parent, EISDIR a directory where a file is wanted, ENOTDIR,
+    /// EACCES, EROFS). A file is opened for writing without truncation, and one created
+    /// for the probe is removed again; a directory may not exist yet (runs create it with
+    /// its parents), so its nearest existing ancestor must be a writable directory.
+    public static func probe(_ path: String, as kind: Kind) throws {
+        switch kind {
+        case .file:
+            if case .success(S_IFDIR) = Sys.fileType(path) { throw KernelError(path, errno: EISDIR) }
+            do {
+                Sys.close(try Sys.openFile(path, flags: O_WRONLY, operation: path))
+            } catch let error as KernelError where error.errno == ENOENT {
+                Sys.close(try Sys.openFile(path, flags: O_WRONLY | O_CREAT | O_EXCL, operation: path))
+                Sys.unlink(path)
+            }
+        case .directory:
+            var candidate = path.isEmpty ? "." : path
+            while true {
+                switch Sys.fileType(candidate) {
+                case .success(let type):
+                    guard type == S_IFDIR else { throw KernelError(path, errno: ENOTDIR) }
+                    try Sys.requireAccess(candidate, W_OK | X_OK, operation: path)
+                    return
+                case .failure(let error) where error.errno == ENOENT:
+                    let parent = (candidate as NSString).deletingLastPathComponent
+                    candidate = parent.isEmpty ? "." : parent
+                case .failure(let error):
+                    throw KernelError(path, errno: error.errno)
+                }
+            }
+        }
+    }
+
+    /// Writes `data` to `path` (created or truncated). Errors name the path and errno.
+    public static func write(_ data: Data, to path: String) throws {
+        let fd = try Sys.openFile(path, flags: O_WRONLY | O_CREAT | O_TRUNC, operation: path)
+        do {
+            try data.withUnsafeBytes { try Sys.writeAll(fd, $0, operation: path) }
+        } catch {
+            Sys.close(fd)
+            throw error
+        }
+        try Sys.closeChecked(fd, operation: path)
+    }
+}
