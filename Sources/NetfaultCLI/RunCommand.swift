@@ -35,7 +35,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print every scenario's sockets, processes and counters after the summary.")
     var verbose = false
 
-    @Option(help: ArgumentHelp("Write each host's capture to DIR/<scenario id>/<host>.pcap.", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Write each host's capture to DIR/<scenario id>/<host>.pcapng, faulted segments commented, dropped ones included.", valueName: "DIR"))
     var pcap: String?
 
     @Option(help: "Write a self-contained HTML report to this file.")

@@ -41,13 +41,40 @@ public enum OutputFiles {
 
     /// Writes `data` to `path` (created or truncated). Errors name the path and errno.
     public static func write(_ data: Data, to path: String) throws {
-        let fd = try Sys.openFile(path, flags: O_WRONLY | O_CREAT | O_TRUNC, operation: path)
-        do {
-            try data.withUnsafeBytes { try Sys.writeAll(fd, $0, operation: path) }
-        } catch {
-            Sys.close(fd)
-            throw error
-        }
+        let file = try OutputFile(path)
+        try data.withUnsafeBytes { try file.write($0) }
+        try file.close()
+    }
+}
+
+/// A file written in pieces (a capture can be tens of megabytes), errors keeping their errno.
+public final class OutputFile {
+    public let path: String
+    private var fd: Int32?
+
+    /// Creates or truncates `path`.
+    public init(_ path: String) throws {
+        self.path = path
+        fd = try Sys.openFile(path, flags: O_WRONLY | O_CREAT | O_TRUNC, operation: path)
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let fd else { throw KernelError(path, errno: EBADF) }
+        try Sys.writeAll(fd, bytes, operation: path)
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Closes it, reporting a late error (a full disk or NFS can say so only here).
+    public func close() throws {
+        guard let fd else { return }
+        self.fd = nil
         try Sys.closeChecked(fd, operation: path)
+    }
+
+    deinit {
+        if let fd { Sys.close(fd) }
     }
 }

@@ -95,7 +95,7 @@ public enum TimelineBenchmark {
         let result = ScenarioRunner.run(scenario, options: RunOptions(sampleInterval: 0.05, pcapDirectory: directory))
         guard result.error == nil else { throw EnvironmentError("bench timeline: the transfer did not complete: \(result.error!)") }
         guard result.captureDropped == 0 else { throw EnvironmentError("bench timeline: the capture dropped \(result.captureDropped) frames") }
-        let ours = try PcapFile.read("\(directory)/bench-timeline/client.pcap")
+        let ours = try PcapFile.read("\(directory)/bench-timeline/client.pcapng")
         let theirs = try PcapFile.read(tcpdumpFile)
         let recorded = result.segments.filter { $0.host == "client" && $0.window != nil }.count
         guard ours.count == recorded else {

@@ -1,3 +1,5 @@
+import NetfaultKernel
+
 /// A packet the kernel queued, as the engine sees it.
 public struct EnginePacket: Sendable {
     /// The queue's packet id, which the verdict names.
@@ -70,6 +72,15 @@ public struct FaultDecision: Sendable, Equatable, Codable {
     public let sequence: UInt32
     public let acknowledgment: UInt32
     public let length: Int
+    /// For a dropped segment, which never reaches the wire to be captured: the queue's copy
+    /// of it (IP header on, at most a capture's snap length) and the interface it was
+    /// leaving by, so the pcapng file can show it. Not in the JSON.
+    public var droppedPacket: [UInt8]? = nil
+    public var interfaceIndex: UInt32? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case time, host, fault, action, source, destination, flags, sequence, acknowledgment, length
+    }
 }
 
 /// Decides, per queued packet, what the faults of one host do to it. A pure
@@ -295,8 +306,13 @@ public struct VerdictEngine: Sendable {
             time: time, host: host, fault: fault, action: action,
             source: Self.endpoint(header.source, header.sourcePort), destination: Self.endpoint(header.destination, header.destinationPort),
             flags: header.isTCP ? header.flags.tcpdump : "proto \(header.transport)",
-            sequence: header.sequence, acknowledgment: header.acknowledgment, length: header.payloadLength))
+            sequence: header.sequence, acknowledgment: header.acknowledgment, length: header.payloadLength,
+            droppedPacket: action == "dropped" ? Array(packet.bytes.prefix(Self.keptBytes)) : nil,
+            interfaceIndex: action == "dropped" ? packet.interfaceIndex : nil))
     }
+
+    /// As much of a dropped packet as the capture keeps of every frame.
+    static let keptBytes = PacketCapture.defaultSnapLength
 
     static func endpoint(_ address: PacketAddress, _ port: UInt16) -> String {
         address.isIPv6 ? "[\(address)]:\(port)" : "\(address):\(port)"

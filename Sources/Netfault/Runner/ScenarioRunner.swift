@@ -9,7 +9,7 @@ public struct RunOptions: Sendable {
     public var runID: String
     /// How often sockets are sampled, in seconds.
     public var sampleInterval: Double
-    /// Where to write each host's capture: DIR/<scenario id>/<host>.pcap.
+    /// Where to write each host's capture: DIR/<scenario id>/<host>.pcapng.
     public var pcapDirectory: String?
     /// Record the packet timeline (off only to measure what recording costs).
     public var capture: Bool

@@ -189,20 +189,26 @@ final class StepExecution {
     }
 
     /// Stops the captures (after the processes and the fault engine, so the last
-    /// segments are in), writes the pcap files if asked, and builds the timeline.
+    /// segments are in), builds the timeline, and writes the pcapng files if asked.
     private func stopCaptures() throws -> [ObservedSegment] {
         var hostCaptures: [TimelineBuilder.HostCapture] = []
         for (host, capture) in captures {
             let (frames, dropped) = try capture.stop()
             captureDropped += dropped
             hostCaptures.append(TimelineBuilder.HostCapture(host: host, frames: frames))
-            if let pcapDirectory {
-                try FileManager.default.createDirectory(atPath: pcapDirectory, withIntermediateDirectories: true)
-                try PcapFile.write(frames, to: "\(pcapDirectory)/\(host).pcap")
-            }
         }
         captures = []
-        return TimelineBuilder.build(hostCaptures, zero: realtimeZero, decisions: faultDecisions)
+        let segments = TimelineBuilder.build(hostCaptures, zero: realtimeZero, decisions: faultDecisions)
+        if let pcapDirectory {
+            try FileManager.default.createDirectory(atPath: pcapDirectory, withIntermediateDirectories: true)
+            for capture in hostCaptures {
+                let packets = AnnotatedCapture.packets(host: capture.host, frames: capture.frames, segments: segments,
+                                                       decisions: faultDecisions, zero: realtimeZero)
+                try PcapngFile.write(linkType: capture.frames.linkType, snapLength: capture.frames.snapLength,
+                                     packets: packets, to: "\(pcapDirectory)/\(capture.host).pcapng")
+            }
+        }
+        return segments
     }
 
     /// A stable seed per scenario (FNV-1a of its id), so random impairments repeat run to run.

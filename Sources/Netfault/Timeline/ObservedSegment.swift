@@ -21,6 +21,9 @@ public struct ObservedSegment: Sendable, Equatable {
     public var relativeAcknowledgment: UInt32 = 0
     /// For a sent segment: the host whose capture saw it arrive, if one did.
     public var receiver: String?
+    /// Which frame of its host's capture this is (nil for an engine-stamped one), so the
+    /// pcapng file can carry the fault's comment on it.
+    public var frame: Int?
 
     public init(time: Double, host: String, direction: DecodedFrame.Direction, header: PacketHeader, window: UInt16,
                 options: TCPOptions, fault: String? = nil, engineStamped: Bool = false) {

@@ -27,9 +27,11 @@ public enum TimelineBuilder {
             for (index, record) in frames.records.enumerated() {
                 guard let frame = FrameDecoder.decode(frames.bytes(index), linkType: frames.linkType), !frame.isLoopback,
                       let direction = frame.direction else { continue }
-                segments.append(ObservedSegment(time: Double(record.timestamp - zero) / 1e9, host: capture.host,
-                                                direction: direction, header: frame.header, window: frame.window,
-                                                options: frame.options))
+                var segment = ObservedSegment(time: Double(record.timestamp - zero) / 1e9, host: capture.host,
+                                              direction: direction, header: frame.header, window: frame.window,
+                                              options: frame.options)
+                segment.frame = index
+                segments.append(segment)
             }
         }
         segments.sort { $0.time < $1.time }

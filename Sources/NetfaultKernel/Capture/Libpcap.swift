@@ -26,11 +26,6 @@ final class PcapHandle {
         return handle
     }
 
-    /// A handle with no source, for writing files of `linkType` (pcap_open_dead).
-    static func dead(linkType: Int32, snapLength: Int) -> PcapHandle {
-        PcapHandle(pcap_open_dead_with_tstamp_precision(linkType, Int32(snapLength), UInt32(PCAP_TSTAMP_PRECISION_NANO))!)
-    }
-
     /// Equivalent to `tcpdump -r PATH --time-stamp-precision nano`.
     static func offline(path: String) throws -> PcapHandle {
         var message = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
@@ -85,25 +80,6 @@ final class PcapHandle {
         var stats = pcap_stat()
         guard pcap_stats(raw, &stats) == 0 else { return 0 }
         return Int(stats.ps_drop) + Int(stats.ps_ifdrop)
-    }
-
-    /// Writes a pcap file (nanosecond variant) of this handle's link type.
-    func write(_ frames: CapturedFrames, to path: String) throws {
-        guard let dumper = pcap_dump_open(raw, path) else { throw CaptureError("write \(path): \(error)") }
-        for (index, record) in frames.records.enumerated() {
-            var header = pcap_pkthdr()
-            header.ts.tv_sec = Int(record.timestamp / 1_000_000_000)
-            header.ts.tv_usec = Int(record.timestamp % 1_000_000_000)
-            header.caplen = UInt32(record.capturedLength)
-            header.len = UInt32(record.length)
-            frames.bytes(index).withUnsafeBytes { bytes in
-                pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), &header,
-                          bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            }
-        }
-        let flushed = pcap_dump_flush(dumper) == 0
-        pcap_dump_close(dumper)
-        guard flushed else { throw CaptureError("write \(path): flush failed") }
     }
 }
 

@@ -4,10 +4,10 @@ import Testing
 import NetfaultKernel
 
 /// The packet timeline for real: captures in the test's own namespaces, joined with
-/// what the faults did, written as pcap files that libpcap and tcpdump read back.
+/// what the faults did, written as pcapng files that libpcap, tcpdump and tshark read back.
 @Suite("Capture on this kernel", .serialized, .enabled(if: RootOnly.isRoot, RootOnly.reason))
 struct CaptureRunTests {
-    @Test("every segment is recorded at both ends; a dropped one once, marked; the pcap files hold the rest")
+    @Test("every segment is recorded at both ends; a dropped one once, marked; the pcapng files hold them all, commented")
     func timelineAndPcap() throws {
         let directory = NSTemporaryDirectory() + "netfault-capture-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -45,15 +45,33 @@ struct CaptureRunTests {
         #expect(result.segments.first { $0.flags == "S." }?.ack == 1, "relative numbers")
         #expect(result.segments.first { $0.flags == "S" && $0.fault == nil }?.options?.mss == 1460)
 
+        // Each host's pcapng file: what reached the wire, plus the client's dropped SYN at its
+        // instant, and a comment on each faulted frame.
         for host in ["client", "server"] {
-            let path = "\(directory)/CAP/\(host).pcap"
+            let path = "\(directory)/CAP/\(host).pcapng"
             let frames = try PcapFile.read(path)
-            let recorded = result.segments.filter { $0.host == host && $0.window != nil }
-            #expect(frames.count == recorded.count, "\(host): the file holds what reached the wire")
+            let onWire = result.segments.filter { $0.host == host && $0.window != nil }
+            let droppedHere = host == "client" ? 1 : 0
+            #expect(frames.count == onWire.count + droppedHere, "\(host): the wire's frames and the dropped SYN")
             #expect(frames.linkType == FrameDecoder.linuxSLL2)
+            #expect(frames.records.map(\.timestamp) == frames.records.map(\.timestamp).sorted(), "in time order")
+            if host == "client" {
+                let first = try #require(FrameDecoder.decode(frames.bytes(0), linkType: frames.linkType))
+                let retransmitted = try #require(FrameDecoder.decode(frames.bytes(1), linkType: frames.linkType))
+                #expect(first.direction == .out && first.header.flags == .syn, "the dropped SYN comes first")
+                #expect(first.header.sequence == retransmitted.header.sequence, "its bytes: the SYN the kernel sent again")
+                // Its instant is the engine's; the retransmission follows about 1 s later (RTO).
+                let gap = Double(frames.records[1].timestamp - frames.records[0].timestamp) / 1e9
+                #expect(gap > 0.9 && gap < 1.5, "\(gap)")
+            }
             if FileManager.default.isExecutableFile(atPath: "/usr/bin/tcpdump") {
                 let lines = try RootOnly.witness(["tcpdump", "-nn", "-r", path]).split(separator: "\n")
-                #expect(lines.count == recorded.count, "tcpdump reads \(host)'s file")
+                #expect(lines.count == frames.count, "tcpdump reads \(host)'s file")
+            }
+            if FileManager.default.isExecutableFile(atPath: "/usr/bin/tshark") {
+                let comments = try RootOnly.witness(["tshark", "-r", path, "-T", "fields", "-e", "frame.comment"])
+                    .split(separator: "\n").filter { !$0.isEmpty }
+                #expect(comments == (host == "client" ? ["dropped by first SYN", "delayed 100 ms by slow FIN"] : []), "\(host)")
             }
         }
     }
