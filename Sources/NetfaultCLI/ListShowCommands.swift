@@ -61,7 +61,7 @@ struct ShowCommand: ParsableCommand {
         for fault in scenario.faults { print("Fault: \"\(fault.name)\"  \(fault.location)") }
         for impairment in scenario.impairments { print("Impairment: \(impairment.description)  \(impairment.location)") }
         print("\nExpectations:")
-        for expectation in scenario.expectations { print("  \(expectation.location)") }
+        for expectation in scenario.expectations { print("  \(expectation.location): \(expectation.kind)") }
     }
 }
 

@@ -179,6 +179,18 @@ let isRoot = getuid() == 0
         #expect(result.stdout.contains("Expectations:"))
     }
 
+    @Test func showPrintsEachExpectationWithItsLocationAndWhatItChecks() throws {
+        let result = try CLI.run(["show", "K6"])
+        #expect(result.status == 0, "\(result)")
+        let expectations = result.stdout.components(separatedBy: "Expectations:\n").last ?? ""
+        #expect(expectations.contains("  Scenarios/K6_ConnectionRefused.swift:20: client: connect fails with ECONNREFUSED\n"), "\(result)")
+        #expect(expectations.contains("  Scenarios/K6_ConnectionRefused.swift:22: server: counter TcpOutRsts changes by 1\n"), "\(result)")
+        // Every expectation line says what it checks after its file:line.
+        let lines = expectations.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        #expect(lines.allSatisfy { $0.range(of: #"^  Scenarios/K6_ConnectionRefused\.swift:\d+: \S"#, options: .regularExpression) != nil }, "\(lines)")
+    }
+
     @Test func showIsCaseInsensitive() throws {
         let result = try CLI.run(["show", "h1"])
         #expect(result.status == 0, "\(result)")

@@ -8,13 +8,13 @@ public enum ExpectationEvaluator {
 
     public static func evaluate(_ expectation: Expectation, against recording: Recording) -> ExpectationResult {
         let verdict = judge(expectation.kind, recording)
-        return ExpectationResult(description: verdict.description, passed: verdict.passed,
+        return ExpectationResult(description: expectation.kind.description, passed: verdict.passed,
                                  location: expectation.location.description,
                                  expected: verdict.expected, observed: verdict.observed)
     }
 
+    /// The outcome of a check; what it checks is the expectation's own `description`.
     struct Verdict {
-        let description: String
         let passed: Bool
         let expected: String
         let observed: String
@@ -25,43 +25,38 @@ public enum ExpectationEvaluator {
         case .reaches(let selector, let state, let within):
             let sockets = recording.sockets(matching: selector)
             let deadline = within.map { " within \(Format.seconds($0))" } ?? ""
-            let description = "\(selector) reaches \(state.rawValue)"
-            guard !sockets.isEmpty else { return noSocket(description, "\(state.rawValue)\(deadline)") }
+            guard !sockets.isEmpty else { return noSocket("\(state.rawValue)\(deadline)") }
             // A change is known to have happened after `earliest`: judge the deadline by that.
             let times = sockets.compactMap { socket in socket.transitions.first { $0.state == state }?.earliest }
             let passed = times.count == sockets.count && times.allSatisfy { within == nil || $0 <= within! }
-            return Verdict(description: description, passed: passed, expected: "\(state.rawValue)\(deadline)",
+            return Verdict(passed: passed, expected: "\(state.rawValue)\(deadline)",
                            observed: sockets.map(summary).joined(separator: "; "))
 
         case .passesThrough(let selector, let states):
-            let description = "\(selector) passes through \(states.map(\.rawValue).joined(separator: " → "))"
             let expected = states.map(\.rawValue).joined(separator: " → ")
             let sockets = recording.sockets(matching: selector)
-            guard !sockets.isEmpty else { return noSocket(description, expected) }
+            guard !sockets.isEmpty else { return noSocket(expected) }
             let passed = sockets.allSatisfy { isSubsequence(states, of: $0.transitions.map(\.state)) }
-            return Verdict(description: description, passed: passed, expected: expected,
+            return Verdict(passed: passed, expected: expected,
                            observed: sockets.map(summary).joined(separator: "; "))
 
         case .endsIn(let selector, let state):
-            let description = "\(selector) ends in \(state.rawValue)"
             let sockets = recording.sockets(matching: selector)
-            guard !sockets.isEmpty else { return noSocket(description, state.rawValue) }
+            guard !sockets.isEmpty else { return noSocket(state.rawValue) }
             let passed = sockets.allSatisfy { $0.lastState == state }
-            return Verdict(description: description, passed: passed, expected: state.rawValue,
+            return Verdict(passed: passed, expected: state.rawValue,
                            observed: sockets.map(summary).joined(separator: "; "))
 
         case .neverIn(let selector, let state):
-            let description = "\(selector) is never in \(state.rawValue)"
             let offenders = recording.sockets(matching: selector).filter { $0.transitions.contains { $0.state == state } }
-            return Verdict(description: description, passed: offenders.isEmpty, expected: "no socket in \(state.rawValue)",
+            return Verdict(passed: offenders.isEmpty, expected: "no socket in \(state.rawValue)",
                            observed: offenders.isEmpty ? "none" : offenders.map(summary).joined(separator: "; "))
 
         case .staysIn(let selector, let state, let seconds, let tolerance):
             let allowed = tolerance.range(around: seconds)
-            let description = "\(selector) stays in \(state.rawValue) for \(Format.seconds(seconds))"
             let expected = "\(Format.seconds(allowed.lowerBound))…\(Format.seconds(allowed.upperBound))"
             let sockets = recording.sockets(matching: selector)
-            guard !sockets.isEmpty else { return noSocket(description, expected) }
+            guard !sockets.isEmpty else { return noSocket(expected) }
             var observed: [String] = []
             var passed = true
             for socket in sockets {
@@ -83,24 +78,21 @@ public enum ExpectationEvaluator {
                 if longest < allowed.lowerBound || shortest > allowed.upperBound { passed = false }
                 observed.append("\(socket.label) \(Format.seconds(end.time - start.time)) (between \(Format.seconds(shortest)) and \(Format.seconds(longest)), from \(Format.seconds(start.time)))")
             }
-            return Verdict(description: description, passed: passed, expected: expected, observed: observed.joined(separator: "; "))
+            return Verdict(passed: passed, expected: expected, observed: observed.joined(separator: "; "))
 
         case .count(let host, let state, let port, let comparison):
             let matching = recording.sockets.filter {
                 $0.host == host && $0.lastState == state && (port == nil || $0.local.port == port! || $0.remote.port == port!)
             }
-            let portText = port.map { " with port \($0)" } ?? ""
-            return Verdict(description: "sockets on \(host) in \(state.rawValue)\(portText) at the end",
-                           passed: comparison.holds(for: Int64(matching.count)),
+            return Verdict(passed: comparison.holds(for: Int64(matching.count)),
                            expected: comparison.description, observed: "\(matching.count)")
 
         case .socketInfo(let selector, let field, let comparison):
-            let description = "\(selector): tcp_info \(field.rawValue) is \(comparison)"
             let sockets = recording.sockets(matching: selector)
-            guard !sockets.isEmpty else { return noSocket(description, comparison.description) }
+            guard !sockets.isEmpty else { return noSocket(comparison.description) }
             let values = sockets.map { socket in socket.samples.last { $0.record.info != nil }?.record.info.map(field.value) }
             let passed = values.allSatisfy { $0.map(comparison.holds) ?? false }
-            return Verdict(description: description, passed: passed, expected: comparison.description,
+            return Verdict(passed: passed, expected: comparison.description,
                            observed: values.map { $0.map(String.init) ?? "no tcp_info" }.joined(separator: ", "))
 
         case .peerEvent(let process, let call, let errno, let result, let after, let before, let tookAtLeast, let tookAtMost):
@@ -112,14 +104,13 @@ public enum ExpectationEvaluator {
             if let tookAtLeast { window += " no sooner than \(Format.seconds(tookAtLeast))" }
             if let tookAtMost { window += " within \(Format.seconds(tookAtMost))" }
             if tookAtLeast != nil || tookAtMost != nil { window += " of the previous event" }
-            let description = "\(process): \(call) \(outcome)"
             let expected = "\(call) \(outcome)\(window)"
             guard let observed = recording.process(process) else {
-                return Verdict(description: description, passed: false, expected: expected, observed: "process \(process) never ran")
+                return Verdict(passed: false, expected: expected, observed: "process \(process) never ran")
             }
             guard let index = observed.events.firstIndex(where: { $0.call == call }) else {
                 let calls = observed.events.map(\.call).joined(separator: ", ")
-                return Verdict(description: description, passed: false, expected: expected,
+                return Verdict(passed: false, expected: expected,
                                observed: "no \(call) event (events: \(calls.isEmpty ? "none" : calls); exit \(observed.exitStatus.map(String.init) ?? "unknown"))")
             }
             let event = observed.events[index]
@@ -131,34 +122,32 @@ public enum ExpectationEvaluator {
                 && (tookAtMost.map { took <= $0 } ?? true) && (tookAtLeast.map { took >= $0 } ?? true)
             let what = event.errno.map { "\(call) failed with \($0)" } ?? "\(call) succeeded (result \(event.result))"
             let tookText = tookAtMost == nil && tookAtLeast == nil ? "" : ", \(Format.seconds(took)) after the previous event"
-            return Verdict(description: description, passed: outcomeOK && timeOK, expected: expected,
+            return Verdict(passed: outcomeOK && timeOK, expected: expected,
                            observed: "\(what) at \(Format.seconds(event.time))\(tookText)")
 
         case .peerResults(let process, let call, let expected):
-            let description = "\(process): successful \(call) results"
             let wanted = expected.map(String.init).joined(separator: ", ")
             guard let observed = recording.process(process) else {
-                return Verdict(description: description, passed: false, expected: wanted, observed: "process \(process) never ran")
+                return Verdict(passed: false, expected: wanted, observed: "process \(process) never ran")
             }
             let results = observed.events.filter { $0.call == call && $0.result >= 0 && $0.errno == nil }.map(\.result)
             let failures = observed.events.filter { $0.call == call && $0.errno != nil }.count
-            return Verdict(description: description, passed: results == expected, expected: wanted,
+            return Verdict(passed: results == expected, expected: wanted,
                            observed: (results.isEmpty ? "none" : results.map(String.init).joined(separator: ", "))
                                + (failures > 0 ? " (and \(failures) that failed)" : ""))
 
         case .exitStatus(let process, let status):
             let observed = recording.process(process)?.exitStatus
-            return Verdict(description: "\(process) exits with status \(status)", passed: observed == status,
+            return Verdict(passed: observed == status,
                            expected: "\(status)", observed: observed.map { "\($0)" } ?? "still running or never started")
 
         case .counter(let host, let name, let comparison):
             let delta = recording.counters[host]?[name] ?? 0
-            return Verdict(description: "\(host): counter \(name) changes by \(comparison)",
-                           passed: comparison.holds(for: delta), expected: comparison.description, observed: "\(delta)")
+            return Verdict(passed: comparison.holds(for: delta), expected: comparison.description, observed: "\(delta)")
 
         case .faultCount(let name, let comparison):
             let count = recording.faultDecisions.filter { $0.fault == name }.count
-            return Verdict(description: "fault \"\(name)\" acts on \(comparison) segments", passed: comparison.holds(for: Int64(count)),
+            return Verdict(passed: comparison.holds(for: Int64(count)),
                            expected: comparison.description, observed: "\(count)")
 
         case .faultTimes(let name, let schedule, let tolerance, let givingUp):
@@ -166,14 +155,12 @@ public enum ExpectationEvaluator {
 
         case .faultSameSequence(let name):
             let sequences = recording.faultDecisions.filter { $0.fault == name }.map(\.sequence)
-            return Verdict(description: "fault \"\(name)\" acts on one sequence number",
-                           passed: !sequences.isEmpty && Set(sequences).count == 1, expected: "one sequence number",
+            return Verdict(passed: !sequences.isEmpty && Set(sequences).count == 1, expected: "one sequence number",
                            observed: sequences.isEmpty ? "never acted" : Array(Set(sequences)).sorted().map(String.init).joined(separator: ", "))
 
         case .timerRestarted(let selector, let state):
-            let description = "\(selector) restarts its timer in \(state.rawValue)"
             let sockets = recording.sockets(matching: selector)
-            guard !sockets.isEmpty else { return noSocket(description, "a restart") }
+            guard !sockets.isEmpty else { return noSocket("a restart") }
             let restarts = sockets.flatMap { socket in
                 // A restart moves the timer's deadline (sample time + time left) later; counting
                 // down keeps it in place, give or take a 4 ms jiffy.
@@ -184,7 +171,7 @@ public enum ExpectationEvaluator {
                     "at \(Format.seconds(new.time)) the deadline moved \(Format.milliseconds(deadline(new) - deadline(old))) later"
                 }
             }
-            return Verdict(description: description, passed: !restarts.isEmpty, expected: "the timer's deadline moves later",
+            return Verdict(passed: !restarts.isEmpty, expected: "the timer's deadline moves later",
                            observed: restarts.isEmpty ? "it only counted down" : restarts.joined(separator: "; "))
 
         case .segmentTimes(let selector, let schedule, let tolerance, let givingUp):
@@ -211,17 +198,16 @@ public enum ExpectationEvaluator {
 
     private static func judgeFaultTimes(_ name: String, _ schedule: RetransmissionSchedule, _ tolerance: Tolerance,
                                         _ givingUp: PeerCall?, _ recording: Recording) -> Verdict {
-        judgeSchedule("fault \"\(name)\" acts at \(schedule)", schedule, tolerance, givingUp, recording,
+        judgeSchedule(schedule, tolerance, givingUp, recording,
                       times: recording.faultDecisions.filter { $0.fault == name }.map(\.time), none: "never acted")
     }
 
     /// Instants, as offsets from the first, against a schedule's: as many, each within the
     /// tolerance; with `givingUp`, that call's first failure at the schedule's end.
-    static func judgeSchedule(_ what: String, _ schedule: RetransmissionSchedule, _ tolerance: Tolerance,
+    static func judgeSchedule(_ schedule: RetransmissionSchedule, _ tolerance: Tolerance,
                               _ givingUp: PeerCall?, _ recording: Recording, times: [Double], none: String) -> Verdict {
-        let description = what + (givingUp.map { ", then \($0.process)'s \($0.call) fails" } ?? "")
         guard let timeline = schedule.timeline(sysctls: recording.sysctls) else {
-            return Verdict(description: description, passed: false, expected: "\(schedule)",
+            return Verdict(passed: false, expected: "\(schedule)",
                            observed: "the sysctls it is computed from were not recorded")
         }
         let offsets = times.map { $0 - (times.first ?? 0) }
@@ -240,14 +226,14 @@ public enum ExpectationEvaluator {
                 passed = false
             }
         }
-        return Verdict(description: description, passed: passed, expected: expected, observed: observed)
+        return Verdict(passed: passed, expected: expected, observed: observed)
     }
 
     /// "0, 1, 2.001 s"
     static func instants(_ offsets: [Double]) -> String { Format.instants(offsets) }
 
-    private static func noSocket(_ description: String, _ expected: String) -> Verdict {
-        Verdict(description: description, passed: false, expected: expected, observed: "no matching socket was seen")
+    private static func noSocket(_ expected: String) -> Verdict {
+        Verdict(passed: false, expected: expected, observed: "no matching socket was seen")
     }
 
     /// "10.77.1.1:43210 → 10.77.1.2:8080: 0.003 SYN_SENT, 0.004 ESTABLISHED"

@@ -21,37 +21,34 @@ extension ExpectationEvaluator {
     static func judgeSegmentTimes(_ selector: SegmentSelector, _ schedule: RetransmissionSchedule, _ tolerance: Tolerance,
                                   _ givingUp: PeerCall?, _ recording: Recording) -> Verdict {
         let segments = sent(selector, recording)
-        return judgeSchedule("\(selector) at \(schedule)", schedule, widened(tolerance, for: segments), givingUp, recording,
+        return judgeSchedule(schedule, widened(tolerance, for: segments), givingUp, recording,
                              times: segments.map(\.time), none: "none was sent" + nearby(selector, recording))
     }
 
     static func judgeSegmentIntervals(_ selector: SegmentSelector, _ intervals: [Double], _ tolerance: Tolerance,
                                       _ recording: Recording) -> Verdict {
-        let description = "\(selector) spaced by " + instants(intervals)
         let segments = sent(selector, recording)
         let tolerance = widened(tolerance, for: segments)
         let gaps = zip(segments, segments.dropFirst()).map { $1.time - $0.time }
         let passed = gaps.count == intervals.count && zip(gaps, intervals).allSatisfy { tolerance.range(around: $1).contains($0) }
         let observed = segments.isEmpty ? "none was sent" + nearby(selector, recording)
             : "\(segments.count) sent, spaced by " + (gaps.isEmpty ? "nothing" : instants(gaps)) + " (at " + instants(segments.map(\.time)) + ")"
-        return Verdict(description: description, passed: passed,
+        return Verdict(passed: passed,
                        expected: "\(intervals.count + 1) sent, spaced by " + instants(intervals) + " (tolerance \(tolerance) each)",
                        observed: observed)
     }
 
     static func judgeSegmentCount(_ selector: SegmentSelector, _ comparison: Comparison, _ recording: Recording) -> Verdict {
         let segments = sent(selector, recording)
-        let description = comparison == .equals(0) ? "no \(selector)" : "\(comparison) \(selector)"
         let listed = segments.prefix(5).map(line).joined(separator: "; ") + (segments.count > 5 ? "; …" : "")
-        return Verdict(description: description, passed: comparison.holds(for: Int64(segments.count)),
+        return Verdict(passed: comparison.holds(for: Int64(segments.count)),
                        expected: comparison.description,
                        observed: "\(segments.count)" + (segments.isEmpty ? "" : ": " + listed))
     }
 
     static func judgeSegmentFields(_ selector: SegmentSelector, _ fields: SegmentFields, _ recording: Recording) -> Verdict {
-        let description = "the first \(selector) has \(fields)"
         guard let segment = sent(selector, recording).first(where: { !$0.engineStamped }) else {
-            return Verdict(description: description, passed: false, expected: fields.description,
+            return Verdict(passed: false, expected: fields.description,
                            observed: "none was captured" + nearby(selector, recording))
         }
         let passed = (fields.seq.map { $0 == segment.relativeSequence } ?? true)
@@ -59,29 +56,27 @@ extension ExpectationEvaluator {
             && (fields.length.map { $0 == segment.length } ?? true)
             && (fields.mss.map { $0 == segment.options.mss } ?? true)
         let mss = segment.options.mss.map { " mss \($0)" } ?? " no mss option"
-        return Verdict(description: description, passed: passed, expected: fields.description,
+        return Verdict(passed: passed, expected: fields.description,
                        observed: line(segment) + (fields.mss == nil ? "" : mss))
     }
 
     static func judgeSegmentLengths(_ selector: SegmentSelector, _ bytes: Int, _ recording: Recording) -> Verdict {
         let segments = sent(selector, recording)
         let longest = segments.max { $0.length < $1.length }
-        return Verdict(description: "every \(selector) carries at most \(bytes) bytes",
-                       passed: !segments.isEmpty && longest!.length <= bytes, expected: "≤ \(bytes) bytes in each",
+        return Verdict(passed: !segments.isEmpty && longest!.length <= bytes, expected: "≤ \(bytes) bytes in each",
                        observed: longest.map { "\(segments.count) sent, the longest \($0.length) bytes: " + line($0) }
                            ?? "none was sent" + nearby(selector, recording))
     }
 
     static func judgeDelay(_ start: TimelineEvent, _ end: TimelineEvent, _ seconds: Double, _ tolerance: Tolerance,
                            _ recording: Recording) -> Verdict {
-        let description = "\(end) \(Format.seconds(seconds)) after \(start)"
         let allowed = tolerance.range(around: seconds)
         let expected = "\(Format.seconds(allowed.lowerBound))…\(Format.seconds(allowed.upperBound))"
         guard let from = instant(of: start, recording) else {
-            return Verdict(description: description, passed: false, expected: expected, observed: missing(start, recording))
+            return Verdict(passed: false, expected: expected, observed: missing(start, recording))
         }
         guard let to = instant(of: end, recording) else {
-            return Verdict(description: description, passed: false, expected: expected, observed: missing(end, recording))
+            return Verdict(passed: false, expected: expected, observed: missing(end, recording))
         }
         // Each instant is known within an interval (a sampled state change lies between two
         // samples; an engine stamp may be late): the delay passes if its interval meets the range.
@@ -89,7 +84,7 @@ extension ExpectationEvaluator {
         let passed = longest >= allowed.lowerBound && shortest <= allowed.upperBound
         var observed = Format.seconds(to.latest - from.latest) + " (\(start) at \(Format.seconds(from.latest)), \(end) at \(Format.seconds(to.latest)))"
         if shortest != longest { observed += ", between \(Format.seconds(shortest)) and \(Format.seconds(longest))" }
-        return Verdict(description: description, passed: passed, expected: expected, observed: observed)
+        return Verdict(passed: passed, expected: expected, observed: observed)
     }
 
     /// When an event happened: `latest` is the reading, `earliest` how early it may really have been.
