@@ -21,8 +21,10 @@ public enum AnnotatedCapture {
             for decision in decisions where decision.host == host && decision.action == "dropped" {
                 guard let packet = decision.droppedPacket, let ipLength = ipLength(packet) else { continue }
                 let header = sll2Header(ipVersion: packet[0] >> 4, interfaceIndex: decision.interfaceIndex ?? 0)
+                // Cut as the capture cuts its frames: readers refuse a frame longer than the snap length.
                 dropped.append(PcapngEncoder.Packet(timestamp: zero + Int64((decision.time * 1e9).rounded()),
-                                                    originalLength: header.count + ipLength, bytes: header + packet,
+                                                    originalLength: header.count + ipLength,
+                                                    bytes: Array((header + packet).prefix(frames.snapLength)),
                                                     comment: "\(decision.action) by \(decision.fault)"))
             }
         }

@@ -62,6 +62,17 @@ import Testing
         #expect(packets.allSatisfy { $0.comment == nil })
     }
 
+    @Test func aDroppedDataSegmentIsCutAtTheSnapLengthLikeEveryFrame() {
+        let data = TestPackets.tcp(flags: [.psh, .ack], seq: 1001, ack: 5001, payload: 1000)
+        let kept = Array(data.prefix(128))  // what the engine keeps
+        let decisions = [decision(0.5, "dropped", "lost data", kept, "P.", seq: 1001, ack: 5001)]
+        let packets = AnnotatedCapture.packets(host: "client", frames: frames([]), segments: [], decisions: decisions, zero: zero)
+        #expect(packets.count == 1)
+        #expect(packets[0].bytes.count == 128, "20 bytes of SLL2 and the first 108 of the packet")
+        #expect(Array(packets[0].bytes.dropFirst(20)) == Array(data.prefix(108)))
+        #expect(packets[0].originalLength == 20 + data.count)
+    }
+
     @Test func theIPLengthGivesTheOriginalLengthOfACutCopy() {
         var long = TestPackets.tcp(flags: .ack, seq: 1, ack: 1)
         long[2] = 0x05; long[3] = 0xDC  // IPv4 total length 1500, copy cut short
