@@ -16,7 +16,10 @@ public enum OutputFiles {
         case .file:
             if case .success(S_IFDIR) = Sys.fileType(path) { throw KernelError(path, errno: EISDIR) }
             do {
-                Sys.close(try Sys.openFile(path, flags: O_WRONLY, operation: path))
+                // Non-blocking, so a FIFO without a reader yet cannot hang the check (it says ENXIO).
+                Sys.close(try Sys.openFile(path, flags: O_WRONLY | O_NONBLOCK, operation: path))
+            } catch let error as KernelError where error.errno == ENXIO {
+                return
             } catch let error as KernelError where error.errno == ENOENT {
                 Sys.close(try Sys.openFile(path, flags: O_WRONLY | O_CREAT | O_EXCL, operation: path))
                 Sys.unlink(path)
