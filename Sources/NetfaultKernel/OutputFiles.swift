@@ -42,6 +42,17 @@ public enum OutputFiles {
         }
     }
 
+    /// `mkdir -p`: errors name the path and errno (ENOTDIR when a file is in the way).
+    public static func makeDirectories(_ path: String) throws {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component
+            try Sys.requireDirectory(prefix, operation: path)
+            prefix += "/"
+        }
+        if case .success(let type) = Sys.fileType(path), type != S_IFDIR { throw KernelError(path, errno: ENOTDIR) }
+    }
+
     /// Writes `data` to `path` (created or truncated). Errors name the path and errno.
     public static func write(_ data: Data, to path: String) throws {
         let file = try OutputFile(path)

@@ -53,6 +53,11 @@ enum Sys {
         _ = mkdir(path, 0o755)
     }
 
+    /// mkdir(2), an existing directory being fine.
+    static func requireDirectory(_ path: String, operation: String) throws {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw KernelError(operation, errno: errno) }
+    }
+
     /// rmdir: only an empty directory goes.
     static func removeDirectory(_ path: String) {
         _ = rmdir(path)

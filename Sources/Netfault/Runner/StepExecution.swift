@@ -200,7 +200,7 @@ final class StepExecution {
         captures = []
         let segments = TimelineBuilder.build(hostCaptures, zero: realtimeZero, decisions: faultDecisions)
         if let pcapDirectory {
-            try FileManager.default.createDirectory(atPath: pcapDirectory, withIntermediateDirectories: true)
+            try OutputFiles.makeDirectories(pcapDirectory)
             for capture in hostCaptures {
                 let packets = AnnotatedCapture.packets(host: capture.host, frames: capture.frames, segments: segments,
                                                        decisions: faultDecisions, zero: realtimeZero)
