@@ -86,6 +86,11 @@ public struct SweepResult: Codable, Sendable, Equatable {
     public struct Point: Codable, Sendable, Equatable {
         public var value: String
         public var result: ScenarioResult
+
+        public init(value: String, result: ScenarioResult) {
+            self.value = value
+            self.result = result
+        }
     }
 
     /// `uname -r` of the kernel the points ran on.
