@@ -11,7 +11,8 @@ public enum SweepHTML {
             "<title>netfault sweep \(text(title))</title>",
             "<style>\(HTMLReport.stylesheet)\(stylesheet)</style>", "</head>", "<body>",
             "<h1>netfault sweep: \(text(sweep.scenario)) \(text(sweep.name))</h1>",
-            "<p class=\"run\">across <code>\(text(sweep.parameter))</code> · kernel <code>\(text(sweep.kernel))</code> · started \(text(sweep.startedAt))</p>",
+            "<p class=\"run\">across <code>\(text(sweep.parameter))</code>"
+                + sweep.fixed.map { " · <code>\(text($0))</code>" }.joined() + " · kernel <code>\(text(sweep.kernel))</code> · started \(text(sweep.startedAt))</p>",
         ]
         page += table(sweep)
         let series = sweep.series
@@ -107,9 +108,9 @@ public enum SweepHTML {
         return (low, high + (high - low) * 0.08)
     }
 
-    /// About five round values across the range (1, 2 or 5 times a power of ten apart).
+    /// Three to seven round values across the range (1, 2 or 5 times a power of ten apart).
     static func ticks(_ range: (low: Double, high: Double)) -> [Double] {
-        let raw = (range.high - range.low) / 5
+        let raw = (range.high - range.low) / 6
         let magnitude = pow(10, floor(log10(raw)))
         let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
         var tick = ceil(range.low / step) * step

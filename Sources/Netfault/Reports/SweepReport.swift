@@ -18,7 +18,8 @@ public enum SweepReport {
             }
             rows.append(row)
         }
-        var lines = ["\(sweep.scenario) \(sweep.name): across \(sweep.parameter) on \(sweep.kernel)", ""]
+        let fixed = sweep.fixed.isEmpty ? "" : " with " + sweep.fixed.joined(separator: ", ")
+        var lines = ["\(sweep.scenario) \(sweep.name): across \(sweep.parameter)\(fixed) on \(sweep.kernel)", ""]
         lines += table(rows)
         lines.append("")
         for (index, expectation) in expectations.enumerated() {

@@ -65,7 +65,7 @@ public struct Sweep: Sendable {
                            progress: (@Sendable (CatalogRunner.Progress) -> Void)? = nil) -> SweepResult {
         let run = CatalogRunner.run(points, options: options, parallel: parallel, progress: progress)
         return SweepResult(kernel: run.kernel, startedAt: run.startedAt, scenario: scenario.id, name: scenario.name,
-                           host: host, sysctl: sysctl,
+                           host: host, sysctl: sysctl, fixed: fixed.map { "\($0.host):\($0.name)=\($0.value)" },
                            points: zip(values, run.scenarios).map { SweepResult.Point(value: $0.value, result: $1) })
     }
 
@@ -102,15 +102,19 @@ public struct SweepResult: Codable, Sendable, Equatable {
     /// The host the sysctl was set on, or `*`.
     public var host: String
     public var sysctl: String
+    /// Overrides every point shared: "HOST:NAME=VALUE".
+    public var fixed: [String]
     public var points: [Point]
 
-    public init(kernel: String, startedAt: String, scenario: String, name: String, host: String, sysctl: String, points: [Point]) {
+    public init(kernel: String, startedAt: String, scenario: String, name: String, host: String, sysctl: String,
+                fixed: [String] = [], points: [Point]) {
         self.kernel = kernel
         self.startedAt = startedAt
         self.scenario = scenario
         self.name = name
         self.host = host
         self.sysctl = sysctl
+        self.fixed = fixed
         self.points = points
     }
 
