@@ -94,3 +94,39 @@ struct TuningCommandTests {
         #expect(page.contains("<svg class=\"plot\"") && !page.contains("<script"))
     }
 }
+
+/// Ctrl-C during a sweep: exit 130, and nothing of it is left (every process of its peers'
+/// process groups; other orchestrators' processes are not looked at).
+@Suite(.enabled(if: isRoot, "needs root"), .serialized)
+struct InterruptedSweepTests {
+    @Test(.timeLimit(.minutes(1)))
+    func ctrlCLeavesNothing() throws {
+        let sweep = try BackgroundRun(["sweep", "H2", "--sysctl", "client:net.ipv4.tcp_syn_retries=4,5"], binary: CLI.executable)
+        var groups: Set<String> = []
+        let deadline = Date().addingTimeInterval(20)
+        while groups.count < 4 && Date() < deadline {  // both values' server and client peers
+            groups = Set(Self.processes().filter { $0.parent == "\(sweep.pid)" }.map(\.group))
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(groups.count == 4, "the sweep did not get going: \(sweep.output)")
+        kill(sweep.pid, SIGINT)
+        #expect(sweep.wait() == 130, "\(sweep.output)")
+        #expect(sweep.output.contains("interrupted; everything this run made is removed"))
+        var left = Self.processes().filter { groups.contains($0.group) }
+        for _ in 0..<20 where !left.isEmpty {  // killed children go a moment after
+            Thread.sleep(forTimeInterval: 0.1)
+            left = Self.processes().filter { groups.contains($0.group) }
+        }
+        #expect(left.isEmpty, "\(left)")
+    }
+
+    /// Live (not zombie) processes: pid, parent and process group, from /proc/PID/stat.
+    static func processes() -> [(pid: String, parent: String, group: String)] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry in
+            guard entry.allSatisfy(\.isNumber), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8) else { return nil }
+            let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+            guard fields.count > 2, fields[0] != "Z" else { return nil }
+            return (entry, String(fields[1]), String(fields[2]))
+        }
+    }
+}
