@@ -12,7 +12,8 @@ public enum SweepHTML {
             "<style>\(HTMLReport.stylesheet)\(stylesheet)</style>", "</head>", "<body>",
             "<h1>netfault sweep: \(text(sweep.scenario)) \(text(sweep.name))</h1>",
             "<p class=\"run\">across <code>\(text(sweep.parameter))</code>"
-                + sweep.fixed.map { " · <code>\(text($0))</code>" }.joined() + " · kernel <code>\(text(sweep.kernel))</code> · started \(text(sweep.startedAt))</p>",
+                + (sweep.fixed.isEmpty ? "" : " with " + sweep.fixed.map { "<code>\(text($0))</code>" }.joined(separator: ", "))
+                + " · kernel <code>\(text(sweep.kernel))</code> · started \(text(sweep.startedAt))</p>",
         ]
         page += table(sweep)
         let series = sweep.series
