@@ -26,12 +26,11 @@ public enum RetransmissionSchedule: Sendable, Equatable, CustomStringConvertible
         case .synRetransmissions(let host):
             guard let retries = sysctls[host]?["net.ipv4.tcp_syn_retries"] else { return nil }
             // Linux ≥ 6.5: the first tcp_syn_linear_timeouts timeouts after the initial
-            // one do not back off, and they come on top of tcp_syn_retries.
-            // The sender also gives up once as long has passed since the first SYN as
-            // tcp_syn_retries timeouts doubling from the start would take (the kernel's
-            // tcp_model_timeout): with the linear ones that comes first for retries below 3
-            // (measured on 6.18 by `netfault sweep H2`: 1 retry fails at 3 s, 2 at 7 s). Without
-            // linear timeouts the two limits coincide.
+            // one do not back off, and they come on top of tcp_syn_retries. The sender also
+            // gives up once the time tcp_syn_retries doubling timeouts would take has passed
+            // (tcp_model_timeout), which comes first below 3 retries (measured on 6.18 by
+            // `netfault sweep H2`: 1 retry fails at 3 s, 2 at 7 s). Without linear timeouts
+            // the two limits coincide.
             let linear = sysctls[host]?["net.ipv4.tcp_syn_linear_timeouts"] ?? 0
             return Self.backoff(retransmissions: retries + linear, givingUpBy: Self.modelTimeout(retransmissions: retries)) { retransmitted in
                 retransmitted <= linear ? 0 : retransmitted - linear

@@ -60,9 +60,13 @@ public struct Sweep: Sendable {
 
     /// Runs checked points, up to `parallel` at once (each in namespaces of its own, so they
     /// do not disturb each other; most of a point's time is spent waiting on timers).
-    /// Blocks the calling thread.
+    /// Blocks the calling thread. `options.pin` and `pcapDirectory` are not used.
     public func runChecked(options: RunOptions = RunOptions(), parallel: Int = 4,
                            progress: (@Sendable (CatalogRunner.Progress) -> Void)? = nil) -> SweepResult {
+        // Every point has the scenario's id, so per-scenario pins and pcap folders would collide.
+        var options = options
+        options.pin = false
+        options.pcapDirectory = nil
         let run = CatalogRunner.run(points, options: options, parallel: parallel, progress: progress)
         return SweepResult(kernel: run.kernel, startedAt: run.startedAt, scenario: scenario.id, name: scenario.name,
                            host: host, sysctl: sysctl, fixed: fixed.map { "\($0.host):\($0.name)=\($0.value)" },
