@@ -37,6 +37,7 @@ public enum SweepHTML {
         svg.plot circle.skipped { fill: #a06800; }
         svg.plot .grid { stroke: #eee; }
         td.observed { font-family: ui-monospace, monospace; font-size: 12px; }
+        table.sweep td.number { white-space: nowrap; }
         """
 
     static func text(_ string: String) -> String { XMLEscaping.text(string) }

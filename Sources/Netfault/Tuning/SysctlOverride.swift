@@ -37,7 +37,7 @@ public struct SysctlOverride: Sendable, Equatable {
 
 /// A sysctl of this machine's own that a new namespace does not have by default
 /// (found by `HostSysctls.differences`), applied to every host by `--host-sysctls`.
-public struct HostSysctl: Sendable, Equatable, Codable {
+public struct HostSysctl: Sendable, Equatable {
     public let name: String
     public let value: String
 
