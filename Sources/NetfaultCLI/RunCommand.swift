@@ -44,6 +44,8 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print a ladder diagram of every scenario's segments.")
     var ladder = false
 
+    @OptionGroup var tuning: TuningOptions
+
     func validate() throws {
         try OutputPaths.check([.file("--json", json), .file("--junit", junit), .file("--html", html), .directory("--pcap", pcap)])
         if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
@@ -53,6 +55,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         var scenarios = try Selection.scenarios(ids, all: all)
         if let shard { scenarios = shard.select(scenarios) }
+        scenarios = try tuning.apply(to: scenarios)
         try Preflight.check(scenarios)
         SignalCleanup.install()
         let interactive = isatty(STDERR_FILENO) == 1

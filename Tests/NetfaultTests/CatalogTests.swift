@@ -44,10 +44,12 @@ import Testing
         }
     }
 
-    /// The catalog's wall time is its longest scenario's only if that one starts first.
+    /// The catalog's wall time is its longest scenario's only if that one starts first. H2's
+    /// limit is longer (room for a sweep up to tcp_syn_retries 8) though it runs 19 s, so C7,
+    /// the longest run, comes second: with two slots or more it still starts at once.
     @Test func longestScenariosStartFirst() {
         let order = CatalogRunner.longestFirst(Catalog.all).map { Catalog.all[$0] }
-        #expect(order.first?.id == "C7")
+        #expect(order.prefix(2).map(\.id) == ["H2", "C7"])
         #expect(zip(order, order.dropFirst()).allSatisfy { $0.timeLimit >= $1.timeLimit })
         #expect(Set(order.map(\.id)) == Set(Catalog.all.map(\.id)) && order.count == Catalog.all.count)
         // Equal limits keep the catalog's order.

@@ -38,6 +38,18 @@ public struct Scenario: Sendable {
         self.elements = body()
     }
 
+    /// The same scenario with other elements (a tuned copy keeps its identity and lines).
+    init(_ scenario: Scenario, elements: [ScenarioElement]) {
+        id = scenario.id
+        name = scenario.name
+        summary = scenario.summary
+        claim = scenario.claim
+        verdict = scenario.verdict
+        timeLimit = scenario.timeLimit
+        location = scenario.location
+        self.elements = elements
+    }
+
     public var hosts: [Host] { elements.compactMap { if case .host(let h) = $0 { h } else { nil } } }
     public var links: [Link] { elements.compactMap { if case .link(let l) = $0 { l } else { nil } } }
     public var routes: [Route] { elements.compactMap { if case .route(let r) = $0 { r } else { nil } } }

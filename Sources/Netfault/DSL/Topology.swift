@@ -66,13 +66,21 @@ public struct Sysctl: ScenarioComponent {
     public let name: String
     public let value: String
     public let location: SourceLocation
+    /// Who set it: the scenario itself, or a run's tuning (`Scenario.tuned`).
+    public let source: SysctlSource
 
     public init(_ host: String, _ name: String, _ value: some CustomStringConvertible & Sendable,
                 file: String = #filePath, line: Int = #line) {
+        self.init(host: host, name: name, value: value.description, location: SourceLocation(file: file, line: line),
+                  source: .scenario)
+    }
+
+    init(host: String, name: String, value: String, location: SourceLocation, source: SysctlSource) {
         self.host = host
         self.name = name
-        self.value = value.description
-        self.location = SourceLocation(file: file, line: line)
+        self.value = value
+        self.location = location
+        self.source = source
     }
 
     public var element: ScenarioElement { .sysctl(self) }

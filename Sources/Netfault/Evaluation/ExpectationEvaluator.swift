@@ -10,7 +10,7 @@ public enum ExpectationEvaluator {
         let verdict = judge(expectation.kind, recording)
         return ExpectationResult(description: expectation.kind.description, passed: verdict.passed,
                                  location: expectation.location.description,
-                                 expected: verdict.expected, observed: verdict.observed)
+                                 expected: verdict.expected, observed: verdict.observed, observedValues: verdict.values)
     }
 
     /// The outcome of a check; what it checks is the expectation's own `description`.
@@ -18,6 +18,8 @@ public enum ExpectationEvaluator {
         let passed: Bool
         let expected: String
         let observed: String
+        /// The numbers behind `observed`, for sweeps' tables and plots.
+        var values: [ObservedValue] = []
     }
 
     private static func judge(_ kind: Expectation.Kind, _ recording: Recording) -> Verdict {
@@ -30,7 +32,8 @@ public enum ExpectationEvaluator {
             let times = sockets.compactMap { socket in socket.transitions.first { $0.state == state }?.earliest }
             let passed = times.count == sockets.count && times.allSatisfy { within == nil || $0 <= within! }
             return Verdict(passed: passed, expected: "\(state.rawValue)\(deadline)",
-                           observed: sockets.map(summary).joined(separator: "; "))
+                           observed: sockets.map(summary).joined(separator: "; "),
+                           values: times.count == sockets.count ? times.max().map { [ObservedValue("reached at", $0, unit: "s")] } ?? [] : [])
 
         case .passesThrough(let selector, let states):
             let expected = states.map(\.rawValue).joined(separator: " → ")
@@ -58,6 +61,7 @@ public enum ExpectationEvaluator {
             let sockets = recording.sockets(matching: selector)
             guard !sockets.isEmpty else { return noSocket(expected) }
             var observed: [String] = []
+            var stays: [ObservedValue] = []
             var passed = true
             for socket in sockets {
                 guard let entry = socket.transitions.firstIndex(where: { $0.state == state }) else {
@@ -76,16 +80,20 @@ public enum ExpectationEvaluator {
                 // in this interval; it passes if the interval meets the allowed range.
                 let shortest = end.earliest - start.time, longest = end.time - start.earliest
                 if longest < allowed.lowerBound || shortest > allowed.upperBound { passed = false }
+                stays.append(ObservedValue("stayed", end.time - start.time, unit: "s"))
                 observed.append("\(socket.label) \(Format.seconds(end.time - start.time)) (between \(Format.seconds(shortest)) and \(Format.seconds(longest)), from \(Format.seconds(start.time)))")
             }
-            return Verdict(passed: passed, expected: expected, observed: observed.joined(separator: "; "))
+            // One socket's stay is a number to plot; several are only listed.
+            return Verdict(passed: passed, expected: expected, observed: observed.joined(separator: "; "),
+                           values: sockets.count == 1 ? stays : [])
 
         case .count(let host, let state, let port, let comparison):
             let matching = recording.sockets.filter {
                 $0.host == host && $0.lastState == state && (port == nil || $0.local.port == port! || $0.remote.port == port!)
             }
             return Verdict(passed: comparison.holds(for: Int64(matching.count)),
-                           expected: comparison.description, observed: "\(matching.count)")
+                           expected: comparison.description, observed: "\(matching.count)",
+                           values: [ObservedValue("count", Double(matching.count))])
 
         case .socketInfo(let selector, let field, let comparison):
             let sockets = recording.sockets(matching: selector)
@@ -93,7 +101,8 @@ public enum ExpectationEvaluator {
             let values = sockets.map { socket in socket.samples.last { $0.record.info != nil }?.record.info.map(field.value) }
             let passed = values.allSatisfy { $0.map(comparison.holds) ?? false }
             return Verdict(passed: passed, expected: comparison.description,
-                           observed: values.map { $0.map(String.init) ?? "no tcp_info" }.joined(separator: ", "))
+                           observed: values.map { $0.map(String.init) ?? "no tcp_info" }.joined(separator: ", "),
+                           values: values.count == 1 ? values.compactMap { $0.map { ObservedValue(field.rawValue, Double($0)) } } : [])
 
         case .peerEvent(let process, let call, let errno, let result, let after, let before, let tookAtLeast, let tookAtMost):
             var outcome = errno.map { "fails with \($0)" } ?? "succeeds"
@@ -123,7 +132,8 @@ public enum ExpectationEvaluator {
             let what = event.errno.map { "\(call) failed with \($0)" } ?? "\(call) succeeded (result \(event.result))"
             let tookText = tookAtMost == nil && tookAtLeast == nil ? "" : ", \(Format.seconds(took)) after the previous event"
             return Verdict(passed: outcomeOK && timeOK, expected: expected,
-                           observed: "\(what) at \(Format.seconds(event.time))\(tookText)")
+                           observed: "\(what) at \(Format.seconds(event.time))\(tookText)",
+                           values: [ObservedValue("at", event.time, unit: "s")] + (tookText.isEmpty ? [] : [ObservedValue("took", took, unit: "s")]))
 
         case .peerResults(let process, let call, let expected):
             let wanted = expected.map(String.init).joined(separator: ", ")
@@ -143,12 +153,13 @@ public enum ExpectationEvaluator {
 
         case .counter(let host, let name, let comparison):
             let delta = recording.counters[host]?[name] ?? 0
-            return Verdict(passed: comparison.holds(for: delta), expected: comparison.description, observed: "\(delta)")
+            return Verdict(passed: comparison.holds(for: delta), expected: comparison.description, observed: "\(delta)",
+                           values: [ObservedValue("delta", Double(delta))])
 
         case .faultCount(let name, let comparison):
             let count = recording.faultDecisions.filter { $0.fault == name }.count
             return Verdict(passed: comparison.holds(for: Int64(count)),
-                           expected: comparison.description, observed: "\(count)")
+                           expected: comparison.description, observed: "\(count)", values: [ObservedValue("count", Double(count))])
 
         case .faultTimes(let name, let schedule, let tolerance, let givingUp):
             return judgeFaultTimes(name, schedule, tolerance, givingUp, recording)
@@ -213,6 +224,7 @@ public enum ExpectationEvaluator {
         let offsets = times.map { $0 - (times.first ?? 0) }
         var expected = "at " + instants(timeline.sends) + " (tolerance \(tolerance))"
         var observed = times.isEmpty ? none : "at " + instants(offsets) + mismatches(offsets, timeline.sends, tolerance)
+        var values = [ObservedValue("count", Double(offsets.count))] + (offsets.last.map { [ObservedValue("last", $0, unit: "s")] } ?? [])
         var passed = offsets.count == timeline.sends.count
             && zip(offsets, timeline.sends).allSatisfy { tolerance.range(around: $1).contains($0) }
         if let givingUp, let end = timeline.givesUpAt {
@@ -220,13 +232,14 @@ public enum ExpectationEvaluator {
             let failure = recording.process(givingUp.process)?.events.first { $0.call == givingUp.call && $0.errno != nil }
             if let failure, let first = times.first {
                 observed += ", \(givingUp.call) failed with \(failure.errno!) at \(Format.seconds(failure.time - first))"
+                values.append(ObservedValue("gives up", failure.time - first, unit: "s"))
                 passed = passed && tolerance.range(around: end).contains(failure.time - first)
             } else {
                 observed += ", \(givingUp.call) did not fail"
                 passed = false
             }
         }
-        return Verdict(passed: passed, expected: expected, observed: observed)
+        return Verdict(passed: passed, expected: expected, observed: observed, values: values)
     }
 
     /// "0, 1, 2.001 s"

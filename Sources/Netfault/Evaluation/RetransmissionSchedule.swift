@@ -26,9 +26,13 @@ public enum RetransmissionSchedule: Sendable, Equatable, CustomStringConvertible
         case .synRetransmissions(let host):
             guard let retries = sysctls[host]?["net.ipv4.tcp_syn_retries"] else { return nil }
             // Linux ≥ 6.5: the first tcp_syn_linear_timeouts timeouts after the initial
-            // one do not back off, and they come on top of tcp_syn_retries.
+            // one do not back off, and they come on top of tcp_syn_retries. The sender also
+            // gives up once the time tcp_syn_retries doubling timeouts would take has passed
+            // (tcp_model_timeout), which comes first below 3 retries (measured on 6.18 by
+            // `netfault sweep H2`: 1 retry fails at 3 s, 2 at 7 s). Without linear timeouts
+            // the two limits coincide.
             let linear = sysctls[host]?["net.ipv4.tcp_syn_linear_timeouts"] ?? 0
-            return Self.backoff(retransmissions: retries + linear) { retransmitted in
+            return Self.backoff(retransmissions: retries + linear, givingUpBy: Self.modelTimeout(retransmissions: retries)) { retransmitted in
                 retransmitted <= linear ? 0 : retransmitted - linear
             }
         case .synAckRetransmissions(let host):
@@ -38,15 +42,24 @@ public enum RetransmissionSchedule: Sendable, Equatable, CustomStringConvertible
     }
 
     /// Sends at 0, then after each timeout; the timeout after the k-th
-    /// retransmission is the initial one doubled `doublings(k)` times.
-    private static func backoff(retransmissions: Int, doublings: (Int) -> Int) -> (sends: [Double], givesUpAt: Double?) {
+    /// retransmission is the initial one doubled `doublings(k)` times. The sender gives up
+    /// at the first timeout after `retransmissions`, or at the first at or after `deadline`.
+    private static func backoff(retransmissions: Int, givingUpBy deadline: Double = .infinity,
+                                doublings: (Int) -> Int) -> (sends: [Double], givesUpAt: Double?) {
         var sends = [0.0]
         var time = 0.0
         for retransmitted in 0...retransmissions {
             time += min(initialTimeout * Double(1 << min(doublings(retransmitted), 20)), maximumTimeout)
-            if retransmitted < retransmissions { sends.append(time) }
+            if retransmitted == retransmissions || time >= deadline { break }
+            sends.append(time)
         }
         return (sends, time)
+    }
+
+    /// How long `retransmissions` timeouts take doubling from the initial one, capped at
+    /// TCP_RTO_MAX (Linux's tcp_model_timeout with the 1 s initial timeout).
+    static func modelTimeout(retransmissions: Int) -> Double {
+        backoff(retransmissions: retransmissions) { $0 }.givesUpAt!
     }
 
     public var description: String {

@@ -35,7 +35,7 @@ extension ExpectationEvaluator {
             : "\(segments.count) sent, spaced by " + (gaps.isEmpty ? "nothing" : instants(gaps)) + " (at " + instants(segments.map(\.time)) + ")"
         return Verdict(passed: passed,
                        expected: "\(intervals.count + 1) sent, spaced by " + instants(intervals) + " (tolerance \(tolerance) each)",
-                       observed: observed)
+                       observed: observed, values: [ObservedValue("count", Double(segments.count))])
     }
 
     static func judgeSegmentCount(_ selector: SegmentSelector, _ comparison: Comparison, _ recording: Recording) -> Verdict {
@@ -43,7 +43,8 @@ extension ExpectationEvaluator {
         let listed = segments.prefix(5).map(line).joined(separator: "; ") + (segments.count > 5 ? "; …" : "")
         return Verdict(passed: comparison.holds(for: Int64(segments.count)),
                        expected: comparison.description,
-                       observed: "\(segments.count)" + (segments.isEmpty ? "" : ": " + listed))
+                       observed: "\(segments.count)" + (segments.isEmpty ? "" : ": " + listed),
+                       values: [ObservedValue("count", Double(segments.count))])
     }
 
     static func judgeSegmentFields(_ selector: SegmentSelector, _ fields: SegmentFields, _ recording: Recording) -> Verdict {
@@ -65,7 +66,8 @@ extension ExpectationEvaluator {
         let longest = segments.max { $0.length < $1.length }
         return Verdict(passed: !segments.isEmpty && longest!.length <= bytes, expected: "≤ \(bytes) bytes in each",
                        observed: longest.map { "\(segments.count) sent, the longest \($0.length) bytes: " + line($0) }
-                           ?? "none was sent" + nearby(selector, recording))
+                           ?? "none was sent" + nearby(selector, recording),
+                       values: longest.map { [ObservedValue("longest", Double($0.length), unit: "bytes")] } ?? [])
     }
 
     static func judgeDelay(_ start: TimelineEvent, _ end: TimelineEvent, _ seconds: Double, _ tolerance: Tolerance,
@@ -84,7 +86,8 @@ extension ExpectationEvaluator {
         let passed = longest >= allowed.lowerBound && shortest <= allowed.upperBound
         var observed = Format.seconds(to.latest - from.latest) + " (\(start) at \(Format.seconds(from.latest)), \(end) at \(Format.seconds(to.latest)))"
         if shortest != longest { observed += ", between \(Format.seconds(shortest)) and \(Format.seconds(longest))" }
-        return Verdict(passed: passed, expected: expected, observed: observed)
+        return Verdict(passed: passed, expected: expected, observed: observed,
+                       values: [ObservedValue("delay", to.latest - from.latest, unit: "s")])
     }
 
     /// When an event happened: `latest` is the reading, `earliest` how early it may really have been.

@@ -17,6 +17,11 @@ extension ScenarioResult {
     func roundedToMicroseconds() -> ScenarioResult {
         var copy = self
         copy.durationSeconds = durationSeconds.roundedToMicroseconds
+        copy.expectations = expectations.map { expectation in
+            var rounded = expectation
+            rounded.observedValues = expectation.observedValues.map { ObservedValue($0.name, $0.value.roundedToMicroseconds, unit: $0.unit) }
+            return rounded
+        }
         copy.sockets = sockets.map { $0.roundedToMicroseconds() }
         copy.processes = processes.map { $0.roundedToMicroseconds() }
         return copy

@@ -38,6 +38,9 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var durationSeconds: Double
     public var expectations: [ExpectationResult]
     public var sockets: [SocketTimeline]
+    /// Every sysctl written into a host's namespace, in order, and its source (the scenario,
+    /// `--sysctl`, `--host-sysctls`).
+    public var sysctls: [AppliedSysctl] = []
     /// Counter deltas over the scenario, per host: "server.TcpExtListenOverflows".
     public var counters: [String: Int64]
     public var processes: [ProcessResult]
@@ -71,7 +74,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, status, skipReason, durationSeconds, expectations, sockets, counters, processes, faults,
+        case id, name, status, skipReason, durationSeconds, expectations, sysctls, sockets, counters, processes, faults,
              faultDecisions, segments, captureDropped, error, errorCause
     }
 
@@ -84,6 +87,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         skipReason = try c.decodeIfPresent(String.self, forKey: .skipReason)
         durationSeconds = try c.decode(Double.self, forKey: .durationSeconds)
         expectations = try c.decode([ExpectationResult].self, forKey: .expectations)
+        sysctls = try c.decodeIfPresent([AppliedSysctl].self, forKey: .sysctls) ?? []
         sockets = try c.decode([SocketTimeline].self, forKey: .sockets)
         counters = try c.decode([String: Int64].self, forKey: .counters)
         processes = try c.decode([ProcessResult].self, forKey: .processes)
@@ -104,6 +108,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         try c.encode(skipReason, forKey: .skipReason)
         try c.encode(durationSeconds, forKey: .durationSeconds)
         try c.encode(expectations, forKey: .expectations)
+        try c.encode(sysctls, forKey: .sysctls)
         try c.encode(sockets, forKey: .sockets)
         try c.encode(counters, forKey: .counters)
         try c.encode(processes, forKey: .processes)
@@ -123,17 +128,49 @@ public struct ExpectationResult: Codable, Sendable, Equatable {
     public var location: String
     public var expected: String
     public var observed: String
+    /// The numbers behind `observed`, named, where the evaluator has them (instants,
+    /// durations, counts): what a sweep tabulates and plots against the swept value.
+    public var observedValues: [ObservedValue]
 
-    public init(description: String, passed: Bool, location: String, expected: String, observed: String) {
+    public init(description: String, passed: Bool, location: String, expected: String, observed: String,
+                observedValues: [ObservedValue] = []) {
         self.description = description
         self.passed = passed
         self.location = location
         self.expected = expected
         self.observed = observed
+        self.observedValues = observedValues
+    }
+
+    enum CodingKeys: String, CodingKey { case description, passed, location, expected, observed, observedValues }
+
+    /// Results written before `observedValues` existed have none.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        description = try c.decode(String.self, forKey: .description)
+        passed = try c.decode(Bool.self, forKey: .passed)
+        location = try c.decode(String.self, forKey: .location)
+        expected = try c.decode(String.self, forKey: .expected)
+        observed = try c.decode(String.self, forKey: .observed)
+        observedValues = try c.decodeIfPresent([ObservedValue].self, forKey: .observedValues) ?? []
     }
 
     /// `Scenarios/X.swift:23: expected …, observed …` (packetdrill style).
     public var failureMessage: String { "\(location): \(description): expected \(expected), observed \(observed)" }
+}
+
+/// One number an expectation observed: "gives up" 19.568 s, "count" 8.
+public struct ObservedValue: Codable, Sendable, Equatable {
+    public var name: String
+    public var value: Double
+    /// "s", "bytes", or nil for a plain count.
+    public var unit: String?
+
+    public init(_ name: String, _ value: Double, unit: String? = nil) {
+        self.name = name
+        self.value = value
+        self.unit = unit
+    }
 }
 
 public struct SocketTimeline: Codable, Sendable, Equatable {

@@ -49,6 +49,7 @@ public enum ScenarioRunner {
         let faultPlan = scenario.faults.isEmpty && scenario.impairments.isEmpty ? nil
             : FaultPlan(scenario, network: plan, netemAvailable: FaultBackends.current.netem)
         result.faults = faultPlan?.summary ?? []
+        result.sysctls = scenario.appliedSysctls
         if let reason = faultPlan.flatMap(skipReason) {
             result.status = .skipped
             result.skipReason = reason
