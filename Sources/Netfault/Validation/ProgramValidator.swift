@@ -40,7 +40,10 @@ enum ProgramValidator {
             if text.isEmpty { fail(location, "an output pattern must not be empty") }
             if text.contains(where: \.isNewline) { fail(location, "output is matched line by line: \"\(text)\" holds a newline, so it can never match") }
         case .matches(let expression):
-            if expression.isEmpty { fail(location, "an output pattern must not be empty") }
+            if expression.isEmpty {
+                fail(location, "an output pattern must not be empty")
+                return
+            }
             do { _ = try NSRegularExpression(pattern: expression) } catch {
                 fail(location, "/\(expression)/ is not a valid regular expression")
             }
