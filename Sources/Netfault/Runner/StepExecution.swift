@@ -175,7 +175,6 @@ final class StepExecution {
     /// with exit status 1 at 0.2 s; last line "…"" — or "still running; no output".
     private func outputWaitFailed(_ wait: WaitFor, _ pattern: OutputPattern, _ entry: StartedProcess,
                                   _ stream: StandardStream?, limit: Double) -> StepFailure {
-        let streams = stream.map { [$0] } ?? StandardStream.allCases
         let what = "\(entry.name)'s \(stream?.rawValue ?? "output") had no line that \(pattern)"
         let process = entry.process
         let state: String
@@ -185,7 +184,8 @@ final class StepExecution {
         } else {
             state = "within \(Format.seconds(limit)); it is still running"
         }
-        let seen = streams.compactMap { stream -> String? in
+        // Both streams: a server often says why it stopped on stderr.
+        let seen = StandardStream.allCases.compactMap { stream -> String? in
             let kept = process.output(stream == .stdout ? .stdout : .stderr)
             let output = ProcessOutput(kept)
             return output.lastLine.map { "last \(stream.rawValue) line \"\($0)\"" }
