@@ -99,10 +99,20 @@ let isRoot = getuid() == 0
     @Test func runHelpMentionsItsOptions() throws {
         let result = try CLI.run(["run", "--help"])
         #expect(result.status == 0, "\(result)")
-        for option in ["--json", "--junit", "--parallel", "--pin", "--all", "--verbose", "--shard", "--pcap", "--html", "--ladder"] {
+        for option in ["--json", "--junit", "--parallel", "--pin", "--all", "--verbose", "--shard", "--pcap", "--html", "--ladder", "--artifacts"] {
             #expect(result.stdout.contains(option), "run --help lacks \(option)")
         }
         #expect(result.stdout.contains("(default: 4)"))
+    }
+
+    @Test func benchOutputHelpAndBadUsage() throws {
+        let help = try CLI.run(["bench", "output", "--help"])
+        #expect(help.status == 0, "\(help)")
+        for option in ["--bytes", "--rounds", "--json", "2000000000"] {
+            #expect(help.stdout.contains(option), "bench output --help lacks \(option)")
+        }
+        let bad = try CLI.run(["bench", "output", "--bytes", "0"])
+        #expect(bad.status == 2 && bad.stderr.contains("--bytes must be at least 1"), "\(bad)")
     }
 
     @Test func aShardOutsideItsCountIsAUsageError() throws {
