@@ -282,6 +282,32 @@ let isRoot = getuid() == 0
     }
 
     @Test(.enabled(if: isRoot, "needs root"), .timeLimit(.minutes(1)))
+    func runWritesBoundedOutputToJSONAndCompleteOutputToArtifacts() throws {
+        let json = CLI.temporaryFile("output.json"), artifacts = CLI.temporaryFile("artifacts")
+        defer {
+            try? FileManager.default.removeItem(at: json)
+            try? FileManager.default.removeItem(at: artifacts)
+        }
+        let result = try CLI.run(["run", "program-output", "--json", json.path, "--artifacts", artifacts.path], binary: CLI.fixtures)
+        #expect(result.status == 0, "\(result)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        let scenario = try #require((object["scenarios"] as? [[String: Any]])?.first)
+        let process = try #require((scenario["processes"] as? [[String: Any]])?.first)
+        let whole = "ready\n" + (1...100000).map(String.init).joined(separator: "\n") + "\n"
+        let stdout = try #require(process["stdout"] as? [String: Any])
+        #expect(stdout["bytes"] as? Int == whole.utf8.count && stdout["cut"] as? Bool == true)
+        #expect((stdout["head"] as? String)?.hasPrefix("ready\n1\n2\n") == true)
+        #expect((stdout["tail"] as? String)?.hasSuffix("99999\n100000\n") == true)
+        #expect(process["stderr"] as? [String: Any] as NSDictionary? == ["bytes": 5, "cut": false, "head": "done\n", "tail": ""] as NSDictionary)
+        let stored = artifacts.appendingPathComponent("program-output")
+        #expect(try String(contentsOf: stored.appendingPathComponent("writer.stdout"), encoding: .utf8) == whole)
+        #expect(try String(contentsOf: stored.appendingPathComponent("writer.stderr"), encoding: .utf8) == "done\n")
+        // The saved run still reads.
+        let report = try CLI.run(["report", json.path])
+        #expect(report.status == 0, "\(report)")
+    }
+
+    @Test(.enabled(if: isRoot, "needs root"), .timeLimit(.minutes(1)))
     func runK6WritesJSONAndJUnit() throws {
         let json = CLI.temporaryFile("k6.json"), junit = CLI.temporaryFile("k6.xml")
         defer {
