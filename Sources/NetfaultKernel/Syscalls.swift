@@ -187,6 +187,13 @@ enum Sys {
         return UnsafeRawPointer(found) - base
     }
 
+    /// memmem: whether `needle` occurs in `haystack` (an empty needle always does).
+    static func contains(_ needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer) -> Bool {
+        guard !needle.isEmpty else { return true }
+        guard let base = haystack.baseAddress, haystack.count >= needle.count else { return false }
+        return nf_contains(base, UInt(haystack.count), needle.baseAddress!, UInt(needle.count)) != 0
+    }
+
     /// Blocks SIGPIPE on the calling thread, so a write to a closed pipe fails with EPIPE
     /// instead of ending netfault (a thread-directed signal stays with the thread).
     static func blockBrokenPipeSignal() {

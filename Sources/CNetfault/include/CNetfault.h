@@ -143,7 +143,7 @@ const char *nf_errno_name(int value);
 /// pipe2(O_CLOEXEC), which glibc declares only under _GNU_SOURCE.
 int nf_pipe_cloexec(int fds[2]);
 
-// MARK: - Pipes (pipes.c): what glibc declares only under _GNU_SOURCE
+// MARK: - Pipes and byte search (pipes.c): what glibc declares only under _GNU_SOURCE
 
 /// fcntl(F_SETPIPE_SZ). Returns the new capacity or -errno.
 int nf_set_pipe_size(int fd, int bytes);
@@ -156,6 +156,9 @@ long nf_tee(int in, int out, unsigned long length);
 /// `length` bytes without copying them through user memory. Returns bytes, 0 at end of
 /// file, or -errno.
 long nf_splice(int in, int out, unsigned long length);
+
+/// memmem(3), which glibc declares only under _GNU_SOURCE: 1 when `needle` occurs in `haystack`.
+int nf_contains(const void *haystack, unsigned long haystack_length, const void *needle, unsigned long needle_length);
 
 /// CLOCK_MONOTONIC in nanoseconds (shared by all network namespaces).
 int64_t nf_monotonic_ns(void);

@@ -4,15 +4,49 @@ import NetfaultKernel
 /// Watches one process's output as it streams: finds the first line matching each pattern
 /// the scenario names (for `WaitFor(output:)` and `Expect.output`), and parses a peer's
 /// event lines. Runs on the reader threads; lines stop coming once nothing is left to find.
+/// Per line it costs a memmem per `contains` pattern and, for `matches`, one String and an
+/// NSRegularExpression search (about 2 µs) until the pattern is found.
 final class OutputWatch: @unchecked Sendable {
-    private struct Watched {
+    private final class Watched {
         let pattern: OutputPattern
-        let stream: StandardStream
+        /// The text of a `contains` pattern as UTF-8, searched in the line's bytes (kept in raw
+        /// memory: no array access per line).
+        let literal: UnsafeMutableRawBufferPointer?
         let regex: NSRegularExpression?
+
+        init(_ pattern: OutputPattern) {
+            self.pattern = pattern
+            switch pattern {
+            case .contains(let text):
+                let bytes = Array(text.utf8)
+                let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+                memory.copyBytes(from: bytes)
+                literal = memory
+                regex = nil
+            case .matches(let expression):
+                literal = nil
+                regex = try? NSRegularExpression(pattern: expression)
+            }
+        }
+
+        deinit { literal?.deallocate() }
+
+        func matches(_ bytes: UnsafeRawBufferPointer, _ line: () -> String) -> Bool {
+            if let literal { return ByteSearch.contains(UnsafeRawBufferPointer(literal), in: bytes) }
+            guard let regex else { return false }
+            let text = line()
+            return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+        }
+    }
+
+    /// What one stream's reader still looks for: touched only by that reader's thread.
+    private final class Pending: @unchecked Sendable {
+        var watched: [Watched]
+        init(_ watched: [Watched]) { self.watched = watched }
     }
 
     private let condition = NSCondition()
-    private var unmatched: [Watched]
+    private let pending: [StandardStream: Pending]
     private var matches: [OutputMatch] = []
     private var parsedEvents: [PeerEvent] = []
     private let parsesEvents: Bool
@@ -20,48 +54,50 @@ final class OutputWatch: @unchecked Sendable {
 
     /// `patterns` were validated (the regular expressions compile); `parsesEvents` for peers.
     init(patterns: Set<WatchedPattern>, parsesEvents: Bool, t0: Int64) {
-        unmatched = patterns.sorted { "\($0)" < "\($1)" }.map { watched in
-            let regex: NSRegularExpression? = if case .matches(let expression) = watched.pattern {
-                try? NSRegularExpression(pattern: expression)
-            } else { nil }
-            return Watched(pattern: watched.pattern, stream: watched.stream, regex: regex)
+        var pending: [StandardStream: Pending] = [:]
+        for stream in StandardStream.allCases {
+            pending[stream] = Pending(patterns.filter { $0.stream == stream }.sorted { "\($0)" < "\($1)" }.map { Watched($0.pattern) })
         }
+        self.pending = pending
         self.parsesEvents = parsesEvents
         self.t0 = t0
     }
 
     /// What the reader of `stream` calls per line; nil when nothing on it is of interest.
     func lineHandler(for stream: StandardStream) -> LineHandler? {
-        guard (parsesEvents && stream == .stdout) || unmatched.contains(where: { $0.stream == stream }) else { return nil }
-        return { [self] bytes in handle(String(decoding: bytes, as: UTF8.self), on: stream) }
+        let waiting = pending[stream]!, parses = parsesEvents && stream == .stdout
+        guard parses || !waiting.watched.isEmpty else { return nil }
+        return { [self] bytes in handle(bytes, on: stream, waiting, parses) }
     }
 
-    /// Returns whether lines of `stream` are still wanted.
-    func handle(_ line: String, on stream: StandardStream) -> Bool {
-        let event = parsesEvents && stream == .stdout ? PeerEventParser.event(fromLine: line) : nil
-        let time = Double(MonotonicClock.now() - t0) / 1e9
-        condition.lock()
-        defer { condition.unlock() }
-        if let event { parsedEvents.append(event) }
-        var found = false
-        unmatched.removeAll { watched in
-            guard watched.stream == stream, Self.line(line, matches: watched) else { return false }
-            matches.append(OutputMatch(pattern: watched.pattern, stream: stream, time: time, line: line))
-            found = true
-            return true
-        }
-        if found { condition.broadcast() }
-        return (parsesEvents && stream == .stdout) || unmatched.contains { $0.stream == stream }
+    /// Returns whether lines of `stream` are still wanted. Called by that stream's reader only.
+    func handle(_ bytes: UnsafeRawBufferPointer, on stream: StandardStream) -> Bool {
+        handle(bytes, on: stream, pending[stream]!, parsesEvents && stream == .stdout)
     }
 
-    private static func line(_ line: String, matches watched: Watched) -> Bool {
-        switch watched.pattern {
-        case .contains(let text):
-            return line.contains(text)
-        case .matches:
-            guard let regex = watched.regex else { return false }
-            return regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
+    private func handle(_ bytes: UnsafeRawBufferPointer, on stream: StandardStream, _ waiting: Pending, _ parses: Bool) -> Bool {
+        var text: String?
+        func line() -> String {
+            if let text { return text }
+            let decoded = String(decoding: bytes, as: UTF8.self)
+            text = decoded
+            return decoded
         }
+        if parses && bytes.first == UInt8(ascii: "{"), let event = PeerEventParser.event(fromLine: line()) {
+            condition.withLock { parsedEvents.append(event) }
+        }
+        // Most lines match nothing: find that out without allocating.
+        guard waiting.watched.contains(where: { $0.matches(bytes, line) }) else { return true }
+        let found = waiting.watched.filter { $0.matches(bytes, line) }.map(\.pattern)
+        do {
+            let time = Double(MonotonicClock.now() - t0) / 1e9
+            waiting.watched.removeAll { found.contains($0.pattern) }
+            condition.lock()
+            matches += found.map { OutputMatch(pattern: $0, stream: stream, time: time, line: line()) }
+            condition.broadcast()
+            condition.unlock()
+        }
+        return parses || !waiting.watched.isEmpty
     }
 
     /// Waits until `pattern` matched on one of `streams`, `deadline` (monotonic nanoseconds)

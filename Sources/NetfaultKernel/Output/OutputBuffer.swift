@@ -155,3 +155,10 @@ public final class LineSplitter {
         }
     }
 }
+
+/// Searching a line's bytes at memory speed (memmem), without making a String of it.
+public enum ByteSearch {
+    public static func contains(_ needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer) -> Bool {
+        Sys.contains(needle, in: haystack)
+    }
+}

@@ -86,10 +86,13 @@ import Testing
                                            WatchedPattern(pattern: .contains("warn"), stream: .stderr)],
                                 parsesEvents: false, t0: 0)
         #expect(watch.lineHandler(for: .stdout) != nil && watch.lineHandler(for: .stderr) != nil)
-        #expect(watch.handle("starting", on: .stdout))
-        #expect(!watch.handle("ready 42", on: .stdout), "nothing left to find on stdout")
-        #expect(watch.handle("ready 43", on: .stderr), "a stdout pattern does not match stderr")
-        #expect(!watch.handle("a warning", on: .stderr))
+        func handle(_ line: String, _ stream: StandardStream) -> Bool {
+            Array(line.utf8).withUnsafeBytes { watch.handle($0, on: stream) }
+        }
+        #expect(handle("starting", .stdout))
+        #expect(!handle("ready 42", .stdout), "nothing left to find on stdout")
+        #expect(handle("ready 43", .stderr), "a stdout pattern does not match stderr")
+        #expect(!handle("a warning", .stderr))
         #expect(watch.outputMatches.map(\.line) == ["ready 42", "a warning"])
         let match = watch.waitForMatch(.matches("^ready \\d+"), on: [.stdout], deadline: 0, ended: { false })
         #expect(match?.line == "ready 42")
