@@ -89,14 +89,12 @@ final class OutputWatch: @unchecked Sendable {
         // Most lines match nothing: find that out without allocating.
         guard waiting.watched.contains(where: { $0.matches(bytes, line) }) else { return true }
         let found = waiting.watched.filter { $0.matches(bytes, line) }.map(\.pattern)
-        do {
-            let time = Double(MonotonicClock.now() - t0) / 1e9
-            waiting.watched.removeAll { found.contains($0.pattern) }
-            condition.lock()
-            matches += found.map { OutputMatch(pattern: $0, stream: stream, time: time, line: line()) }
-            condition.broadcast()
-            condition.unlock()
-        }
+        let time = Double(MonotonicClock.now() - t0) / 1e9
+        waiting.watched.removeAll { found.contains($0.pattern) }
+        condition.lock()
+        matches += found.map { OutputMatch(pattern: $0, stream: stream, time: time, line: line()) }
+        condition.broadcast()
+        condition.unlock()
         return parses || !waiting.watched.isEmpty
     }
 
