@@ -38,6 +38,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write each host's capture to DIR/<scenario id>/<host>.pcapng, faulted segments commented, dropped ones included.", valueName: "DIR"))
     var pcap: String?
 
+    @Option(help: ArgumentHelp("Write each process's complete stdout and stderr, streamed while it runs, to DIR/<scenario id>/<process>.stdout and .stderr.", valueName: "DIR"))
+    var artifacts: String?
+
     @Option(help: "Write a self-contained HTML report to this file.")
     var html: String?
 
@@ -47,7 +50,8 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var tuning: TuningOptions
 
     func validate() throws {
-        try OutputPaths.check([.file("--json", json), .file("--junit", junit), .file("--html", html), .directory("--pcap", pcap)])
+        try OutputPaths.check([.file("--json", json), .file("--junit", junit), .file("--html", html),
+                               .directory("--pcap", pcap), .directory("--artifacts", artifacts)])
         if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
         if all && !ids.isEmpty { throw ValidationError("name scenario IDs or --all, not both") }
     }
@@ -59,7 +63,7 @@ struct RunCommand: ParsableCommand {
         try Preflight.check(scenarios)
         SignalCleanup.install()
         let interactive = isatty(STDERR_FILENO) == 1
-        let result = CatalogRunner.run(scenarios, options: RunOptions(pin: pin, pcapDirectory: pcap), parallel: parallel) { progress in
+        let result = CatalogRunner.run(scenarios, options: RunOptions(pin: pin, pcapDirectory: pcap, artifactsDirectory: artifacts), parallel: parallel) { progress in
             guard interactive else { return }
             let line = progress.render(now: .now, width: 100)
             FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))

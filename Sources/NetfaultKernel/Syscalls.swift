@@ -133,6 +133,82 @@ enum Sys {
         return (fds[0], fds[1])
     }
 
+    /// Grows a pipe's capacity (fewer wake-ups for a fast writer): the new capacity, or nil
+    /// if the kernel refused (beyond /proc/sys/fs/pipe-max-size without CAP_SYS_RESOURCE).
+    @discardableResult
+    static func setPipeSize(_ fd: Int32, bytes: Int32) -> Int? {
+        let result = nf_set_pipe_size(fd, bytes)
+        return result >= 0 ? Int(result) : nil
+    }
+
+    /// tee(2) from pipe to pipe: duplicates up to `length` bytes without consuming them.
+    static func tee(from input: Int32, to output: Int32, length: Int) throws -> Int {
+        while true {
+            let result = nf_tee(input, output, UInt(length))
+            if result >= 0 { return result }
+            if result != -Int(EINTR) { throw KernelError("tee", errno: Int32(-result)) }
+        }
+    }
+
+    /// splice(2) between a pipe and a file: moves up to `length` bytes inside the kernel.
+    static func splice(from input: Int32, to output: Int32, length: Int) throws -> Int {
+        while true {
+            let result = nf_splice(input, output, UInt(length))
+            if result >= 0 { return result }
+            if result != -Int(EINTR) { throw KernelError("splice", errno: Int32(-result)) }
+        }
+    }
+
+    /// Reads what is available into raw memory; 0 means end of file.
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        while true {
+            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if count >= 0 || errno != EINTR { return max(count, 0) }
+        }
+    }
+
+    /// Writes every byte, retrying short writes and EINTR; throws the first error (EPIPE when the
+    /// reader is gone; ENOSPC and EIO for files).
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, operation: @autoclosure () -> String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw KernelError(operation(), errno: errno)
+            }
+            offset += written
+        }
+    }
+
+    /// open(2) with O_CLOEXEC: for reading, or for writing (created 0644, truncated).
+    static func open(_ path: String, forWriting: Bool) throws -> Int32 {
+        let flags = O_CLOEXEC | (forWriting ? O_WRONLY | O_CREAT | O_TRUNC : O_RDONLY)
+        return try check("open \(path)", Glibc.open(path, flags, 0o644))
+    }
+
+    /// memchr: the index of the first `byte`, found at memory speed.
+    static func indexOfByte(_ byte: UInt8, in buffer: UnsafeRawBufferPointer) -> Int? {
+        guard let base = buffer.baseAddress, let found = memchr(base, Int32(byte), buffer.count) else { return nil }
+        return UnsafeRawPointer(found) - base
+    }
+
+    /// memmem: whether `needle` occurs in `haystack` (an empty needle always does).
+    static func contains(_ needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer) -> Bool {
+        guard !needle.isEmpty else { return true }
+        guard let base = haystack.baseAddress, haystack.count >= needle.count else { return false }
+        return nf_contains(base, UInt(haystack.count), needle.baseAddress!, UInt(needle.count)) != 0
+    }
+
+    /// Blocks SIGPIPE on the calling thread, so a write to a closed pipe fails with EPIPE
+    /// instead of ending netfault (a thread-directed signal stays with the thread).
+    static func blockBrokenPipeSignal() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
     static func spawn(_ request: inout nf_spawn_request, operation: String) throws -> pid_t {
         try checkNegative(operation, nf_spawn(&request))
     }
@@ -150,6 +226,12 @@ enum Sys {
             if result == 0 { return nil }
             if errno != EINTR { return -1 }
         }
+    }
+
+    static func ownCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     static func monotonicNanoseconds() -> Int64 { nf_monotonic_ns() }
@@ -222,19 +304,6 @@ enum Sys {
         try check(operation, Glibc.open(path, flags | O_CLOEXEC, 0o644))
     }
 
-    /// Writes every byte (retrying short writes and EINTR); ENOSPC and EIO surface here.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, operation: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw KernelError(operation, errno: errno)
-            }
-            offset += written
-        }
-    }
-
     /// close(2) of a file just written: where NFS and full disks report late errors.
     static func closeChecked(_ fd: Int32, operation: String) throws {
         if Glibc.close(fd) != 0 { throw KernelError(operation, errno: errno) }
@@ -288,6 +357,12 @@ func withCStrings<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMu
     defer { pointers.forEach { free($0) } }
     var array = pointers
     return array.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+}
+
+/// A C string for the body's duration, or NULL for nil.
+func withOptionalCString<R>(_ string: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let string else { return body(nil) }
+    return string.withCString { body($0) }
 }
 
 // MARK: - NFQUEUE socket and packet injection (nfq helper: NfqueueSocket, PacketInjector)

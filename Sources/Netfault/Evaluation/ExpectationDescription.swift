@@ -45,7 +45,22 @@ extension Expectation.Kind: CustomStringConvertible {
             "every \(selector) carries at most \(bytes) bytes"
         case .delay(let start, let end, let seconds, _):
             "\(end) \(Format.seconds(seconds)) after \(start)"
+        case .output(let process, let pattern, let stream):
+            "\(process)'s \(stream.rawValue) \(pattern)"
+        case .processRun(let process, let status, let tookAtLeast, let tookAtMost):
+            "\(process) " + Self.runText(status, tookAtLeast, tookAtMost)
+        case .check(let check):
+            check.description
         }
+    }
+
+    /// "exits with status 0, runs at most 2 s" (or "exits").
+    static func runText(_ status: Int32?, _ tookAtLeast: Double?, _ tookAtMost: Double?) -> String {
+        var parts: [String] = []
+        if let status { parts.append("exits with status \(status)") }
+        if let tookAtLeast { parts.append("runs at least \(Format.seconds(tookAtLeast))") }
+        if let tookAtMost { parts.append("runs at most \(Format.seconds(tookAtMost))") }
+        return parts.isEmpty ? "exits" : parts.joined(separator: ", ")
     }
 
     private static func givingUpText(_ givingUp: PeerCall?) -> String {
