@@ -37,8 +37,8 @@ static _Noreturn void child(const nf_spawn_request *r, int report_fd, pid_t pare
     if (getppid() != parent) _exit(127);
     setpgid(0, 0);
     if (r->netns_fd >= 0 && setns(r->netns_fd, CLONE_NEWNET) != 0) goto fail;
-    int null_fd = open("/dev/null", O_RDONLY);
-    if (null_fd < 0 || dup2(null_fd, 0) < 0) goto fail;
+    int input_fd = r->stdin_fd > 0 ? r->stdin_fd : open("/dev/null", O_RDONLY);
+    if (input_fd < 0 || dup2(input_fd, 0) < 0) goto fail;
     if (r->stdout_fd >= 0 && dup2(r->stdout_fd, 1) < 0) goto fail;
     if (r->stderr_fd >= 0 && dup2(r->stderr_fd, 2) < 0) goto fail;
     if (r->peer) {
@@ -48,6 +48,7 @@ static _Noreturn void child(const nf_spawn_request *r, int report_fd, pid_t pare
         syscall(SYS_close_range, 3, ~0U, 0);
         nf_peer_run(r->peer, r->peer_t0_ns);
     }
+    if (r->cwd && chdir(r->cwd) != 0) goto fail;
     // Everything but report_fd (already O_CLOEXEC) closes at exec, even fds
     // another thread opened without O_CLOEXEC.
     syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (ratios against a baseline run side by side, not timed tests).",
-        subcommands: [TopologyBenchCommand.self, FaultsBenchCommand.self, TimelineBenchCommand.self]
+        subcommands: [TopologyBenchCommand.self, FaultsBenchCommand.self, TimelineBenchCommand.self, OutputBenchCommand.self]
     )
 }
 
@@ -115,6 +115,38 @@ struct TimelineBenchCommand: ParsableCommand {
                      result.withoutCaptureMbps, result.withCaptureMbps, result.captureCostPercent))
         print(String(format: "baseline: %.0f Mbit/s with tcpdump capturing the same way instead; cost %.1f %%",
                      result.withTcpdumpMbps, result.tcpdumpCostPercent))
+        print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
+        if let json { try writeJSON(result, to: json) }
+    }
+}
+
+struct OutputBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "output",
+        abstract: "A program writing N bytes to stdout in a scenario vs the same program writing to /dev/null outside; netfault's memory growth."
+    )
+
+    @Option(help: "Bytes the program writes per round.")
+    var bytes: Int = 2_000_000_000
+
+    @Option(help: "Rounds; each runs the program outside and inside a scenario, alternately first, and the medians are compared.")
+    var rounds: Int = 3
+
+    @Option(help: "Write the measurement as JSON to this file.")
+    var json: String?
+
+    func validate() throws {
+        guard bytes >= 1 else { throw ValidationError("--bytes must be at least 1") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+    }
+
+    func run() throws {
+        try Preflight.check([])
+        let result = try OutputBenchmark.run(bytes: bytes, rounds: rounds)
+        print("program: \(result.program)")
+        print(String(format: "outside, to /dev/null:     %8.1f MB/s", result.outsideMBps))
+        print(String(format: "inside, read by netfault:  %8.1f MB/s  ratio %.3f (target ≥ 0.8 at 2 GB)", result.insideMBps, result.ratio))
+        print(String(format: "netfault RSS growth: %.1f MiB (target ≤ 64 MiB)", result.rssGrowthMiB))
         print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
         if let json { try writeJSON(result, to: json) }
     }

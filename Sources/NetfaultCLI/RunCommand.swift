@@ -38,6 +38,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write each host's capture to DIR/<scenario id>/<host>.pcap.", valueName: "DIR"))
     var pcap: String?
 
+    @Option(help: ArgumentHelp("Write each process's complete stdout and stderr, streamed while it runs, to DIR/<scenario id>/<process>.stdout and .stderr.", valueName: "DIR"))
+    var artifacts: String?
+
     @Option(help: "Write a self-contained HTML report to this file.")
     var html: String?
 
@@ -55,7 +58,7 @@ struct RunCommand: ParsableCommand {
         try Preflight.check(scenarios)
         SignalCleanup.install()
         let interactive = isatty(STDERR_FILENO) == 1
-        let result = CatalogRunner.run(scenarios, options: RunOptions(pin: pin, pcapDirectory: pcap), parallel: parallel) { progress in
+        let result = CatalogRunner.run(scenarios, options: RunOptions(pin: pin, pcapDirectory: pcap, artifactsDirectory: artifacts), parallel: parallel) { progress in
             guard interactive else { return }
             let line = progress.render(now: .now, width: 100)
             FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))

@@ -36,31 +36,77 @@ public enum ChildProgram: Sendable {
     case peer(PeerScript)
 }
 
-/// A process started inside a namespace, its output collected by reader threads.
+/// What a child reads on its standard input.
+public enum ChildInput: Sendable, Equatable {
+    /// /dev/null.
+    case none
+    /// A file, opened before the child starts.
+    case file(String)
+    /// Bytes written by a thread of netfault's, then end of file.
+    case bytes([UInt8])
+}
+
+/// Where a child's output goes besides the kept head and tail.
+public struct ChildOutputOptions: Sendable {
+    /// A file per stream that receives the complete output as it is read.
+    public var artifactPaths: [ChildStream: String]
+    /// A handler per stream that sees each line as it is read.
+    public var lineHandlers: [ChildStream: LineHandler]
+
+    public init(artifactPaths: [ChildStream: String] = [:], lineHandlers: [ChildStream: LineHandler] = [:]) {
+        self.artifactPaths = artifactPaths
+        self.lineHandlers = lineHandlers
+    }
+}
+
+/// A process started inside a namespace. Reader threads take its output as fast as it
+/// comes, keeping only the first and last 64 KiB of each stream in memory (and the
+/// whole of it in artifact files, when asked).
 public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
     public let startedAt: Int64
     private let lock = NSLock()
-    private var stdoutBytes: [UInt8] = []
-    private var stderrBytes: [UInt8] = []
+    private let recorders: [ChildStream: StreamRecorder]
     private var status: Int32?
     private var endedAt: Int64?
     private let finished = DispatchGroup()
 
-    /// fork → setns → exec (or run the peer) with stdout and stderr on pipes.
+    /// fork → setns → chdir → exec (or run the peer) with stdout and stderr on pipes.
     /// `t0` is the scenario's CLOCK_MONOTONIC start, which peers print times against.
-    public init(_ program: ChildProgram, in namespace: NetworkNamespace, environment: [String: String], t0: Int64) throws {
-        let out = try Sys.pipe()
-        let err: (read: Int32, write: Int32)
-        do { err = try Sys.pipe() } catch {
-            Sys.close(out.read); Sys.close(out.write)
+    public init(_ program: ChildProgram, in namespace: NetworkNamespace, environment: [String: String], t0: Int64,
+                workingDirectory: String? = nil, input: ChildInput = .none, output: ChildOutputOptions = ChildOutputOptions()) throws {
+        var recorders: [ChildStream: StreamRecorder] = [:]
+        for stream in ChildStream.allCases {
+            recorders[stream] = try StreamRecorder(artifactPath: output.artifactPaths[stream], lines: output.lineHandlers[stream])
+        }
+        var opened: [Int32] = []
+        func closeOpened() { opened.forEach(Sys.close) }
+        let out: (read: Int32, write: Int32), err: (read: Int32, write: Int32)
+        var stdin: (read: Int32, write: Int32?) = (-1, nil)
+        do {
+            out = try Sys.pipe(); opened += [out.read, out.write]
+            err = try Sys.pipe(); opened += [err.read, err.write]
+            switch input {
+            case .none: break
+            case .file(let path):
+                stdin = (try Sys.open(path, forWriting: false), nil); opened.append(stdin.read)
+            case .bytes:
+                let pipe = try Sys.pipe(); opened += [pipe.read, pipe.write]
+                stdin = (pipe.read, pipe.write)
+            }
+        } catch {
+            closeOpened()
             throw error
         }
+        // A fast writer fills a 64 KiB pipe in microseconds; 1 MiB lets each read take more.
+        Sys.setPipeSize(out.write, bytes: Int32(StreamRecorder.largestRead))
+        Sys.setPipeSize(err.write, bytes: Int32(StreamRecorder.largestRead))
         let environmentList = environment.map { "\($0.key)=\($0.value)" }.sorted()
         var request = nf_spawn_request()
         request.netns_fd = namespace.fd
         request.stdout_fd = out.write
         request.stderr_fd = err.write
+        request.stdin_fd = stdin.read
         request.peer_t0_ns = t0
         let spawned: Result<pid_t, Error>
         switch program {
@@ -70,18 +116,23 @@ public final class ChildProcess: @unchecked Sendable {
         case .executable(let path, let arguments):
             spawned = withCStrings([path] + arguments) { argv in
                 withCStrings(environmentList) { envp in
-                    request.path = UnsafePointer(argv[0])
-                    request.argv = UnsafePointer(argv)
-                    request.envp = UnsafePointer(envp)
-                    return Result { try Sys.spawn(&request, operation: "start \(path) in \(namespace.name)") }
+                    withOptionalCString(workingDirectory) { cwd in
+                        request.path = UnsafePointer(argv[0])
+                        request.argv = UnsafePointer(argv)
+                        request.envp = UnsafePointer(envp)
+                        request.cwd = cwd
+                        return Result { try Sys.spawn(&request, operation: "start \(path) in \(namespace.name)") }
+                    }
                 }
             }
         }
         Sys.close(out.write)
         Sys.close(err.write)
+        if stdin.read >= 0 { Sys.close(stdin.read) }
         switch spawned {
         case .failure(let error):
             Sys.close(out.read); Sys.close(err.read)
+            if let writer = stdin.write { Sys.close(writer) }
             throw error
         case .success(let pid):
             do {
@@ -91,13 +142,18 @@ public final class ChildProcess: @unchecked Sendable {
                 Sys.kill(processGroup: pid, signal: SIGKILL)
                 _ = Sys.wait(pid, block: true)
                 Sys.close(out.read); Sys.close(err.read)
+                if let writer = stdin.write { Sys.close(writer) }
                 throw error
             }
             self.pid = pid
         }
+        self.recorders = recorders
         startedAt = Sys.monotonicNanoseconds()
-        collect(out.read) { self.stdoutBytes += $0 }
-        collect(err.read) { self.stderrBytes += $0 }
+        recorders[.stdout]!.start(reading: out.read, group: finished)
+        recorders[.stderr]!.start(reading: err.read, group: finished)
+        if case .bytes(let bytes) = input, let writer = stdin.write {
+            Self.feed(bytes, to: writer)
+        }
         finished.enter()
         Thread.detachNewThread { [self] in
             let status = Sys.wait(pid, block: true)
@@ -113,23 +169,24 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    private func collect(_ fd: Int32, append: @escaping @Sendable ([UInt8]) -> Void) {
-        finished.enter()
-        Thread.detachNewThread { [self] in
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let count = Sys.read(fd, into: &buffer)
-                if count == 0 { break }
-                let chunk = Array(buffer[0..<count])
-                lock.withLock { append(chunk) }
-            }
+    /// Writes the input on a thread of its own (the child may read it slowly, or never: then
+    /// the write fails with EPIPE when it exits), and closes the pipe for end of file.
+    private static func feed(_ bytes: [UInt8], to fd: Int32) {
+        Thread.detachNewThread {
+            Sys.blockBrokenPipeSignal()
+            bytes.withUnsafeBytes { try? Sys.writeAll(fd, $0, operation: "write standard input") }
             Sys.close(fd)
-            finished.leave()
         }
     }
 
-    public var standardOutput: String { lock.withLock { String(decoding: stdoutBytes, as: UTF8.self) } }
-    public var standardError: String { lock.withLock { String(decoding: stderrBytes, as: UTF8.self) } }
+    /// The kept part of a stream (complete until it passes 128 KiB).
+    public func output(_ stream: ChildStream) -> KeptOutput { recorders[stream]!.kept }
+    /// Why a stream's artifact file is incomplete (a write failed), if it is.
+    public func artifactError(_ stream: ChildStream) -> KernelError? { recorders[stream]!.artifactError }
+
+    /// The kept stdout as text: all of it for small outputs.
+    public var standardOutput: String { output(.stdout).text }
+    public var standardError: String { output(.stderr).text }
     /// The raw wait status once the process has ended.
     public var waitStatus: Int32? { lock.withLock { status } }
     public var endedAtNanoseconds: Int64? { lock.withLock { endedAt } }

@@ -128,6 +128,52 @@ enum Sys {
         return (fds[0], fds[1])
     }
 
+    /// Grows a pipe's capacity (fewer wake-ups for a fast writer); false if the kernel refused.
+    @discardableResult
+    static func setPipeSize(_ fd: Int32, bytes: Int32) -> Bool { nf_set_pipe_size(fd, bytes) >= 0 }
+
+    /// Reads what is available into raw memory; 0 means end of file.
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        while true {
+            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if count >= 0 || errno != EINTR { return max(count, 0) }
+        }
+    }
+
+    /// Writes every byte, retrying short writes; throws the first error (EPIPE when the reader is gone).
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, operation: @autoclosure () -> String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw KernelError(operation(), errno: errno)
+            }
+            offset += written
+        }
+    }
+
+    /// open(2) with O_CLOEXEC: for reading, or for writing (created 0644, truncated).
+    static func open(_ path: String, forWriting: Bool) throws -> Int32 {
+        let flags = O_CLOEXEC | (forWriting ? O_WRONLY | O_CREAT | O_TRUNC : O_RDONLY)
+        return try check("open \(path)", Glibc.open(path, flags, 0o644))
+    }
+
+    /// memchr: the index of the first `byte`, found at memory speed.
+    static func indexOfByte(_ byte: UInt8, in buffer: UnsafeRawBufferPointer) -> Int? {
+        guard let base = buffer.baseAddress, let found = memchr(base, Int32(byte), buffer.count) else { return nil }
+        return UnsafeRawPointer(found) - base
+    }
+
+    /// Blocks SIGPIPE on the calling thread, so a write to a closed pipe fails with EPIPE
+    /// instead of ending netfault (a thread-directed signal stays with the thread).
+    static func blockBrokenPipeSignal() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
     static func spawn(_ request: inout nf_spawn_request, operation: String) throws -> pid_t {
         try checkNegative(operation, nf_spawn(&request))
     }
@@ -250,6 +296,12 @@ func withCStrings<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMu
     defer { pointers.forEach { free($0) } }
     var array = pointers
     return array.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+}
+
+/// A C string for the body's duration, or NULL for nil.
+func withOptionalCString<R>(_ string: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let string else { return body(nil) }
+    return string.withCString { body($0) }
 }
 
 // MARK: - NFQUEUE socket and packet injection (nfq helper: NfqueueSocket, PacketInjector)

@@ -46,7 +46,7 @@ enum RecordingFixtures {
 
     static func process(_ name: String, exit: Int32? = 0, events: [PeerEvent] = []) -> ObservedProcess {
         ObservedProcess(name: name, host: "client", command: "peer", events: events, exitStatus: exit,
-                        startTime: 0, endTime: exit == nil ? nil : 1, stdout: "", stderr: "")
+                        startTime: 0, endTime: exit == nil ? nil : 1)
     }
 
     static func recording(sockets: [ObservedSocket] = [], processes: [ObservedProcess] = [],

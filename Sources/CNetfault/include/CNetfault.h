@@ -96,9 +96,14 @@ typedef struct {
     /// When set, the child runs this peer script instead of exec'ing.
     const nf_peer_script *peer;
     int64_t peer_t0_ns;
-    /// Become fd 1 and 2 in the child; stdin is /dev/null.
+    /// Become fd 1 and 2 in the child.
     int stdout_fd;
     int stderr_fd;
+    /// Becomes fd 0 in the child; 0 or less means /dev/null (the orchestrator never
+    /// passes its own standard input, so a zeroed request reads nothing).
+    int stdin_fd;
+    /// Directory to change to before exec, or NULL to stay.
+    const char *cwd;
 } nf_spawn_request;
 
 /// fork → setns → exec. The child gets its own process group, default signal
@@ -137,6 +142,10 @@ const char *nf_errno_name(int value);
 
 /// pipe2(O_CLOEXEC), which glibc declares only under _GNU_SOURCE.
 int nf_pipe_cloexec(int fds[2]);
+
+/// fcntl(F_SETPIPE_SZ), a constant glibc declares only under _GNU_SOURCE.
+/// Returns the new capacity or -errno.
+int nf_set_pipe_size(int fd, int bytes);
 
 /// CLOCK_MONOTONIC in nanoseconds (shared by all network namespaces).
 int64_t nf_monotonic_ns(void);

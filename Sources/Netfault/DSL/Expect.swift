@@ -51,6 +51,13 @@ public struct Expectation: ScenarioComponent {
         case segmentLengths(SegmentSelector, atMost: Int)
         /// The time from one event to another.
         case delay(from: TimelineEvent, to: TimelineEvent, seconds: Double, tolerance: Tolerance)
+        /// A line of the process's output on `stream` matched the pattern (matched as it streamed).
+        case output(process: String, OutputPattern, StandardStream)
+        /// The process exited (with `exitStatus`, when given) and ran, from its start to its
+        /// end, at least `tookAtLeast` and at most `tookAtMost` seconds.
+        case processRun(process: String, exitStatus: Int32?, tookAtLeast: Double?, tookAtMost: Double?)
+        /// A check written in Swift over the recorded result.
+        case check(UserCheck)
     }
 
     public let kind: Kind

@@ -81,17 +81,33 @@ public indirect enum PeerStep: Sendable, Equatable {
     case receiveDatagram(timeout: Double = 1)
 }
 
-/// Any program, started on `host` with its arguments; output and exit are recorded.
+/// Any program, started on `host` with its arguments; its output and exit are recorded.
+///
+/// ```swift
+/// Command("curl", on: "client", ["curl", "-sS", "-w", "%{time_connect}", "http://server:8000/"],
+///         environment: .adding(["LC_ALL": "C"]), workingDirectory: "/tmp", input: .text("hello\n"))
+/// ```
 public struct Command: ScenarioComponent {
     public let name: String
     public let host: String
     public let arguments: [String]
+    /// Added to netfault's own environment, or replacing it.
+    public let environment: ProcessEnvironment
+    /// The program's current directory (nil: netfault's own).
+    public let workingDirectory: String?
+    /// Its standard input: nothing (/dev/null), a file, or given bytes.
+    public let input: ProcessInput
     public let location: SourceLocation
 
-    public init(_ name: String, on host: String, _ arguments: [String], file: String = #filePath, line: Int = #line) {
+    public init(_ name: String, on host: String, _ arguments: [String], environment: ProcessEnvironment = .inherited,
+                workingDirectory: String? = nil, input: ProcessInput = .none,
+                file: String = #filePath, line: Int = #line) {
         self.name = name
         self.host = host
         self.arguments = arguments
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.input = input
         self.location = SourceLocation(file: file, line: line)
     }
 
@@ -116,6 +132,8 @@ public struct WaitFor: ScenarioComponent {
     public enum Condition: Sendable {
         case exit(String)
         case state(SocketSelector, TCPState)
+        /// A line of the process's output (on `stream`, or either when nil) matches.
+        case output(OutputPattern, process: String, stream: StandardStream?)
     }
 
     public let condition: Condition
@@ -132,6 +150,18 @@ public struct WaitFor: ScenarioComponent {
     public init(_ selector: SocketSelector, in state: TCPState, timeout: Double = 10,
                 file: String = #filePath, line: Int = #line) {
         self.condition = .state(selector, state)
+        self.timeout = timeout
+        self.location = SourceLocation(file: file, line: line)
+    }
+
+    /// Waits until a line of `process`'s output matches the regular expression `pattern`
+    /// (NSRegularExpression syntax), on `stream`, or on either when nil. Lines are matched
+    /// one by one as the program writes them, each without its newline (a line longer than
+    /// 64 KiB in 64 KiB pieces): a pattern never spans two lines. The wait fails at once
+    /// when the process has exited and closed its output without a match.
+    public init(output pattern: String, of process: String, in stream: StandardStream? = nil, timeout: Double = 10,
+                file: String = #filePath, line: Int = #line) {
+        self.condition = .output(.matches(pattern), process: process, stream: stream)
         self.timeout = timeout
         self.location = SourceLocation(file: file, line: line)
     }

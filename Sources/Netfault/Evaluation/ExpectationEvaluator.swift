@@ -2,12 +2,21 @@ import NetfaultKernel
 
 /// Judges expectations against a recording. Pure: tested with hand-made recordings.
 public enum ExpectationEvaluator {
-    public static func evaluate(_ expectations: [Expectation], against recording: Recording) -> [ExpectationResult] {
-        expectations.map { evaluate($0, against: recording) }
+    /// `result` is what user-written checks (`Expect.that`) see: the scenario's result
+    /// without its expectations and status, which are being decided.
+    public static func evaluate(_ expectations: [Expectation], against recording: Recording,
+                                result: ScenarioResult? = nil) -> [ExpectationResult] {
+        expectations.map { evaluate($0, against: recording, result: result) }
     }
 
-    public static func evaluate(_ expectation: Expectation, against recording: Recording) -> ExpectationResult {
-        let verdict = judge(expectation.kind, recording)
+    public static func evaluate(_ expectation: Expectation, against recording: Recording,
+                                result: ScenarioResult? = nil) -> ExpectationResult {
+        let verdict: Verdict
+        if case .check(let check) = expectation.kind {
+            verdict = judgeCheck(check, result)
+        } else {
+            verdict = judge(expectation.kind, recording)
+        }
         return ExpectationResult(description: verdict.description, passed: verdict.passed,
                                  location: expectation.location.description,
                                  expected: verdict.expected, observed: verdict.observed)
@@ -199,6 +208,12 @@ public enum ExpectationEvaluator {
             return judgeSegmentLengths(selector, bytes, recording)
         case .delay(let start, let end, let seconds, let tolerance):
             return judgeDelay(start, end, seconds, tolerance, recording)
+        case .output(let process, let pattern, let stream):
+            return judgeOutput(process, pattern, stream, recording)
+        case .processRun(let process, let status, let tookAtLeast, let tookAtMost):
+            return judgeProcessRun(process, status, tookAtLeast, tookAtMost, recording)
+        case .check(let check):
+            return judgeCheck(check, nil)
         }
     }
 

@@ -66,7 +66,8 @@ public struct ObservedTransition: Sendable, Equatable {
     }
 }
 
-/// A process's record: its events (peers print one JSON line per socket call).
+/// A process's record: its events (peers print one JSON line per socket call), its bounded
+/// output, and the first line that matched each pattern the scenario watches for.
 public struct ObservedProcess: Sendable {
     public let name: String
     public let host: String
@@ -75,6 +76,50 @@ public struct ObservedProcess: Sendable {
     public var exitStatus: Int32?
     public var startTime: Double
     public var endTime: Double?
-    public var stdout: String
-    public var stderr: String
+    /// Still running at the end: netfault stopped it.
+    public var stoppedAtEnd: Bool
+    public var stdout: ProcessOutput
+    public var stderr: ProcessOutput
+    public var outputMatches: [OutputMatch]
+
+    public init(name: String, host: String, command: String, events: [PeerEvent] = [], exitStatus: Int32? = nil,
+                startTime: Double = 0, endTime: Double? = nil, stoppedAtEnd: Bool = false,
+                stdout: ProcessOutput = ProcessOutput(), stderr: ProcessOutput = ProcessOutput(),
+                outputMatches: [OutputMatch] = []) {
+        self.name = name
+        self.host = host
+        self.command = command
+        self.events = events
+        self.exitStatus = exitStatus
+        self.startTime = startTime
+        self.endTime = endTime
+        self.stoppedAtEnd = stoppedAtEnd
+        self.stdout = stdout
+        self.stderr = stderr
+        self.outputMatches = outputMatches
+    }
+
+    public func output(_ stream: StandardStream) -> ProcessOutput { stream == .stdout ? stdout : stderr }
+
+    /// The first line of `stream` that matched `pattern`, if the pattern was watched and matched.
+    public func firstMatch(of pattern: OutputPattern, in stream: StandardStream) -> OutputMatch? {
+        outputMatches.first { $0.pattern == pattern && $0.stream == stream }
+    }
+}
+
+/// The first line of a stream that matched a watched pattern, and when it was read.
+public struct OutputMatch: Sendable, Equatable {
+    public let pattern: OutputPattern
+    public let stream: StandardStream
+    /// Seconds since the scenario's start.
+    public let time: Double
+    /// The line, without its newline, at most 64 KiB.
+    public let line: String
+
+    public init(pattern: OutputPattern, stream: StandardStream, time: Double, line: String) {
+        self.pattern = pattern
+        self.stream = stream
+        self.time = time
+        self.line = line
+    }
 }

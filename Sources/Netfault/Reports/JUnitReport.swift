@@ -59,8 +59,8 @@ public enum JUnitReport {
 
     /// Each process's stderr under a header naming it, so interleaved peers can be told apart.
     private static func systemErr(_ processes: [ProcessResult]) -> String? {
-        let blocks = processes.filter { !$0.stderr.isEmpty }.map { process in
-            "--- \(process.host)/\(process.name): \(process.command)\n" + process.stderr
+        let blocks = processes.filter { $0.stderr.bytes > 0 }.map { process in
+            "--- \(process.host)/\(process.name): \(process.command)\n" + process.stderr.text
         }
         return blocks.isEmpty ? nil : blocks.joined(separator: "\n")
     }

@@ -61,12 +61,20 @@ extension TerminalReport {
         let span = "\(process.startTime.fixed(3))–\(process.endTime.map { $0.fixed(3) } ?? "?") s"
         var lines = ["\(process.host)/\(process.name)  \(exitDescription(process.exitStatus))  \(span)  \(process.command)"]
         lines += process.events.map { "  " + eventLine($0) }
-        if !process.stderr.isEmpty {
-            lines.append("  stderr:")
-            lines.append(indented(process.stderr.trimmingTrailingNewlines(), by: "    "))
+        // A peer's stdout is its events, listed above.
+        let streams = process.events.isEmpty ? [("stdout", process.stdout), ("stderr", process.stderr)] : [("stderr", process.stderr)]
+        for (label, output) in streams where output.bytes > 0 {
+            let kept = output.text.trimmingTrailingNewlines().split(separator: "\n", omittingEmptySubsequences: false)
+            let shown = kept.suffix(Self.outputLinesShown)
+            let omitted = shown.count < kept.count || output.cut ? " (\(output.bytes) bytes; the last \(shown.count) lines)" : ""
+            lines.append("  \(label)\(omitted):")
+            lines.append(indented(shown.joined(separator: "\n"), by: "    "))
         }
         return lines
     }
+
+    /// Enough lines to see how a program ended; the whole output is in the JSON's head/tail and --artifacts.
+    static let outputLinesShown = 20
 
     /// The model stores 128 + signal for a killed process; say so, since the number alone misleads.
     private static func exitDescription(_ status: Int32?) -> String {

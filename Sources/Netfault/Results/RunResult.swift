@@ -169,20 +169,58 @@ public struct ProcessResult: Codable, Sendable, Equatable {
     public var exitStatus: Int32?
     public var startTime: Double
     public var endTime: Double?
+    /// True when the process was still running at the end and netfault stopped it.
+    public var stoppedAtEnd: Bool
     public var events: [PeerEvent]
-    public var stderr: String
+    public var stdout: ProcessOutput
+    public var stderr: ProcessOutput
 
     public init(host: String, name: String, command: String, exitStatus: Int32?, startTime: Double,
-                endTime: Double?, events: [PeerEvent], stderr: String) {
+                endTime: Double?, stoppedAtEnd: Bool = false, events: [PeerEvent],
+                stdout: ProcessOutput = ProcessOutput(), stderr: ProcessOutput = ProcessOutput()) {
         self.host = host
         self.name = name
         self.command = command
         self.exitStatus = exitStatus
         self.startTime = startTime
         self.endTime = endTime
+        self.stoppedAtEnd = stoppedAtEnd
         self.events = events
+        self.stdout = stdout
         self.stderr = stderr
     }
+
+    /// Seconds from start to end; nil if it never ended.
+    public var duration: Double? { endTime.map { $0 - startTime } }
+
+    enum CodingKeys: String, CodingKey {
+        case host, name, command, exitStatus, startTime, endTime, stoppedAtEnd, events, stdout, stderr
+    }
+
+    /// Results written before output was bounded have `stderr` as a string and no `stdout`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decode(String.self, forKey: .host)
+        name = try c.decode(String.self, forKey: .name)
+        command = try c.decode(String.self, forKey: .command)
+        exitStatus = try c.decodeIfPresent(Int32.self, forKey: .exitStatus)
+        startTime = try c.decode(Double.self, forKey: .startTime)
+        endTime = try c.decodeIfPresent(Double.self, forKey: .endTime)
+        stoppedAtEnd = try c.decodeIfPresent(Bool.self, forKey: .stoppedAtEnd) ?? false
+        events = try c.decode([PeerEvent].self, forKey: .events)
+        stdout = try Self.decodeOutput(c, .stdout)
+        stderr = try Self.decodeOutput(c, .stderr)
+    }
+
+    private static func decodeOutput(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> ProcessOutput {
+        if let text = try? c.decodeIfPresent(String.self, forKey: key) { return ProcessOutput(whole: text) }
+        return try c.decodeIfPresent(ProcessOutput.self, forKey: key) ?? ProcessOutput()
+    }
+}
+
+extension ScenarioResult {
+    /// The process started under this name, if one was.
+    public func process(_ name: String) -> ProcessResult? { processes.first { $0.name == name } }
 }
 
 /// One JSON line a peer printed (or one line of another program's stdout).

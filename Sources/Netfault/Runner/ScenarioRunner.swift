@@ -13,14 +13,18 @@ public struct RunOptions: Sendable {
     public var pcapDirectory: String?
     /// Record the packet timeline (off only to measure what recording costs).
     public var capture: Bool
+    /// Where to write each process's complete output, streamed while it runs:
+    /// DIR/<scenario id>/<process>.stdout and .stderr.
+    public var artifactsDirectory: String?
 
     public init(pin: Bool = false, runID: String = RunOptions.defaultRunID(), sampleInterval: Double = 0.001,
-                pcapDirectory: String? = nil, capture: Bool = true) {
+                pcapDirectory: String? = nil, capture: Bool = true, artifactsDirectory: String? = nil) {
         self.pin = pin
         self.runID = runID
         self.sampleInterval = sampleInterval
         self.pcapDirectory = pcapDirectory
         self.capture = capture
+        self.artifactsDirectory = artifactsDirectory
     }
 
     public static func defaultRunID() -> String { String(ProcessInfo.processInfo.processIdentifier) }
@@ -69,7 +73,6 @@ public enum ScenarioRunner {
             execution = run
             let outcome = run.perform()
             let recording = try run.finish()
-            result.expectations = ExpectationEvaluator.evaluate(scenario.expectations, against: recording)
             result.sockets = recording.sockets.map {
                 SocketTimeline(host: $0.host, local: $0.local.description, remote: $0.remote.description,
                                transitions: $0.transitions.map { StateTransition(time: $0.time, state: $0.state.rawValue) })
@@ -77,16 +80,22 @@ public enum ScenarioRunner {
             result.counters = recording.counters.flatMapValues()
             result.processes = recording.processes.map {
                 ProcessResult(host: $0.host, name: $0.name, command: $0.command, exitStatus: $0.exitStatus,
-                              startTime: $0.startTime, endTime: $0.endTime, events: $0.events, stderr: $0.stderr)
+                              startTime: $0.startTime, endTime: $0.endTime, stoppedAtEnd: $0.stoppedAtEnd, events: $0.events,
+                              stdout: $0.stdout, stderr: $0.stderr)
             }
             result.faultDecisions = recording.faultDecisions
             result.segments = recording.segments.map(SegmentRecord.init)
             result.captureDropped = run.captureDropped
+            // Last, so user-written checks see everything recorded.
+            result.expectations = ExpectationEvaluator.evaluate(scenario.expectations, against: recording, result: result)
             if let outcome {
                 result.error = outcome.message
                 result.errorCause = outcome.cause
             } else if let faultFailure = run.faultFailure {
                 result.error = faultFailure
+                result.errorCause = .environment
+            } else if let artifactFailure = run.artifactFailure {
+                result.error = artifactFailure
                 result.errorCause = .environment
             }
             result.status = result.error == nil && result.expectations.allSatisfy(\.passed) ? .passed : .failed

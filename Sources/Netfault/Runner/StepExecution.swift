@@ -12,7 +12,11 @@ final class StepExecution {
     private let sampleInterval: Double
     private var counterReaders: [String: NetCounterReader] = [:]
     private var countersBefore: [String: [String: Int64]] = [:]
-    private var started: [(name: String, host: String, command: String, process: ChildProcess)] = []
+    private var started: [StartedProcess] = []
+    /// Per process: the output patterns the scenario looks for.
+    private let watchedPatterns: [String: Set<WatchedPattern>]
+    /// DIR/<scenario id> under --artifacts, made when the first process starts.
+    private let artifactDirectory: String?
     private var faultRuntime: FaultRuntime?
     private var sysctls: [String: [String: Int]] = [:]
     /// Set when the fault engine stopped on an error: the faults did not all run.
@@ -23,6 +27,8 @@ final class StepExecution {
     private let realtimeZero: Int64
     private let pcapDirectory: String?
     private(set) var captureDropped = 0
+    /// Set when an --artifacts file could not be written in full.
+    private(set) var artifactFailure: String?
     private let environment = ProcessInfo.processInfo.environment
 
     init(scenario: Scenario, plan: NetworkPlan, network: Network, faults: FaultPlan?, t0: Int64, options: RunOptions) throws {
@@ -32,6 +38,8 @@ final class StepExecution {
         self.t0 = t0
         sampleInterval = options.sampleInterval
         pcapDirectory = options.pcapDirectory.map { "\($0)/\(scenario.id)" }
+        artifactDirectory = options.artifactsDirectory.map { "\($0)/\(scenario.id)" }
+        watchedPatterns = WatchedPattern.all(in: scenario)
         realtimeZero = t0 + CaptureClock.realtimeMinusMonotonic()
         // Captures first, so they see the first segment of anything started below.
         let ringBytes = CaptureRing.bytes(for: scenario)
@@ -79,13 +87,15 @@ final class StepExecution {
                 case .peer(let peer):
                     let words = try PeerWords.words(for: peer.steps, plan: plan)
                     try start(peer.name, on: peer.host, command: "netfault peer " + words.joined(separator: " "),
-                              program: .peer(try PeerScript(words)))
+                              program: .peer(try PeerScript(words)), isPeer: true)
                 case .command(let command):
                     guard let path = ExecutableLookup.resolve(command.arguments[0]) else {
                         return StepFailure(message: "\(command.location): program \(command.arguments[0]) was not found", cause: .scenario)
                     }
                     try start(command.name, on: command.host, command: command.arguments.joined(separator: " "),
-                              program: .executable(path: path, arguments: Array(command.arguments.dropFirst())))
+                              program: .executable(path: path, arguments: Array(command.arguments.dropFirst())),
+                              environment: command.environment.resolved(inheriting: environment),
+                              workingDirectory: command.workingDirectory, input: command.input)
                 case .wait(let wait):
                     MonotonicClock.sleep(seconds: min(wait.seconds, remaining))
                 case .waitFor(let wait):
@@ -101,9 +111,25 @@ final class StepExecution {
         return nil
     }
 
-    private func start(_ name: String, on host: String, command: String, program: ChildProgram) throws {
-        let process = try ChildProcess(program, in: network.namespace(host)!, environment: environment, t0: t0)
-        started.append((name, host, command, process))
+    private func start(_ name: String, on host: String, command: String, program: ChildProgram, isPeer: Bool = false,
+                       environment: [String: String]? = nil, workingDirectory: String? = nil,
+                       input: ProcessInput = .none) throws {
+        let watch = OutputWatch(patterns: watchedPatterns[name] ?? [], parsesEvents: isPeer, t0: t0)
+        var output = ChildOutputOptions()
+        for stream in StandardStream.allCases {
+            let childStream: ChildStream = stream == .stdout ? .stdout : .stderr
+            output.lineHandlers[childStream] = watch.lineHandler(for: stream)
+            if let artifactDirectory { output.artifactPaths[childStream] = "\(artifactDirectory)/\(name).\(stream.rawValue)" }
+        }
+        if let artifactDirectory { try FileManager.default.createDirectory(atPath: artifactDirectory, withIntermediateDirectories: true) }
+        let childInput: ChildInput = switch input {
+        case .none: .none
+        case .file(let path): .file(path)
+        case .bytes(let bytes): .bytes(bytes)
+        }
+        let process = try ChildProcess(program, in: network.namespace(host)!, environment: environment ?? self.environment,
+                                       t0: t0, workingDirectory: workingDirectory, input: childInput, output: output)
+        started.append(StartedProcess(name: name, host: host, command: command, process: process, watch: watch))
     }
 
     private func waitFor(_ wait: WaitFor, limit: Double) -> StepFailure? {
@@ -114,6 +140,12 @@ final class StepExecution {
                 if let process = started.first(where: { $0.name == name })?.process {
                     if process.wait(timeoutSeconds: max(0, deadline - elapsed)) { return nil }
                 }
+            case .output(let pattern, let name, let stream):
+                guard let entry = started.first(where: { $0.name == name }) else { break }
+                let end = t0 + Int64(deadline * 1e9)
+                if entry.watch.waitForMatch(pattern, on: stream.map { [$0] } ?? StandardStream.allCases, deadline: end,
+                                            ended: { entry.process.wait(timeoutSeconds: 0) }) != nil { return nil }
+                return outputWaitFailed(wait, pattern, entry, stream, limit: limit)
             case .state(let selector, let state):
                 let (states, seen) = sampler.currentStates(selector)
                 // CLOSE means gone: closed sockets leave the kernel's tables.
@@ -124,6 +156,11 @@ final class StepExecution {
         switch wait.condition {
         case .exit(let name):
             return StepFailure(message: "\(wait.location): \(name) did not exit within \(Format.seconds(limit))", cause: nil)
+        case .output(let pattern, let name, let stream):
+            guard let entry = started.first(where: { $0.name == name }) else {
+                return StepFailure(message: "\(wait.location): \(name) was never started", cause: .scenario)
+            }
+            return outputWaitFailed(wait, pattern, entry, stream, limit: limit)
         case .state(let selector, let state):
             let message = "\(wait.location): \(selector) did not reach \(state.rawValue) within \(Format.seconds(limit))"
             // A process on that host that failed or crashed before is why, more likely than the
@@ -134,13 +171,38 @@ final class StepExecution {
         }
     }
 
+    /// "Scenarios/X.swift:12: server's stdout had no line matching /Serving/ within 5 s: it exited
+    /// with exit status 1 at 0.2 s; last line "…"" — or "still running; no output".
+    private func outputWaitFailed(_ wait: WaitFor, _ pattern: OutputPattern, _ entry: StartedProcess,
+                                  _ stream: StandardStream?, limit: Double) -> StepFailure {
+        let what = "\(entry.name)'s \(stream?.rawValue ?? "output") had no line that \(pattern)"
+        let process = entry.process
+        let state: String
+        if let status = process.waitStatus {
+            let at = process.endedAtNanoseconds.map { " at \(Format.seconds(Double($0 - t0) / 1e9))" } ?? ""
+            state = "it exited with \(ChildProcess.describe(waitStatus: status))\(at)"
+        } else {
+            state = "within \(Format.seconds(limit)); it is still running"
+        }
+        // Both streams: a server often says why it stopped on stderr.
+        let seen = StandardStream.allCases.compactMap { stream -> String? in
+            let kept = process.output(stream == .stdout ? .stdout : .stderr)
+            let output = ProcessOutput(kept)
+            return output.lastLine.map { "last \(stream.rawValue) line \"\($0)\"" }
+        }
+        let lines = seen.isEmpty ? "no output" : seen.joined(separator: ", ")
+        // A process that ended without printing it failed the scenario's premise; a timeout is an observation.
+        return StepFailure(message: "\(wait.location): \(what): \(state); \(lines)",
+                           cause: process.waitStatus == nil ? nil : .scenario)
+    }
+
     /// "server exited early, exit status 1 at 0.004 s, after connect failed with ECONNREFUSED (stderr: …)"
-    private func exitedEarly(_ entry: (name: String, host: String, command: String, process: ChildProcess)) -> String {
+    private func exitedEarly(_ entry: StartedProcess) -> String {
         let process = entry.process
         let status = process.waitStatus.map(ChildProcess.describe(waitStatus:)) ?? "?"
         let at = process.endedAtNanoseconds.map { " at \(Format.seconds(Double($0 - t0) / 1e9))" } ?? ""
         let stderr = process.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
-        let lastCall = PeerEventParser.events(in: process.standardOutput).last { $0.errno != nil }
+        let lastCall = entry.watch.events.last { $0.errno != nil }
             .map { ", after \($0.call) failed with \($0.errno!)" } ?? ""
         return "\(entry.name) exited early, \(status)\(at)\(lastCall)" + (stderr.isEmpty ? "" : " (stderr: \(stderr.prefix(200)))")
     }
@@ -163,19 +225,27 @@ final class StepExecution {
             let process = entry.process
             return ObservedProcess(
                 name: entry.name, host: entry.host, command: entry.command,
-                events: PeerEventParser.events(in: process.standardOutput),
+                events: entry.watch.events,
                 exitStatus: process.waitStatus.map(ChildProcess.exitCode(fromWaitStatus:)),
                 startTime: Double(process.startedAt - t0) / 1e9,
                 endTime: process.endedAtNanoseconds.map { Double($0 - t0) / 1e9 },
-                stdout: process.standardOutput, stderr: process.standardError)
+                stoppedAtEnd: entry.stoppedAtEnd,
+                stdout: ProcessOutput(process.output(.stdout)), stderr: ProcessOutput(process.output(.stderr)),
+                outputMatches: entry.watch.outputMatches)
         }
+        artifactFailure = started.lazy.flatMap { entry in
+            ChildStream.allCases.compactMap { entry.process.artifactError($0).map { "\(entry.name)'s output file: \($0)" } }
+        }.first
         return recording
     }
 
     /// SIGTERM, then SIGKILL, to every process still running; then the fault threads
     /// end (after the processes, so their last segments still get verdicts).
     func terminateAll() {
-        for entry in started { entry.process.terminate() }
+        for entry in started {
+            if entry.process.isRunning { entry.stoppedAtEnd = true }
+            entry.process.terminate()
+        }
         if let (decisions, failure) = faultRuntime?.stop() {
             faultDecisions = decisions
             faultFailure = failure
@@ -223,12 +293,40 @@ enum PeerEventParser {
         let eof: Bool?
     }
 
+    static func event(fromLine line: String) -> PeerEvent? {
+        guard line.hasPrefix("{"), let event = try? JSONDecoder().decode(Line.self, from: Data(line.utf8)) else { return nil }
+        return PeerEvent(time: event.t, call: event.call, result: event.result, errno: event.errno,
+                         local: event.local, remote: event.remote, eof: event.eof)
+    }
+
     static func events(in output: String) -> [PeerEvent] {
-        let decoder = JSONDecoder()
-        return output.split(separator: "\n").compactMap { line in
-            guard line.hasPrefix("{"), let event = try? decoder.decode(Line.self, from: Data(line.utf8)) else { return nil }
-            return PeerEvent(time: event.t, call: event.call, result: event.result, errno: event.errno,
-                             local: event.local, remote: event.remote, eof: event.eof)
-        }
+        output.split(separator: "\n").compactMap { event(fromLine: String($0)) }
+    }
+}
+
+/// A process the steps started, with what watches its output.
+final class StartedProcess {
+    let name: String
+    let host: String
+    let command: String
+    let process: ChildProcess
+    let watch: OutputWatch
+    /// Still running when the scenario ended: netfault stopped it.
+    var stoppedAtEnd = false
+
+    init(name: String, host: String, command: String, process: ChildProcess, watch: OutputWatch) {
+        self.name = name
+        self.host = host
+        self.command = command
+        self.process = process
+        self.watch = watch
+    }
+}
+
+extension ProcessOutput {
+    /// The kept part of a stream as the JSON holds it.
+    init(_ kept: KeptOutput) {
+        self.init(bytes: kept.total, cut: kept.cut, head: String(decoding: kept.head, as: UTF8.self),
+                  tail: String(decoding: kept.tail, as: UTF8.self))
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NetfaultKernel
 
 /// Checks a scenario before anything is built. Pure except for looking programs
@@ -141,6 +142,7 @@ public enum ScenarioValidator {
                 } else {
                     fail(command.location, "command \(command.name) has no program")
                 }
+                ProgramValidator.check(command, fail: fail)
             case .wait(let wait):
                 if !(wait.seconds >= 0) || wait.seconds > scenario.timeLimit {
                     fail(wait.location, "Wait(\(wait.seconds)) must be between 0 and the time limit (\(scenario.timeLimit) s)")
@@ -152,6 +154,9 @@ public enum ScenarioValidator {
                     if processes[name] == nil { fail(wait.location, "WaitFor(exitOf:) names \"\(name)\", which no earlier step starts") }
                 case .state(let selector, _):
                     _ = knownHost(selector.host, wait.location, "WaitFor")
+                case .output(let pattern, let name, _):
+                    if processes[name] == nil { fail(wait.location, "WaitFor(output:) names \"\(name)\", which no earlier step starts") }
+                    ProgramValidator.check(pattern, wait.location, fail: fail)
                 }
             }
         }
@@ -176,6 +181,16 @@ public enum ScenarioValidator {
                 _ = knownHost(s.host, location, "expectation")
             case .peerEvent(let process, _, _, _, _, _, _, _), .exitStatus(let process, _), .peerResults(let process, _, _):
                 if processes[process] == nil { fail(location, "expectation names process \"\(process)\", which no step starts") }
+            case .output(let process, let pattern, _):
+                if processes[process] == nil { fail(location, "expectation names process \"\(process)\", which no step starts") }
+                ProgramValidator.check(pattern, location, fail: fail)
+            case .processRun(let process, _, let tookAtLeast, let tookAtMost):
+                if processes[process] == nil { fail(location, "expectation names process \"\(process)\", which no step starts") }
+                ProgramValidator.checkDurations(tookAtLeast, tookAtMost, location, fail: fail)
+            case .check(let check):
+                if check.description.trimmingCharacters(in: .whitespaces).isEmpty {
+                    fail(location, "Expect.that needs a description saying what it checks")
+                }
             case .faultCount, .faultTimes, .faultSameSequence:
                 break  // FaultValidator
             case .segmentTimes(let selector, let schedule, let tolerance, let givingUp):
@@ -227,6 +242,10 @@ public enum ScenarioValidator {
     private static func registerProcess(_ name: String, _ location: SourceLocation,
                                         _ processes: inout [String: SourceLocation],
                                         _ fail: (SourceLocation, String) -> Void) {
+        // The name becomes a file name under --artifacts.
+        if name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
+            fail(location, "process name \"\(name)\" must be non-empty, not . or .., and without / or NUL (it names its output files)")
+        }
         if let first = processes[name] {
             fail(location, "two processes named \"\(name)\" (the first at line \(first.line))")
         }

@@ -20,7 +20,7 @@ enum ReportFixtures {
                           startTime: 0.0001234567, endTime: 0.5, events: [
                               PeerEvent(time: 0.0011111111, call: "connect", result: 0,
                                         local: "10.77.1.1:43210", remote: "10.77.1.2:8080"),
-                          ], stderr: ""),
+                          ], stderr: ProcessOutput(whole: "")),
         ]
     )
 
@@ -36,7 +36,7 @@ enum ReportFixtures {
             ProcessResult(host: "client", name: "peer", command: "peer connect", exitStatus: 1,
                           startTime: 0, endTime: 0.4, events: [
                               PeerEvent(time: 0.002, call: "connect", result: -1, errno: "ECONNREFUSED"),
-                          ], stderr: "connect: Connection refused\u{01}\n"),
+                          ], stderr: ProcessOutput(whole: "connect: Connection refused\u{01}\n")),
         ],
         error: "peer timed out"
     )
