@@ -4,7 +4,7 @@
 # tcpdump (independent witnesses in the tests, scripts/host-state and `netfault bench
 # timeline`); chromium (the HTML report's rendering test); curl, python3, nginx-light and
 # socat (the real programs of Examples/ and of the package `netfault init` writes);
-# shellcheck and actionlint (the init test lints the workflow it writes). Where systemd
+# actionlint and shellcheck (the init test lints the workflow it writes). Where systemd
 # runs, installing nginx-light also starts Debian's own nginx service; the examples run
 # theirs in their namespaces and do not need it.
 # Idempotent: installs only what is missing. Must run as root.
