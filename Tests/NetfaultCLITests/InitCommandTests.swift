@@ -123,3 +123,16 @@ import Testing
         }
     }
 }
+
+extension InitCommandTests {
+    /// A folder that cannot be written (here: under a file) is a bad path: exit 2, nothing left.
+    @Test func anUnwritableFolderIsRefused() throws {
+        try Self.withScratch { scratch in
+            try Data().write(to: scratch)
+            let directory = scratch.appendingPathComponent("pkg")
+            let result = try CLI.run(["init", directory.path])
+            #expect(result.status == 2, "\(result)")
+            #expect(result.stderr.contains("netfault init: cannot write the package in \(directory.path)"), "\(result)")
+        }
+    }
+}

@@ -46,10 +46,24 @@ struct InitCommand: ParsableCommand {
             else { .published }
         let scaffold = PackageScaffold(name: PackageScaffold.packageName(forDirectory: directory), netfault: source)
         let root = URL(fileURLWithPath: directory)
-        for file in scaffold.files {
-            let url = root.appendingPathComponent(file.path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(file.contents.utf8).write(to: url, options: .withoutOverwriting)
+        let existed = FileManager.default.fileExists(atPath: root.path)
+        do {
+            for file in scaffold.files {
+                let url = root.appendingPathComponent(file.path)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(file.contents.utf8).write(to: url, options: .withoutOverwriting)
+            }
+        } catch {
+            // Half a package is worse than none: remove what was written (the folder was empty).
+            if existed {
+                for entry in (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [] {
+                    try? FileManager.default.removeItem(at: root.appendingPathComponent(entry))
+                }
+            } else {
+                try? FileManager.default.removeItem(at: root)
+            }
+            FileHandle.standardError.write(Data("netfault init: cannot write the package in \(directory): \(error.localizedDescription)\n".utf8))
+            throw ExitCode(ExitStatus.invalid)
         }
         print("""
             Wrote package \(scaffold.name) in \(directory) (netfault from \(source.description)):
