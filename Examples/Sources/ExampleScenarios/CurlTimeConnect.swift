@@ -26,9 +26,10 @@ public let curlTimeConnect = Scenario("EX1", "curl's own time_connect includes a
         // Either end's timer recovers (the server resends its SYN-ACK, or the client's kernel
         // its SYN), 1 s after a segment sent after curl's clock started; timers fire late,
         // never early. Early: one jiffy (4 ms at HZ=250), since a timer counts whole ticks
-        // from the last one before it was armed. Late: the default max(4 ms, 12.5 %), for
-        // the timer wheel's rounding (8 jiffies at this level) and scheduling.
-        let allowed = Tolerance(early: 0.004).range(around: 1)
+        // from the last one before it was armed. Late: 250 ms, since curl reads its clock
+        // when it next runs: 1.002–1.052 s in 45 recorded runs here, and 1.209 s once (in 51)
+        // with two CPUs shared by ~6 builds (load average 10–14). A second loss would show 3 s.
+        let allowed = Tolerance(early: 0.004, lateMinimum: 0.25, lateFraction: 0).range(around: 1)
         let observed = "time_connect \(printed) s (allowed \(allowed.lowerBound)…\(allowed.upperBound) s)"
         return allowed.contains(seconds) ? .pass(observed) : .fail(observed)
     }
