@@ -1,5 +1,8 @@
-/// netfault's own memory, from /proc/self/status: what `bench output` reports its growth with.
+/// netfault's own memory, from /proc/self/status, and CPU time: what `bench output` reports.
 public enum ProcessMemory {
+    /// User plus system CPU seconds of netfault's own threads (getrusage RUSAGE_SELF: not its children).
+    public static func cpuSeconds() -> Double { Sys.ownCPUSeconds() }
+
     /// VmRSS and VmHWM (the peak since start or the last reset), in bytes.
     public static func current() -> (resident: Int, peak: Int)? {
         guard let status = Sys.readFile("/proc/self/status") else { return nil }

@@ -193,6 +193,12 @@ enum Sys {
         }
     }
 
+    static func ownCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
     static func monotonicNanoseconds() -> Int64 { nf_monotonic_ns() }
 
     /// CLOCK_REALTIME, the clock of packet timestamps.

@@ -107,6 +107,30 @@ let fixtures: [Scenario] = [
         Command("tool", on: "client", [notAProgram])
         Wait(0.1)
     },
+    pair("bad-working-directory", "a command whose working directory does not exist") {
+        Command("tool", on: "client", ["true"], workingDirectory: "/nonexistent/netfault-directory")
+    },
+    pair("invalid-output-pattern", "a readiness pattern that is not a regular expression") {
+        Command("tool", on: "client", ["true"])
+        WaitFor(output: "(unclosed", of: "tool")
+    },
+    pair("program-exits-before-ready", "a server that exits before printing its ready line") {
+        Command("server", on: "server", ["sh", "-c", "echo 'bad config' >&2; exit 3"])
+        WaitFor(output: "ready", of: "server", timeout: 5)
+    },
+    // A program's output, recorded and checked: JSON, artifacts, readiness, a check of one's own.
+    pair("program-output", "a program's output, read to the end and checked") {
+        Command("writer", on: "server", ["sh", "-c", "echo ready; seq 1 100000; echo done >&2"],
+                environment: .adding(["LC_ALL": "C"]))
+        WaitFor(output: "^ready$", of: "writer", timeout: 5)
+        WaitFor(exitOf: "writer", timeout: 10)
+        Expect.output(of: "writer", contains: "done", in: .stderr)
+        Expect.process("writer", exits: 0, tookAtMost: 10)
+        Expect.that("the writer printed 100000 numbers") { result in
+            let tail = result.process("writer")?.stdout.tail ?? ""
+            return tail.hasSuffix("\n100000\n") ? .pass("ends with 100000") : .fail("ends with \(tail.suffix(20))")
+        }
+    },
     pair("peer-exits-early", "a server that exits before it listens (its backend refuses it)") {
         Peer("server", on: "server", .connect(to: "client", port: 9), .listen(port: 8080), .hold)
         WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 1)

@@ -99,10 +99,20 @@ let isRoot = getuid() == 0
     @Test func runHelpMentionsItsOptions() throws {
         let result = try CLI.run(["run", "--help"])
         #expect(result.status == 0, "\(result)")
-        for option in ["--json", "--junit", "--parallel", "--pin", "--all", "--verbose", "--shard", "--pcap", "--html", "--ladder"] {
+        for option in ["--json", "--junit", "--parallel", "--pin", "--all", "--verbose", "--shard", "--pcap", "--html", "--ladder", "--artifacts"] {
             #expect(result.stdout.contains(option), "run --help lacks \(option)")
         }
         #expect(result.stdout.contains("(default: 4)"))
+    }
+
+    @Test func benchOutputHelpAndBadUsage() throws {
+        let help = try CLI.run(["bench", "output", "--help"])
+        #expect(help.status == 0, "\(help)")
+        for option in ["--bytes", "--rounds", "--json", "2000000000"] {
+            #expect(help.stdout.contains(option), "bench output --help lacks \(option)")
+        }
+        let bad = try CLI.run(["bench", "output", "--bytes", "0"])
+        #expect(bad.status == 2 && bad.stderr.contains("--bytes must be at least 1"), "\(bad)")
     }
 
     @Test func aShardOutsideItsCountIsAUsageError() throws {
@@ -269,6 +279,32 @@ let isRoot = getuid() == 0
         #expect(result.status == 3, "\(result)")
         #expect(result.stderr.contains("needs root"), "\(result)")
         #expect(result.stdout.isEmpty)
+    }
+
+    @Test(.enabled(if: isRoot, "needs root"), .timeLimit(.minutes(1)))
+    func runWritesBoundedOutputToJSONAndCompleteOutputToArtifacts() throws {
+        let json = CLI.temporaryFile("output.json"), artifacts = CLI.temporaryFile("artifacts")
+        defer {
+            try? FileManager.default.removeItem(at: json)
+            try? FileManager.default.removeItem(at: artifacts)
+        }
+        let result = try CLI.run(["run", "program-output", "--json", json.path, "--artifacts", artifacts.path], binary: CLI.fixtures)
+        #expect(result.status == 0, "\(result)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        let scenario = try #require((object["scenarios"] as? [[String: Any]])?.first)
+        let process = try #require((scenario["processes"] as? [[String: Any]])?.first)
+        let whole = "ready\n" + (1...100000).map(String.init).joined(separator: "\n") + "\n"
+        let stdout = try #require(process["stdout"] as? [String: Any])
+        #expect(stdout["bytes"] as? Int == whole.utf8.count && stdout["cut"] as? Bool == true)
+        #expect((stdout["head"] as? String)?.hasPrefix("ready\n1\n2\n") == true)
+        #expect((stdout["tail"] as? String)?.hasSuffix("99999\n100000\n") == true)
+        #expect(process["stderr"] as? [String: Any] as NSDictionary? == ["bytes": 5, "cut": false, "head": "done\n", "tail": ""] as NSDictionary)
+        let stored = artifacts.appendingPathComponent("program-output")
+        #expect(try String(contentsOf: stored.appendingPathComponent("writer.stdout"), encoding: .utf8) == whole)
+        #expect(try String(contentsOf: stored.appendingPathComponent("writer.stderr"), encoding: .utf8) == "done\n")
+        // The saved run still reads.
+        let report = try CLI.run(["report", json.path])
+        #expect(report.status == 0, "\(report)")
     }
 
     @Test(.enabled(if: isRoot, "needs root"), .timeLimit(.minutes(1)))

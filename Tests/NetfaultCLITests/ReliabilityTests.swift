@@ -20,6 +20,8 @@ import Testing
         ("fault-negative-delay", "delay must be zero or more seconds"),
         ("impairment-negative-rate", "rate must be a positive number"),
         ("impairment-loss-over-100", "loss 150.0 % is outside 0…100 %"),
+        ("bad-working-directory", "command tool: working directory /nonexistent/netfault-directory does not exist"),
+        ("invalid-output-pattern", "/(unclosed/ is not a valid regular expression"),
     ])
     func refusedBeforeAnythingIsBuilt(id: String, message: String) throws {
         let result = try CLI.run(["run", id], binary: CLI.fixtures)
@@ -47,6 +49,7 @@ import Testing
     @Test(.enabled(if: isRoot, "needs root"), arguments: [
         ("program-cannot-start", "Exec format error (ENOEXEC)"),
         ("peer-exits-early", "server exited early, exit status 1 at"),
+        ("program-exits-before-ready", "server's output had no line that matches /ready/: it exited with exit status 3"),
     ])
     func scenarioErrorsFoundWhileRunning(id: String, message: String) throws {
         let json = CLI.temporaryFile("\(id).json")

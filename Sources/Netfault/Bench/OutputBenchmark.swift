@@ -19,13 +19,15 @@ public enum OutputBenchmark {
         /// The largest growth of netfault's resident memory over a scenario round: the peak
         /// during it (VmHWM, reset before) less the resident size before (target ≤ 64 MiB).
         public var rssGrowthMiB: Double
+        /// netfault's own CPU time (all its threads, not its children) per GB read, median.
+        public var cpuSecondsPerGB: Double
         public var kernel: String
     }
 
     static func shellCommand(bytes: Int) -> String { "head -c \(bytes) /dev/zero | tr '\\0' x" }
 
     /// Seconds the program took inside a scenario, and netfault's memory growth over the round.
-    public static func measureInside(bytes: Int) throws -> (seconds: Double, growth: Int) {
+    public static func measureInside(bytes: Int) throws -> (seconds: Double, growth: Int, cpu: Double) {
         let scenario = Scenario("bench-output", "output benchmark", timeLimit: 3600) {
             Host("writer")
             Command("writer", on: "writer", ["/bin/sh", "-c", shellCommand(bytes: bytes)])
@@ -35,7 +37,9 @@ public enum OutputBenchmark {
         if !errors.isEmpty { throw BenchmarkError(errors.map(\.description).joined(separator: "; ")) }
         ProcessMemory.resetPeak()
         let before = ProcessMemory.current()?.resident ?? 0
+        let cpuBefore = ProcessMemory.cpuSeconds()
         let result = ScenarioRunner.run(scenario, options: RunOptions(capture: false))
+        let cpu = ProcessMemory.cpuSeconds() - cpuBefore
         let peak = ProcessMemory.current()?.peak ?? 0
         guard let process = result.processes.first, let duration = process.duration, result.error == nil else {
             throw BenchmarkError("the scenario failed: \(result.error ?? "no process recorded")")
@@ -43,7 +47,7 @@ public enum OutputBenchmark {
         guard process.exitStatus == 0, process.stdout.bytes == bytes else {
             throw BenchmarkError("the writer exited \(process.exitStatus.map(String.init) ?? "?") after \(process.stdout.bytes) of \(bytes) bytes")
         }
-        return (duration, max(0, peak - before))
+        return (duration, max(0, peak - before), cpu)
     }
 
     /// Seconds the same program takes writing to /dev/null, outside any namespace.
@@ -61,18 +65,20 @@ public enum OutputBenchmark {
 
     /// Alternates which side goes first, so machine noise hits both alike; medians.
     public static func run(bytes: Int, rounds: Int) throws -> Measurement {
-        var inside: [Double] = [], outside: [Double] = [], growth = 0
+        var inside: [Double] = [], outside: [Double] = [], cpu: [Double] = [], growth = 0
         for round in 0..<rounds {
             if round % 2 == 0 { outside.append(try measureOutside(bytes: bytes)) }
             let measured = try measureInside(bytes: bytes)
             inside.append(measured.seconds)
+            cpu.append(measured.cpu)
             growth = max(growth, measured.growth)
             if round % 2 == 1 { outside.append(try measureOutside(bytes: bytes)) }
         }
         let insideRate = Double(bytes) / TopologyBenchmark.median(inside) / 1e6, outsideRate = Double(bytes) / TopologyBenchmark.median(outside) / 1e6
         return Measurement(bytes: bytes, rounds: rounds, program: shellCommand(bytes: bytes), insideMBps: insideRate,
                            outsideMBps: outsideRate, ratio: insideRate / outsideRate,
-                           rssGrowthMiB: Double(growth) / 1_048_576, kernel: MachineInfo.kernelRelease)
+                           rssGrowthMiB: Double(growth) / 1_048_576,
+                           cpuSecondsPerGB: TopologyBenchmark.median(cpu) / (Double(bytes) / 1e9), kernel: MachineInfo.kernelRelease)
     }
 
     struct BenchmarkError: Error, CustomStringConvertible {

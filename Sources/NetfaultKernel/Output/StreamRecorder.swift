@@ -22,7 +22,8 @@ final class StreamRecorder: @unchecked Sendable {
 
     private let lock = NSLock()
     private let buffer = OutputBuffer()
-    private let artifact: Int32?
+    /// The artifact file, until the reader closes it at end of file.
+    private var artifact: Int32?
     private let artifactPath: String?
     private var artifactFailure: KernelError?
     private let splitter: LineSplitter?
@@ -66,8 +67,16 @@ final class StreamRecorder: @unchecked Sendable {
             if size == Self.largestRead && count < size / 4 { Sys.sleep(nanoseconds: Self.batchingPause) }
         }
         if let splitter, let handler { splitter.finish { _ = handler($0) } }
-        if let artifact { Sys.close(artifact) }
+        closeArtifact()
     }
+
+    private func closeArtifact() {
+        if let artifact { Sys.close(artifact) }
+        artifact = nil
+    }
+
+    /// A recorder whose child never started never read: its artifact file closes here.
+    deinit { closeArtifact() }
 
     private func consume(_ chunk: UnsafeRawBufferPointer) {
         if let artifact, artifactFailure == nil {
