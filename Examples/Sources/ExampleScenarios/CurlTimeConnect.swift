@@ -8,7 +8,8 @@ public let curlTimeConnect = Scenario("EX1", "curl's own time_connect includes a
     Host("client")
     Host("server")
     Link("client", "server", subnet: "10.77.101.0/24")             // client .1, server .2
-    // Unbuffered, so the "Serving HTTP" line that follows its listen() arrives at once.
+    // Unbuffered, so the "Serving HTTP" line that follows its listen() arrives at once; it
+    // serves a listing of /, a small page.
     Command("web", on: "server", ["python3", "-m", "http.server", "8000", "--bind", "10.77.101.2"],
             environment: .adding(["PYTHONUNBUFFERED": "1"]), workingDirectory: "/")
     WaitFor(output: "^Serving HTTP on 10\\.77\\.101\\.2 port 8000", of: "web", timeout: 10)

@@ -13,7 +13,7 @@ struct ExampleTests {
         #expect(result.status == .passed, "\(result.failureSummary)")
         // Programs (nginx's workers included) end with the scenario, and nginx's tmpfs
         // lived in a mount namespace of its own.
-        let leftovers = Leftovers.processes(mentioning: ["10.77.10", "/var/lib/nginx/nginx.conf"])
+        let leftovers = Leftovers.processes(mentioning: ["10.77.101.", "10.77.102.", "10.77.103.", "/var/lib/nginx/nginx.conf"])
         #expect(leftovers.isEmpty, "still running: \(leftovers)")
         let mounts = try String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)
         #expect(!mounts.contains("netfault-nginx"), "\(mounts)")
