@@ -1,7 +1,17 @@
 /// The new package's README: what is in it and how to run it.
 enum ReadmeTemplate {
     static func text(name: String) -> String {
-        #"""
+        let commands = [
+            ("swift build", ""),
+            ("sudo .build/debug/\(name) run --all", "the catalog, with netfault's command line"),
+            ("sudo .build/debug/\(name) run HTTP1 --ladder", "one scenario, with its ladder diagram"),
+            ("sudo swift test", "the same scenarios as Swift Testing tests"),
+        ]
+        let width = commands.map(\.0.count).max() ?? 0
+        let block = commands.map { command, note in
+            note.isEmpty ? command : command + String(repeating: " ", count: width - command.count) + "  # " + note
+        }.joined(separator: "\n")
+        return #"""
         # \#(name)
 
         TCP scenarios for [netfault](https://github.com/netfault/netfault): real programs in
@@ -11,10 +21,7 @@ enum ReadmeTemplate {
         (Debian and Ubuntu names); the first scenario also runs `curl` and `python3`.
 
         ```sh
-        swift build
-        sudo .build/debug/\#(name) run --all          # the catalog, with netfault's command line
-        sudo .build/debug/\#(name) run HTTP1 --ladder # one scenario, with its ladder diagram
-        sudo swift test                                # the same scenarios as Swift Testing tests
+        \#(block)
         ```
 
         - `Sources/Scenarios/` — one scenario per file; add each to `catalog` in
