@@ -30,7 +30,7 @@ public let nginxKeepaliveTimeout = Scenario("EX2", "nginx's keepalive_timeout cl
 enum NginxKeepalive {
     /// nginx as root in the server's namespace, in a mount namespace of its own: a tmpfs on
     /// /var/lib/nginx holds its configuration, pid file and temp folders, and vanishes with
-    /// the last process in that namespace, however nginx ends (even SIGKILL).
+    /// the last process in that namespace, however nginx ends.
     static let script = #"""
         set -e
         mount -t tmpfs -o size=1m,mode=0755 netfault-nginx /var/lib/nginx
