@@ -129,8 +129,3 @@ uint32_t nf_ethtool_cmd_sgro(void) { return ETHTOOL_SGRO; }
 const char *nf_errno_name(int value) { return strerrorname_np(value); }
 
 int nf_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
-
-int nf_set_pipe_size(int fd, int bytes) {
-    int result = fcntl(fd, F_SETPIPE_SZ, bytes);
-    return result < 0 ? -errno : result;
-}

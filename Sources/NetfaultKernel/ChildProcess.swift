@@ -64,6 +64,8 @@ public struct ChildOutputOptions: Sendable {
 /// whole of it in artifact files, when asked).
 public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
+    /// CLOCK_MONOTONIC just before the fork: the program started after it, so a run time
+    /// measured from here can only read longer than the program ran, never shorter.
     public let startedAt: Int64
     private let lock = NSLock()
     private let recorders: [ChildStream: StreamRecorder]
@@ -98,9 +100,6 @@ public final class ChildProcess: @unchecked Sendable {
             closeOpened()
             throw error
         }
-        // A fast writer fills a 64 KiB pipe in microseconds; 1 MiB lets each read take more.
-        Sys.setPipeSize(out.write, bytes: Int32(StreamRecorder.largestRead))
-        Sys.setPipeSize(err.write, bytes: Int32(StreamRecorder.largestRead))
         let environmentList = environment.map { "\($0.key)=\($0.value)" }.sorted()
         var request = nf_spawn_request()
         request.netns_fd = namespace.fd
@@ -109,6 +108,7 @@ public final class ChildProcess: @unchecked Sendable {
         request.stdin_fd = stdin.read
         request.peer_t0_ns = t0
         let spawned: Result<pid_t, Error>
+        let beforeFork = Sys.monotonicNanoseconds()
         switch program {
         case .peer(let script):
             request.peer = script.pointer
@@ -148,7 +148,7 @@ public final class ChildProcess: @unchecked Sendable {
             self.pid = pid
         }
         self.recorders = recorders
-        startedAt = Sys.monotonicNanoseconds()
+        startedAt = beforeFork
         recorders[.stdout]!.start(reading: out.read, group: finished)
         recorders[.stderr]!.start(reading: err.read, group: finished)
         if case .bytes(let bytes) = input, let writer = stdin.write {

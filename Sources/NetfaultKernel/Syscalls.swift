@@ -128,9 +128,31 @@ enum Sys {
         return (fds[0], fds[1])
     }
 
-    /// Grows a pipe's capacity (fewer wake-ups for a fast writer); false if the kernel refused.
+    /// Grows a pipe's capacity (fewer wake-ups for a fast writer): the new capacity, or nil
+    /// if the kernel refused (beyond /proc/sys/fs/pipe-max-size without CAP_SYS_RESOURCE).
     @discardableResult
-    static func setPipeSize(_ fd: Int32, bytes: Int32) -> Bool { nf_set_pipe_size(fd, bytes) >= 0 }
+    static func setPipeSize(_ fd: Int32, bytes: Int32) -> Int? {
+        let result = nf_set_pipe_size(fd, bytes)
+        return result >= 0 ? Int(result) : nil
+    }
+
+    /// tee(2) from pipe to pipe: duplicates up to `length` bytes without consuming them.
+    static func tee(from input: Int32, to output: Int32, length: Int) throws -> Int {
+        while true {
+            let result = nf_tee(input, output, UInt(length))
+            if result >= 0 { return result }
+            if result != -Int(EINTR) { throw KernelError("tee", errno: Int32(-result)) }
+        }
+    }
+
+    /// splice(2) between a pipe and a file: moves up to `length` bytes inside the kernel.
+    static func splice(from input: Int32, to output: Int32, length: Int) throws -> Int {
+        while true {
+            let result = nf_splice(input, output, UInt(length))
+            if result >= 0 { return result }
+            if result != -Int(EINTR) { throw KernelError("splice", errno: Int32(-result)) }
+        }
+    }
 
     /// Reads what is available into raw memory; 0 means end of file.
     static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {

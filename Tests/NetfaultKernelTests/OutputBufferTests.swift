@@ -54,6 +54,17 @@ import Testing
         #expect(buffer.total == 103)
     }
 
+    @Test func skippedBytesCountButTheTailComesAfterThem() {
+        let buffer = OutputBuffer(keep: 8)
+        Self.feed(buffer, Self.bytes(12), chunk: 12)
+        buffer.skip(100)
+        #expect(buffer.total == 112 && buffer.tailBytes.isEmpty)
+        Self.bytes(5, from: 107).withUnsafeBytes { buffer.keepTail($0) }
+        #expect(buffer.total == 112, "the tail was counted when skipped")
+        #expect(buffer.tailBytes == Self.bytes(5, from: 107))
+        #expect(buffer.isCut)
+    }
+
     @Test func splitterFindsLinesAcrossChunkBoundaries() {
         let text = Array("first\nsecond line\n\nthird".utf8)
         for chunk in 1...text.count {

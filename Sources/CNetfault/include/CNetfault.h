@@ -143,9 +143,19 @@ const char *nf_errno_name(int value);
 /// pipe2(O_CLOEXEC), which glibc declares only under _GNU_SOURCE.
 int nf_pipe_cloexec(int fds[2]);
 
-/// fcntl(F_SETPIPE_SZ), a constant glibc declares only under _GNU_SOURCE.
-/// Returns the new capacity or -errno.
+// MARK: - Pipes (pipes.c): what glibc declares only under _GNU_SOURCE
+
+/// fcntl(F_SETPIPE_SZ). Returns the new capacity or -errno.
 int nf_set_pipe_size(int fd, int bytes);
+
+/// tee(2): duplicates up to `length` bytes from pipe `in` to pipe `out` without consuming
+/// or copying them (blocks until `in` has data). Returns bytes, 0 at end of file, or -errno.
+long nf_tee(int in, int out, unsigned long length);
+
+/// splice(2) with SPLICE_F_MOVE between a pipe and a file (or /dev/null): moves up to
+/// `length` bytes without copying them through user memory. Returns bytes, 0 at end of
+/// file, or -errno.
+long nf_splice(int in, int out, unsigned long length);
 
 /// CLOCK_MONOTONIC in nanoseconds (shared by all network namespaces).
 int64_t nf_monotonic_ns(void);

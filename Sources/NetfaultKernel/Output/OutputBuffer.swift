@@ -52,6 +52,22 @@ public final class OutputBuffer {
         ringCount = min(keep, ringCount + rest.count)
     }
 
+    /// Counts bytes that went past without being kept (moved by splice): the tail starts
+    /// again after them.
+    public func skip(_ count: Int) {
+        total += count
+        ringCount = 0
+        ringEnd = 0
+    }
+
+    /// Keeps `bytes`, the last of those skipped, as the tail (they are counted already).
+    public func keepTail(_ bytes: UnsafeRawBufferPointer) {
+        precondition(head.count == keep && bytes.count <= keep, "a tail follows a full head")
+        let counted = total
+        append(bytes)
+        total = counted
+    }
+
     public var headBytes: [UInt8] { head }
 
     /// The last bytes after the head, oldest first.

@@ -28,6 +28,8 @@ final class StreamRecorder: @unchecked Sendable {
     private var artifactFailure: KernelError?
     private let splitter: LineSplitter?
     private var handler: LineHandler?
+    /// Cleared when the kernel refused tee or splice: then every byte is read.
+    private var spliceAllowed = true
 
     /// Opens the artifact file now, so an unwritable path fails before the child starts.
     init(artifactPath: String?, lines: LineHandler?) throws {
@@ -58,9 +60,17 @@ final class StreamRecorder: @unchecked Sendable {
             let chunk = UnsafeRawBufferPointer(rebasing: memory[0..<count])
             consume(chunk)
             if count == size && size < Self.largestRead {
+                // A fast writer fills a 64 KiB pipe in microseconds; 1 MiB lets each read take
+                // more. Only then: pipe pages count against a per-user limit (pipe-user-pages-soft).
+                Sys.setPipeSize(fd, bytes: Int32(Self.largestRead))
                 memory.deallocate()
                 size = Self.largestRead
                 memory = .allocate(byteCount: size, alignment: 16)
+            }
+            // Past the head, with no lines wanted, the kernel can move the rest.
+            if handler == nil && spliceAllowed && lock.withLock({ buffer.total >= buffer.keep }) {
+                if spliceToEnd(fd) { break }
+                spliceAllowed = false
             }
             // A fast writer: let the pipe fill a while, so reads come in big chunks and the
             // writer is not woken (and switched out) for every few kilobytes.
@@ -77,6 +87,78 @@ final class StreamRecorder: @unchecked Sendable {
 
     /// A recorder whose child never started never read: its artifact file closes here.
     deinit { closeArtifact() }
+
+    /// Reads of the middle of a long output copy every byte into netfault for nothing.
+    /// Instead tee(2) shows each batch to a side pipe (no copy), splice(2) moves the batch to
+    /// the artifact file or /dev/null (no copy through netfault), and the side pipe is trimmed
+    /// to its last 64 KiB: at end of file those become the tail. Returns true at end of file;
+    /// false when the kernel refused (then reading goes on, the tail intact).
+    private func spliceToEnd(_ fd: Int32) -> Bool {
+        guard let side = try? Sys.pipe() else { return false }
+        defer { Sys.close(side.read); Sys.close(side.write) }
+        guard let null = try? Sys.open("/dev/null", forWriting: true) else { return false }
+        defer { Sys.close(null) }
+        // tee blocks only while the side pipe is full: trimmed to 64 KiB (17 pages at most)
+        // before each batch, 1 MiB (256 pages) always has room. The default 64 KiB would not.
+        guard let capacity = Sys.setPipeSize(side.write, bytes: Int32(Self.largestRead)),
+              capacity >= 4 * buffer.keep else { return false }
+        var sideBytes = 0
+        var reachedEnd = false
+        while true {
+            guard let count = try? Sys.tee(from: fd, to: side.write, length: Self.largestRead) else { break }
+            if count == 0 {
+                reachedEnd = true
+                break
+            }
+            move(count, from: fd, null: null)
+            lock.withLock { buffer.skip(count) }
+            sideBytes += count
+            if sideBytes > buffer.keep {
+                let trimmed = Self.moveAll(sideBytes - buffer.keep, from: side.read, to: null)
+                sideBytes -= trimmed.moved
+                if trimmed.failure != nil { break }
+            }
+        }
+        // The side pipe holds the last bytes read: they are the tail.
+        var tail = [UInt8](repeating: 0, count: sideBytes)
+        var filled = 0
+        tail.withUnsafeMutableBytes { memory in
+            while filled < sideBytes {
+                let count = Sys.read(side.read, into: UnsafeMutableRawBufferPointer(rebasing: memory[filled...]))
+                if count == 0 { break }
+                filled += count
+            }
+        }
+        tail.withUnsafeBytes { bytes in lock.withLock { buffer.keepTail(UnsafeRawBufferPointer(rebasing: bytes[..<filled])) } }
+        return reachedEnd
+    }
+
+    /// Moves `count` bytes of `fd` to the artifact (or, without one or after it failed, to /dev/null).
+    private func move(_ count: Int, from fd: Int32, null: Int32) {
+        var left = count
+        if let artifact, artifactFailure == nil {
+            let (moved, failure) = Self.moveAll(count, from: fd, to: artifact)
+            left -= moved
+            // A full disk stops the artifact, never the program: the rest goes to /dev/null.
+            if let failure { lock.withLock { artifactFailure = KernelError("write \(artifactPath ?? "")", errno: failure.errno) } }
+        }
+        if left > 0 { _ = Self.moveAll(left, from: fd, to: null) }
+    }
+
+    /// splice until `count` bytes moved, an error, or end of file.
+    private static func moveAll(_ count: Int, from input: Int32, to output: Int32) -> (moved: Int, failure: KernelError?) {
+        var moved = 0
+        while moved < count {
+            do {
+                let step = try Sys.splice(from: input, to: output, length: count - moved)
+                if step == 0 { break }
+                moved += step
+            } catch {
+                return (moved, error as? KernelError ?? KernelError("splice", errno: EIO))
+            }
+        }
+        return (moved, nil)
+    }
 
     private func consume(_ chunk: UnsafeRawBufferPointer) {
         if let artifact, artifactFailure == nil {

@@ -75,6 +75,37 @@ struct ProgramRunTests {
         #expect(try String(contentsOfFile: "\(directory)/PRG2/counter.stderr", encoding: .utf8) == "1\n2\n3\n")
     }
 
+    @Test("with no pattern left to find, the middle of the output is spliced to the artifact: head, tail and sizes still exact")
+    func splicedOutput() throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scenario = Scenario("PRG6", "spliced output", timeLimit: 60) {
+            Host("h")
+            // Slow at first (the first line is found, then lines are no longer wanted), then fast.
+            Command("counter", on: "h", ["/bin/sh", "-c", "echo first; sleep 0.1; seq 1 1000000"])
+            Command("quiet", on: "h", ["/bin/sh", "-c", "seq 1 1000000"])
+            WaitFor(exitOf: "counter", timeout: 30)
+            WaitFor(exitOf: "quiet", timeout: 30)
+            Expect.output(of: "counter", contains: "first")
+        }
+        try ScenarioRunner.check(scenario)
+        for artifacts in [directory, nil] {
+            let result = ScenarioRunner.run(scenario, options: RunOptions(artifactsDirectory: artifacts))
+            #expect(result.status == .passed, "\(result.failureSummary)")
+            let numbers = (1...1_000_000).map(String.init).joined(separator: "\n") + "\n"
+            for (name, expected) in [("counter", "first\n" + numbers), ("quiet", numbers)] {
+                let stdout = try #require(result.process(name)?.stdout)
+                #expect(stdout.bytes == expected.utf8.count && stdout.cut, "\(name)")
+                #expect(stdout.head == String(expected.prefix(65536)), "\(name)")
+                #expect(stdout.tail == String(expected.suffix(65536)), "\(name)")
+                if let artifacts {
+                    let stored = try String(contentsOfFile: "\(artifacts)/PRG6/\(name).stdout", encoding: .utf8)
+                    #expect(stored == expected, "\(name): the artifact is complete")
+                }
+            }
+        }
+    }
+
     @Test("WaitFor(output:) waits for the line, then the next step starts")
     func readinessOnOutput() throws {
         let scenario = Scenario("PRG3", "readiness", timeLimit: 20) {
