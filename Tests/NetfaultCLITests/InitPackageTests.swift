@@ -8,8 +8,8 @@ import Testing
     static let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     /// One build folder for every package these tests write, kept between runs (git ignores
-    /// `.build-*`): the first build compiles netfault again (~2.5 min on 2 busy cores), later
-    /// ones only the new package's files and whatever of netfault changed (~25 s).
+    /// `.build-*`): the first build compiles netfault again (209 s here, 2 cores shared with
+    /// other builds), later ones only the new package and what of netfault changed (17–76 s).
     static let scratch = checkout.appendingPathComponent(".build-init-test")
     static let name = "incident-tests"
 
