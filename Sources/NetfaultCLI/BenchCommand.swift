@@ -146,6 +146,8 @@ struct OutputBenchCommand: ParsableCommand {
         print("program: \(result.program)")
         print(String(format: "outside, to /dev/null:     %8.1f MB/s", result.outsideMBps))
         print(String(format: "inside, read by netfault:  %8.1f MB/s  ratio %.3f (target ≥ 0.8 at 2 GB)", result.insideMBps, result.ratio))
+        print(String(format: "outside, piped into cat:   %8.1f MB/s  (any pipe reader; inside / this %.3f)", result.pipedToCatMBps,
+                     result.insideMBps / result.pipedToCatMBps))
         print(String(format: "netfault RSS growth: %.1f MiB (target ≤ 64 MiB); its own CPU %.3f s per GB", result.rssGrowthMiB,
                      result.cpuSecondsPerGB))
         print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")

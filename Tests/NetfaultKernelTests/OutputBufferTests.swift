@@ -58,11 +58,20 @@ import Testing
         let buffer = OutputBuffer(keep: 8)
         Self.feed(buffer, Self.bytes(12), chunk: 12)
         buffer.skip(100)
-        #expect(buffer.total == 112 && buffer.tailBytes.isEmpty)
+        #expect(buffer.total == 112 && buffer.tailBytes.isEmpty, "unknown until keepTail")
         Self.bytes(5, from: 107).withUnsafeBytes { buffer.keepTail($0) }
         #expect(buffer.total == 112, "the tail was counted when skipped")
-        #expect(buffer.tailBytes == Self.bytes(5, from: 107))
+        #expect(buffer.tailBytes == Self.bytes(5, from: 107), "nothing older: 95 bytes between are gone")
         #expect(buffer.isCut)
+    }
+
+    @Test func aShortSkipKeepsWhatTheRingHeldBeforeIt() {
+        let buffer = OutputBuffer(keep: 8)
+        Self.feed(buffer, Self.bytes(11), chunk: 11)
+        buffer.skip(3)
+        Self.bytes(3, from: 11).withUnsafeBytes { buffer.keepTail($0) }
+        #expect(buffer.headBytes + buffer.tailBytes == Self.bytes(14))
+        #expect(!buffer.isCut && buffer.total == 14)
     }
 
     @Test func splitterFindsLinesAcrossChunkBoundaries() {

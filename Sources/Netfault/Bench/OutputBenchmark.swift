@@ -16,6 +16,9 @@ public enum OutputBenchmark {
         public var outsideMBps: Double
         /// insideMBps / outsideMBps (target ≥ 0.8 at 2 GB).
         public var ratio: Double
+        /// Median MB/s of the program piped into `cat > /dev/null` outside: what any pipe
+        /// reader gets (a pipe costs the writer a copy that /dev/null does not).
+        public var pipedToCatMBps: Double
         /// The largest growth of netfault's resident memory over a scenario round: the peak
         /// during it (VmHWM, reset before) less the resident size before (target ≤ 64 MiB).
         public var rssGrowthMiB: Double
@@ -51,10 +54,10 @@ public enum OutputBenchmark {
     }
 
     /// Seconds the same program takes writing to /dev/null, outside any namespace.
-    public static func measureOutside(bytes: Int) throws -> Double {
+    public static func measureOutside(bytes: Int, throughCat: Bool = false) throws -> Double {
         let process = Foundation.Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", shellCommand(bytes: bytes)]
+        process.arguments = ["-c", shellCommand(bytes: bytes) + (throughCat ? " | cat" : "")]
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         let start = MonotonicClock.now()
         try process.run()
@@ -65,9 +68,10 @@ public enum OutputBenchmark {
 
     /// Alternates which side goes first, so machine noise hits both alike; medians.
     public static func run(bytes: Int, rounds: Int) throws -> Measurement {
-        var inside: [Double] = [], outside: [Double] = [], cpu: [Double] = [], growth = 0
+        var inside: [Double] = [], outside: [Double] = [], piped: [Double] = [], cpu: [Double] = [], growth = 0
         for round in 0..<rounds {
             if round % 2 == 0 { outside.append(try measureOutside(bytes: bytes)) }
+            piped.append(try measureOutside(bytes: bytes, throughCat: true))
             let measured = try measureInside(bytes: bytes)
             inside.append(measured.seconds)
             cpu.append(measured.cpu)
@@ -77,6 +81,7 @@ public enum OutputBenchmark {
         let insideRate = Double(bytes) / TopologyBenchmark.median(inside) / 1e6, outsideRate = Double(bytes) / TopologyBenchmark.median(outside) / 1e6
         return Measurement(bytes: bytes, rounds: rounds, program: shellCommand(bytes: bytes), insideMBps: insideRate,
                            outsideMBps: outsideRate, ratio: insideRate / outsideRate,
+                           pipedToCatMBps: Double(bytes) / TopologyBenchmark.median(piped) / 1e6,
                            rssGrowthMiB: Double(growth) / 1_048_576,
                            cpuSecondsPerGB: TopologyBenchmark.median(cpu) / (Double(bytes) / 1e9), kernel: MachineInfo.kernelRelease)
     }

@@ -30,7 +30,7 @@ extension Expect {
     ///     guard let text = result.process("curl")?.stdout.text, let seconds = Double(text) else {
     ///         return .fail("no time_connect printed")
     ///     }
-    ///     return seconds >= 1 ? .pass("time_connect \\(seconds) s") : .fail("time_connect \\(seconds) s")
+    ///     return seconds >= 1 ? .pass("time_connect \(seconds) s") : .fail("time_connect \(seconds) s")
     /// }
     /// ```
     /// An error the closure throws fails the check, with the error as what was observed.

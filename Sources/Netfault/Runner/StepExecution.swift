@@ -171,8 +171,8 @@ final class StepExecution {
         }
     }
 
-    /// "Scenarios/X.swift:12: server's stdout had no line matching /Serving/ within 5 s: it exited
-    /// with exit status 1 at 0.2 s; last line "…"" — or "still running; no output".
+    /// "Scenarios/X.swift:12: server's stdout had no line that matches /Serving/: it exited with
+    /// exit status 1 at 0.2 s; last stderr line "…"", or "…: within 5.0 s; it is still running; no output".
     private func outputWaitFailed(_ wait: WaitFor, _ pattern: OutputPattern, _ entry: StartedProcess,
                                   _ stream: StandardStream?, limit: Double) -> StepFailure {
         let what = "\(entry.name)'s \(stream?.rawValue ?? "output") had no line that \(pattern)"
@@ -281,7 +281,7 @@ final class StepExecution {
     }
 }
 
-/// Reads the JSON lines peers print; other lines are ignored.
+/// Reads the JSON lines peers print, one at a time as they stream; other lines are ignored.
 enum PeerEventParser {
     private struct Line: Decodable {
         let t: Double
@@ -297,36 +297,5 @@ enum PeerEventParser {
         guard line.hasPrefix("{"), let event = try? JSONDecoder().decode(Line.self, from: Data(line.utf8)) else { return nil }
         return PeerEvent(time: event.t, call: event.call, result: event.result, errno: event.errno,
                          local: event.local, remote: event.remote, eof: event.eof)
-    }
-
-    static func events(in output: String) -> [PeerEvent] {
-        output.split(separator: "\n").compactMap { event(fromLine: String($0)) }
-    }
-}
-
-/// A process the steps started, with what watches its output.
-final class StartedProcess {
-    let name: String
-    let host: String
-    let command: String
-    let process: ChildProcess
-    let watch: OutputWatch
-    /// Still running when the scenario ended: netfault stopped it.
-    var stoppedAtEnd = false
-
-    init(name: String, host: String, command: String, process: ChildProcess, watch: OutputWatch) {
-        self.name = name
-        self.host = host
-        self.command = command
-        self.process = process
-        self.watch = watch
-    }
-}
-
-extension ProcessOutput {
-    /// The kept part of a stream as the JSON holds it.
-    init(_ kept: KeptOutput) {
-        self.init(bytes: kept.total, cut: kept.cut, head: String(decoding: kept.head, as: UTF8.self),
-                  tail: String(decoding: kept.tail, as: UTF8.self))
     }
 }

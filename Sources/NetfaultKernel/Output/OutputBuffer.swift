@@ -12,6 +12,8 @@ public final class OutputBuffer {
     /// Where the next ring byte goes, and how many ring bytes are valid.
     private var ringEnd = 0
     private var ringCount = 0
+    /// Bytes skipped since the ring was last brought up to date.
+    private var skippedSinceTail = 0
 
     public init(keep: Int = OutputBuffer.defaultKeep) {
         precondition(keep > 0)
@@ -52,33 +54,39 @@ public final class OutputBuffer {
         ringCount = min(keep, ringCount + rest.count)
     }
 
-    /// Counts bytes that went past without being kept (moved by splice): the tail starts
-    /// again after them.
+    /// Counts bytes that went past without being kept (moved by splice); `keepTail` later
+    /// gives the last of them. Until then the tail is unknown, and reads as empty.
     public func skip(_ count: Int) {
         total += count
-        ringCount = 0
-        ringEnd = 0
+        skippedSinceTail += count
     }
 
-    /// Keeps `bytes`, the last of those skipped, as the tail (they are counted already).
+    /// Keeps `bytes`, the last of those skipped (counted already), as the end of the tail;
+    /// what the ring held stays before them when nothing was skipped between.
     public func keepTail(_ bytes: UnsafeRawBufferPointer) {
-        precondition(head.count == keep && bytes.count <= keep, "a tail follows a full head")
+        precondition(head.count == keep && bytes.count <= skippedSinceTail, "a tail of skipped bytes follows a full head")
+        if skippedSinceTail > bytes.count {
+            ringCount = 0
+            ringEnd = 0
+        }
         let counted = total
         append(bytes)
         total = counted
+        skippedSinceTail = 0
     }
 
     public var headBytes: [UInt8] { head }
 
-    /// The last bytes after the head, oldest first.
+    /// The last bytes after the head, oldest first (empty while skipped bytes await their tail).
     public var tailBytes: [UInt8] {
+        if skippedSinceTail > 0 { return [] }
         let start = (ringEnd - ringCount + keep) % keep
         if start + ringCount <= keep { return Array(ring[start..<(start + ringCount)]) }
         return Array(ring[start...] + ring[..<ringEnd])
     }
 
     /// True when bytes between the head and the tail were dropped.
-    public var isCut: Bool { total > head.count + ringCount }
+    public var isCut: Bool { total > head.count + (skippedSinceTail > 0 ? 0 : ringCount) }
 }
 
 /// Splits a stream into lines as chunks arrive, without copying whole chunks: each line

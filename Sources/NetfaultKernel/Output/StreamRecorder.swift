@@ -118,6 +118,7 @@ final class StreamRecorder: @unchecked Sendable {
                 sideBytes -= trimmed.moved
                 if trimmed.failure != nil { break }
             }
+            if count < Self.largestRead / 4 { Sys.sleep(nanoseconds: Self.batchingPause) }
         }
         // The side pipe holds the last bytes read: they are the tail.
         var tail = [UInt8](repeating: 0, count: sideBytes)
