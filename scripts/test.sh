@@ -8,6 +8,17 @@ bash scripts/bootstrap.sh
 # Serial: kernel tests compare the host's links, namespaces and this process's open
 # descriptors before and after, which tests running alongside would disturb.
 swift test --no-parallel "$@"
+# Examples/: a user package of its own, on real programs (curl, python3, nginx, socat): its
+# tests, and its executable's catalog as a user would run it.
+swift build --package-path Examples --build-tests
+swift test --package-path Examples
+if [[ $(id -u) == 0 ]]; then
+    # One at a time: each example's timing checks are about a program's own timer (nginx,
+    # curl), which waits for a CPU when three scenarios share two (1.13 s seen for 1 s).
+    Examples/.build/debug/examples run --all --parallel 1
+else
+    echo "examples run --all skipped: it needs root"
+fi
 # The netem backend and a second kernel, for real: Debian's kernel in a VM.
 bash scripts/test-in-vm.sh
 # Signals, crashes, two orchestrators, bad inputs, leaks and the host diff, as a table.

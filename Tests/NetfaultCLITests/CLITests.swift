@@ -87,7 +87,7 @@ let isRoot = getuid() == 0
         let result = try CLI.run(["--help"])
         #expect(result.status == 0, "\(result)")
         let lines = result.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        for subcommand in ["list", "show", "run", "claims", "report", "up", "doctor", "bench", "cleanup", "peer"] {
+        for subcommand in ["list", "show", "run", "claims", "report", "up", "doctor", "bench", "cleanup", "peer", "init"] {
             #expect(lines.contains { $0.hasPrefix(subcommand + " ") }, "no \(subcommand) line in\n\(result.stdout)")
         }
         // The help is wrapped to the terminal width: compare with whitespace folded.

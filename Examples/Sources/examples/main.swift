@@ -1,0 +1,4 @@
+import ExampleScenarios
+import NetfaultCLI
+
+NetfaultCLI.main(catalog: examples)
