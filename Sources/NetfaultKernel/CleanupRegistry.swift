@@ -91,7 +91,7 @@ public enum CleanupRegistry {
         let ownNamespace = Sys.networkNamespace(of: Sys.processID())
         for marker in markers where marker.hasSuffix(markerSuffix) {
             guard let pid = Int32(marker.dropLast(markerSuffix.count)), pid != Sys.processID(),
-                  !Sys.processExists(pid) else { continue }
+                  !Sys.processIsRunning(pid) else { continue }
             let path = "\(markerDirectory)/\(marker)"
             let lines = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n")
             for line in lines {

@@ -311,8 +311,21 @@ enum Sys {
 
     static func processID() -> pid_t { getpid() }
 
-    /// kill(pid, 0): false only when no such process exists.
-    static func processExists(_ pid: pid_t) -> Bool { Glibc.kill(pid, 0) == 0 || errno != ESRCH }
+    /// Whether a process still runs: kill(pid, 0) finds it, and /proc/PID/stat does not say it
+    /// is a zombie (an orchestrator killed with SIGKILL stays one until its parent reaps it,
+    /// and what it held must be cleaned up meanwhile).
+    static func processIsRunning(_ pid: pid_t) -> Bool {
+        guard Glibc.kill(pid, 0) == 0 || errno != ESRCH else { return false }
+        let fd = Glibc.open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return true }
+        defer { Glibc.close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        // "PID (comm) S …": the state follows the last ')' (comm may hold parentheses).
+        guard count > 0, let close = buffer[0..<count].lastIndex(of: UInt8(ascii: ")")), close + 2 < count else { return true }
+        let state = buffer[close + 2]
+        return state != UInt8(ascii: "Z") && state != UInt8(ascii: "X")
+    }
 
     static func kill(process pid: pid_t, signal: Int32) { _ = Glibc.kill(pid, signal) }
 

@@ -137,7 +137,7 @@ struct ChildProcessKernelTests {
             #expect(seconds < 1, "terminate took \(seconds) s")
             #expect(!child.isRunning)
             #expect(child.waitStatus.map(ChildProcess.exitCode(fromWaitStatus:)) == 143)  // 128 + SIGTERM
-            #expect(!Sys.processExists(child.pid))
+            #expect(!Sys.processIsRunning(child.pid))
             // A second terminate of an ended process is harmless.
             child.terminate()
             #expect(child.waitStatus.map(ChildProcess.exitCode(fromWaitStatus:)) == 143)
