@@ -16,6 +16,11 @@ packages=()
 command -v qemu-system-x86_64 >/dev/null || packages+=(qemu-system-x86)
 # Static: virtme-ng copies it alone into the initramfs (Debian's `busybox` is dynamic).
 dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || packages+=(busybox-static)
+# modprobe for the guest (it loads sch_netem and the rest on demand); depmod for kernel-fetch.
+command -v depmod >/dev/null || packages+=(kmod)
+# virtme-ng's guest init finds the command's I/O ports (/dev/virtio-ports/…) through udev;
+# without udevd the command runs on the console and its output and status are lost.
+[[ -x /lib/systemd/systemd-udevd ]] || packages+=(udev)
 /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
 if [[ ${1:-} == debian ]] && ! compgen -G '/boot/vmlinuz-*-amd64' >/dev/null; then
     packages+=(linux-image-amd64)
