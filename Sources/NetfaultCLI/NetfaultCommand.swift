@@ -71,6 +71,6 @@ struct NetfaultCommand: ParsableCommand {
             2 bad usage or an invalid scenario, 3 this machine cannot run it.
             """,
         subcommands: [ListCommand.self, ShowCommand.self, RunCommand.self, ClaimsCommand.self, UpCommand.self, DoctorCommand.self,
-                      BenchCommand.self, CleanupCommand.self, PeerCommand.self, ReportCommand.self]
+                      BenchCommand.self, CleanupCommand.self, PeerCommand.self, ReportCommand.self, MatrixCommand.self]
     )
 }

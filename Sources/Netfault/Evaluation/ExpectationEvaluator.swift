@@ -10,7 +10,8 @@ public enum ExpectationEvaluator {
         let verdict = judge(expectation.kind, recording)
         return ExpectationResult(description: verdict.description, passed: verdict.passed,
                                  location: expectation.location.description,
-                                 expected: verdict.expected, observed: verdict.observed)
+                                 expected: verdict.expected, observed: verdict.observed,
+                                 measured: verdict.measured, tolerance: verdict.tolerance)
     }
 
     struct Verdict {
@@ -18,6 +19,9 @@ public enum ExpectationEvaluator {
         let passed: Bool
         let expected: String
         let observed: String
+        /// The observed numbers, and the tolerance two kernels' readings are compared with.
+        var measured: [Double]? = nil
+        var tolerance: Tolerance? = nil
     }
 
     private static func judge(_ kind: Expectation.Kind, _ recording: Recording) -> Verdict {
@@ -63,6 +67,7 @@ public enum ExpectationEvaluator {
             let sockets = recording.sockets(matching: selector)
             guard !sockets.isEmpty else { return noSocket(description, expected) }
             var observed: [String] = []
+            var stays: [Double] = []
             var passed = true
             for socket in sockets {
                 guard let entry = socket.transitions.firstIndex(where: { $0.state == state }) else {
@@ -81,9 +86,11 @@ public enum ExpectationEvaluator {
                 // in this interval; it passes if the interval meets the allowed range.
                 let shortest = end.earliest - start.time, longest = end.time - start.earliest
                 if longest < allowed.lowerBound || shortest > allowed.upperBound { passed = false }
+                stays.append(end.time - start.time)
                 observed.append("\(socket.label) \(Format.seconds(end.time - start.time)) (between \(Format.seconds(shortest)) and \(Format.seconds(longest)), from \(Format.seconds(start.time)))")
             }
-            return Verdict(description: description, passed: passed, expected: expected, observed: observed.joined(separator: "; "))
+            return Verdict(description: description, passed: passed, expected: expected, observed: observed.joined(separator: "; "),
+                           measured: stays, tolerance: tolerance)
 
         case .count(let host, let state, let port, let comparison):
             let matching = recording.sockets.filter {
@@ -92,7 +99,7 @@ public enum ExpectationEvaluator {
             let portText = port.map { " with port \($0)" } ?? ""
             return Verdict(description: "sockets on \(host) in \(state.rawValue)\(portText) at the end",
                            passed: comparison.holds(for: Int64(matching.count)),
-                           expected: comparison.description, observed: "\(matching.count)")
+                           expected: comparison.description, observed: "\(matching.count)", measured: [Double(matching.count)])
 
         case .socketInfo(let selector, let field, let comparison):
             let description = "\(selector): tcp_info \(field.rawValue) is \(comparison)"
@@ -101,7 +108,8 @@ public enum ExpectationEvaluator {
             let values = sockets.map { socket in socket.samples.last { $0.record.info != nil }?.record.info.map(field.value) }
             let passed = values.allSatisfy { $0.map(comparison.holds) ?? false }
             return Verdict(description: description, passed: passed, expected: comparison.description,
-                           observed: values.map { $0.map(String.init) ?? "no tcp_info" }.joined(separator: ", "))
+                           observed: values.map { $0.map(String.init) ?? "no tcp_info" }.joined(separator: ", "),
+                           measured: values.compactMap { $0.map(Double.init) })
 
         case .peerEvent(let process, let call, let errno, let result, let after, let before, let tookAtLeast, let tookAtMost):
             var outcome = errno.map { "fails with \($0)" } ?? "succeeds"
@@ -154,12 +162,13 @@ public enum ExpectationEvaluator {
         case .counter(let host, let name, let comparison):
             let delta = recording.counters[host]?[name] ?? 0
             return Verdict(description: "\(host): counter \(name) changes by \(comparison)",
-                           passed: comparison.holds(for: delta), expected: comparison.description, observed: "\(delta)")
+                           passed: comparison.holds(for: delta), expected: comparison.description, observed: "\(delta)",
+                           measured: [Double(delta)])
 
         case .faultCount(let name, let comparison):
             let count = recording.faultDecisions.filter { $0.fault == name }.count
             return Verdict(description: "fault \"\(name)\" acts on \(comparison) segments", passed: comparison.holds(for: Int64(count)),
-                           expected: comparison.description, observed: "\(count)")
+                           expected: comparison.description, observed: "\(count)", measured: [Double(count)])
 
         case .faultTimes(let name, let schedule, let tolerance, let givingUp):
             return judgeFaultTimes(name, schedule, tolerance, givingUp, recording)
@@ -229,18 +238,21 @@ public enum ExpectationEvaluator {
         var observed = times.isEmpty ? none : "at " + instants(offsets) + mismatches(offsets, timeline.sends, tolerance)
         var passed = offsets.count == timeline.sends.count
             && zip(offsets, timeline.sends).allSatisfy { tolerance.range(around: $1).contains($0) }
+        var measured = offsets
         if let givingUp, let end = timeline.givesUpAt {
             expected += ", \(givingUp.call) fails at \(Format.seconds(end))"
             let failure = recording.process(givingUp.process)?.events.first { $0.call == givingUp.call && $0.errno != nil }
             if let failure, let first = times.first {
                 observed += ", \(givingUp.call) failed with \(failure.errno!) at \(Format.seconds(failure.time - first))"
                 passed = passed && tolerance.range(around: end).contains(failure.time - first)
+                measured.append(failure.time - first)
             } else {
                 observed += ", \(givingUp.call) did not fail"
                 passed = false
             }
         }
-        return Verdict(description: description, passed: passed, expected: expected, observed: observed)
+        return Verdict(description: description, passed: passed, expected: expected, observed: observed,
+                       measured: measured, tolerance: tolerance)
     }
 
     /// "0, 1, 2.001 s"

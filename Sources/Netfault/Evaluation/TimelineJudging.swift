@@ -36,7 +36,7 @@ extension ExpectationEvaluator {
             : "\(segments.count) sent, spaced by " + (gaps.isEmpty ? "nothing" : instants(gaps)) + " (at " + instants(segments.map(\.time)) + ")"
         return Verdict(description: description, passed: passed,
                        expected: "\(intervals.count + 1) sent, spaced by " + instants(intervals) + " (tolerance \(tolerance) each)",
-                       observed: observed)
+                       observed: observed, measured: gaps, tolerance: tolerance)
     }
 
     static func judgeSegmentCount(_ selector: SegmentSelector, _ comparison: Comparison, _ recording: Recording) -> Verdict {
@@ -45,7 +45,7 @@ extension ExpectationEvaluator {
         let listed = segments.prefix(5).map(line).joined(separator: "; ") + (segments.count > 5 ? "; …" : "")
         return Verdict(description: description, passed: comparison.holds(for: Int64(segments.count)),
                        expected: comparison.description,
-                       observed: "\(segments.count)" + (segments.isEmpty ? "" : ": " + listed))
+                       observed: "\(segments.count)" + (segments.isEmpty ? "" : ": " + listed), measured: [Double(segments.count)])
     }
 
     static func judgeSegmentFields(_ selector: SegmentSelector, _ fields: SegmentFields, _ recording: Recording) -> Verdict {
@@ -89,7 +89,8 @@ extension ExpectationEvaluator {
         let passed = longest >= allowed.lowerBound && shortest <= allowed.upperBound
         var observed = Format.seconds(to.latest - from.latest) + " (\(start) at \(Format.seconds(from.latest)), \(end) at \(Format.seconds(to.latest)))"
         if shortest != longest { observed += ", between \(Format.seconds(shortest)) and \(Format.seconds(longest))" }
-        return Verdict(description: description, passed: passed, expected: expected, observed: observed)
+        return Verdict(description: description, passed: passed, expected: expected, observed: observed,
+                       measured: [to.latest - from.latest], tolerance: tolerance)
     }
 
     /// When an event happened: `latest` is the reading, `earliest` how early it may really have been.

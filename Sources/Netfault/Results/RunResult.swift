@@ -123,13 +123,22 @@ public struct ExpectationResult: Codable, Sendable, Equatable {
     public var location: String
     public var expected: String
     public var observed: String
+    /// The numbers `observed` reads (instants, durations, counts), for comparing runs on
+    /// different kernels; nil when the expectation observes no number.
+    public var measured: [Double]?
+    /// How far two readings of one timer may lie apart and still be the same behaviour;
+    /// nil when `measured` must match exactly (counts).
+    public var tolerance: Tolerance?
 
-    public init(description: String, passed: Bool, location: String, expected: String, observed: String) {
+    public init(description: String, passed: Bool, location: String, expected: String, observed: String,
+                measured: [Double]? = nil, tolerance: Tolerance? = nil) {
         self.description = description
         self.passed = passed
         self.location = location
         self.expected = expected
         self.observed = observed
+        self.measured = measured
+        self.tolerance = tolerance
     }
 
     /// `Scenarios/X.swift:23: expected …, observed …` (packetdrill style).

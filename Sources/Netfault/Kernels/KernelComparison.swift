@@ -1,0 +1,125 @@
+/// What changed between kernels, computed from their runs: each expectation of a claim's
+/// scenario that passed on one kernel and not on another, or whose observed numbers differ
+/// between two kernels by more than the expectation's tolerance allows two readings of one
+/// behaviour to differ. Runs are compared in the order given, each with the next (oldest
+/// kernel first reads as "what changed on the way up").
+public enum KernelComparison {
+    /// One kernel's reading of an expectation.
+    public struct Reading: Codable, Sendable, Equatable {
+        public var kernel: String
+        /// "passed", "failed", or the scenario's status when the expectation has no result there
+        /// ("skipped: needs netem", "absent").
+        public var outcome: String
+        public var observed: String
+    }
+
+    public struct Change: Codable, Sendable, Equatable {
+        public var id: String
+        public var claim: String
+        /// The expectation's description, or "the scenario" when its status changed.
+        public var expectation: String
+        public var location: String
+        /// Why these readings count as a change: "6.1.0-28-amd64 → 6.18.44: 4 readings → 8".
+        public var differences: [String]
+        public var readings: [Reading]
+    }
+
+    public static func changes(_ runs: [RunResult], catalog: [Scenario]) -> [Change] {
+        guard runs.count > 1 else { return [] }
+        var changes: [Change] = []
+        for definition in catalog {
+            guard let claim = definition.claim else { continue }
+            let scenarios = runs.map { run in run.scenarios.first { $0.id == definition.id } }
+            guard scenarios.contains(where: { $0 != nil }) else { continue }
+            let statuses = zip(runs, scenarios).map { run, scenario in
+                Reading(kernel: run.kernel, outcome: scenario.map(status) ?? "absent", observed: scenario?.skipReason ?? scenario?.error ?? "")
+            }
+            if Set(statuses.map(\.outcome)).count > 1 {
+                changes.append(Change(id: definition.id, claim: claim, expectation: "the scenario", location: "",
+                                      differences: steps(statuses) { $0.outcome == $1.outcome ? nil : "\($0.outcome) → \($1.outcome)" },
+                                      readings: statuses))
+            }
+            changes += expectationChanges(definition.id, claim, runs, scenarios)
+        }
+        return changes
+    }
+
+    private static func status(_ scenario: ScenarioResult) -> String {
+        scenario.status == .skipped ? "skipped" : scenario.status.rawValue
+    }
+
+    /// Expectations are matched by where the scenario states them (and their order there).
+    private static func expectationChanges(_ id: String, _ claim: String, _ runs: [RunResult],
+                                           _ scenarios: [ScenarioResult?]) -> [Change] {
+        var keys: [String] = []
+        for scenario in scenarios.compactMap({ $0 }) where scenario.status != .skipped {
+            for key in keyed(scenario.expectations).map(\.key) where !keys.contains(key) { keys.append(key) }
+        }
+        return keys.compactMap { key in
+            // Only kernels that judged the expectation are compared: a skip is a scenario-level change.
+            let judged: [(kernel: String, result: ExpectationResult)] = zip(runs, scenarios).compactMap { run, scenario in
+                guard let scenario, scenario.status != .skipped,
+                      let result = keyed(scenario.expectations).first(where: { $0.key == key })?.result else { return nil }
+                return (run.kernel, result)
+            }
+            guard judged.count > 1, let first = judged.first?.result else { return nil }
+            let differences = zip(judged, judged.dropFirst()).compactMap { older, newer in
+                difference(older.result, newer.result).map { "\(older.kernel) → \(newer.kernel): \($0)" }
+            }
+            guard !differences.isEmpty else { return nil }
+            return Change(id: id, claim: claim, expectation: first.description, location: first.location,
+                          differences: differences,
+                          readings: judged.map { Reading(kernel: $0.kernel, outcome: $0.result.passed ? "passed" : "failed",
+                                                         observed: $0.result.observed) })
+        }
+    }
+
+    private static func keyed(_ expectations: [ExpectationResult]) -> [(key: String, result: ExpectationResult)] {
+        var seen: [String: Int] = [:]
+        return expectations.map { expectation in
+            let base = expectation.location.isEmpty ? expectation.description : expectation.location
+            seen[base, default: 0] += 1
+            return ("\(base)#\(seen[base]!)", expectation)
+        }
+    }
+
+    private static func steps(_ readings: [Reading], _ describe: (Reading, Reading) -> String?) -> [String] {
+        zip(readings, readings.dropFirst()).compactMap { older, newer in
+            describe(older, newer).map { "\(older.kernel) → \(newer.kernel): \($0)" }
+        }
+    }
+
+    /// Why two kernels' results of one expectation differ; nil when they show the same behaviour.
+    static func difference(_ older: ExpectationResult, _ newer: ExpectationResult) -> String? {
+        if older.passed != newer.passed {
+            return (older.passed ? "passed" : "failed") + " → " + (newer.passed ? "passed" : "failed")
+        }
+        guard let before = older.measured, let after = newer.measured else { return nil }
+        let tolerance = newer.tolerance ?? older.tolerance
+        if before.count != after.count {
+            return "\(before.count) reading\(before.count == 1 ? "" : "s") → \(after.count)"
+                + " (\(list(before, timed: tolerance != nil)) → \(list(after, timed: tolerance != nil)))"
+        }
+        let apart = zip(before, after).filter { !same($0, $1, tolerance) }
+        guard !apart.isEmpty else { return nil }
+        let beyond = tolerance.map { " (beyond \($0))" } ?? ""
+        return apart.map { "\(list([$0], timed: tolerance != nil)) → \(list([$1], timed: tolerance != nil))" }
+            .joined(separator: ", ") + beyond
+    }
+
+    /// Two readings of one timer due at E may lie anywhere in E's window (early by up to
+    /// `early`, late by up to max(lateMinimum, E × lateFraction)), so as far apart as the whole
+    /// window; E is at most the earlier reading (plus `early`), which bounds the window. Counts
+    /// must be equal.
+    static func same(_ a: Double, _ b: Double, _ tolerance: Tolerance?) -> Bool {
+        guard let tolerance else { return a == b }
+        let due = min(abs(a), abs(b)) + tolerance.early
+        let window = tolerance.early + max(tolerance.lateMinimum, due * tolerance.lateFraction)
+        return abs(a - b) <= window
+    }
+
+    /// Instants in seconds ("0, 1, 3 s"); counts as they are ("3").
+    private static func list(_ values: [Double], timed: Bool) -> String {
+        timed ? Format.instants(values) : values.map { String(Int64($0)) }.joined(separator: ", ")
+    }
+}
