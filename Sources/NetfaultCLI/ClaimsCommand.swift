@@ -15,7 +15,7 @@ struct ClaimsCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Scenario IDs (default: every scenario that tests a claim).")
+    @Argument(help: "Scenario IDs (default: every scenario that tests a claim); before --from, which takes every word after it.")
     var ids: [String] = []
 
     @Option(name: .customLong("from"), parsing: .upToNextOption,
