@@ -7,9 +7,9 @@ public enum KernelComparison {
     /// One kernel's reading of an expectation.
     public struct Reading: Codable, Sendable, Equatable {
         public var kernel: String
-        /// "passed", "failed", or the scenario's status when the expectation has no result there
-        /// ("skipped: needs netem", "absent").
+        /// "passed", "failed"; for the scenario as a whole also "skipped" or "absent" (not in that run).
         public var outcome: String
+        /// The expectation's observation; for the scenario, its skip reason or error.
         public var observed: String
     }
 
@@ -32,7 +32,7 @@ public enum KernelComparison {
             let scenarios = runs.map { run in run.scenarios.first { $0.id == definition.id } }
             guard scenarios.contains(where: { $0 != nil }) else { continue }
             let statuses = zip(runs, scenarios).map { run, scenario in
-                Reading(kernel: run.kernel, outcome: scenario.map(status) ?? "absent", observed: scenario?.skipReason ?? scenario?.error ?? "")
+                Reading(kernel: run.kernel, outcome: scenario?.status.rawValue ?? "absent", observed: scenario?.skipReason ?? scenario?.error ?? "")
             }
             if Set(statuses.map(\.outcome)).count > 1 {
                 changes.append(Change(id: definition.id, claim: claim, expectation: "the scenario", location: "",
@@ -42,10 +42,6 @@ public enum KernelComparison {
             changes += expectationChanges(definition.id, claim, runs, scenarios)
         }
         return changes
-    }
-
-    private static func status(_ scenario: ScenarioResult) -> String {
-        scenario.status == .skipped ? "skipped" : scenario.status.rawValue
     }
 
     /// Expectations are matched by where the scenario states them (and their order there).
