@@ -22,7 +22,9 @@ extension Catalog {
         Delay(.finAck, by: 0.01, at: .link(from: "server", to: "client"), name: "slow ACK of the FIN")
         Peer("server", on: "server", .listen(port: 8080), .accept, .readToEnd, .sleep(0.3), .close, .hold)
         WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 2)
-        Peer("client", on: "client", .connect(to: "server", port: 8080), .write(bytes: 100), .sleep(0.1), .close, .hold)
+        // 0.5 s in ESTABLISHED before the close, for the sampler to see it even when starved while
+        // the peers start (0.17 s after the connect in a VM with emulated CPUs, see K7).
+        Peer("client", on: "client", .connect(to: "server", port: 8080), .write(bytes: 100), .sleep(0.5), .close, .hold)
         WaitFor(.connection(on: "client", port: 8080), in: .timeWait, timeout: 3)
         Wait(0.05)
         Expect.socket(.connection(on: "client", port: 8080), passesThrough: [.established, .finWait1, .finWait2, .timeWait])

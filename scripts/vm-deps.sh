@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what scripts/in-vm needs, when it is missing; prints nothing when all is there.
-#   bash scripts/vm-deps.sh [debian]
+#   bash scripts/vm-deps.sh
 # - QEMU (qemu-system-x86) and a static busybox (virtme-ng builds the guest's initramfs with it), from apt;
 # - virtme-ng (PyPI), in its own virtualenv at $NETFAULT_VM_HOME/venv (default /opt/netfault-vm),
 #   so the system Python stays untouched (Debian 12 refuses pip installs into it);
-# - with the argument `debian`: Debian's stock kernel (linux-image-amd64, 6.1 on Debian 12),
-#   installed as a package but never booted by the host: scripts/in-vm boots it in QEMU.
+# - kmod and udev, which the guest uses from this machine's root file system.
+# The kernels themselves are never installed: scripts/kernel-fetch unpacks them into a cache.
 # Needs root (apt-get). Works on a fresh Debian 12.
 set -euo pipefail
 
@@ -16,10 +16,14 @@ packages=()
 command -v qemu-system-x86_64 >/dev/null || packages+=(qemu-system-x86)
 # Static: virtme-ng copies it alone into the initramfs (Debian's `busybox` is dynamic).
 dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || packages+=(busybox-static)
+# modprobe for the guest (it loads sch_netem and the rest on demand); depmod for kernel-fetch.
+command -v depmod >/dev/null || packages+=(kmod)
+# virtme-ng's guest init finds the command's I/O ports (/dev/virtio-ports/…) through udev;
+# without udevd the command runs on the console and its output and status are lost.
+[[ -x /lib/systemd/systemd-udevd ]] || packages+=(udev)
+# virtme-ng reads a vmlinuz's release with file(1).
+command -v file >/dev/null || packages+=(file)
 /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
-if [[ ${1:-} == debian ]] && ! compgen -G '/boot/vmlinuz-*-amd64' >/dev/null; then
-    packages+=(linux-image-amd64)
-fi
 if ((${#packages[@]})); then
     [[ $(id -u) == 0 ]] || { echo "vm-deps: need root to install ${packages[*]}" >&2; exit 3; }
     echo "vm-deps: installing ${packages[*]}" >&2

@@ -8,20 +8,25 @@ struct ClaimsCommand: ParsableCommand {
         abstract: "The source notes' claims, each with a verdict and the evidence of a real run.",
         discussion: """
             Without --from, runs the catalog's scenarios that test a claim (in parallel) and reports \
-            on that run. With --from RESULT.json (from `netfault run --json`), reports on saved runs \
-            instead; two of them (e.g. one from scripts/in-vm on Debian's 6.1, one from here) are \
-            shown side by side.
+            on that run. With --from A.json B.json … (from `netfault run --json`, e.g. one per kernel \
+            from scripts/kernel-matrix), reports on saved runs instead: claim × kernel, then what \
+            changed between the kernels (each expectation that passed on one and not the next, or \
+            whose observed numbers differ beyond its tolerance).
             """
     )
 
-    @Argument(help: "Scenario IDs (default: every scenario that tests a claim).")
+    @Argument(help: "Scenario IDs (default: every scenario that tests a claim); before --from, which takes every word after it.")
     var ids: [String] = []
 
-    @Option(name: .customLong("from"), help: "A saved run's JSON; repeat to compare runs side by side.")
+    @Option(name: .customLong("from"), parsing: .upToNextOption,
+            help: ArgumentHelp("Saved runs' JSON, one per kernel, compared in the order given.", valueName: "RESULT.json"))
     var runs: [String] = []
 
-    @Flag(help: "Print the claims as JSON: a list of {id, claim, verdict, evidence, kernel}.")
+    @Flag(help: "Print the claims as JSON: {kernels, claims: [{id, claim, cells: [{kernel, verdict, evidence}]}], changes}.")
     var json = false
+
+    @Option(help: "Also write a self-contained HTML page: the claims against the kernels and what changed between them.")
+    var html: String?
 
     @Option(help: "How many scenarios run at once.")
     var parallel: Int = 11
@@ -40,17 +45,14 @@ struct ClaimsCommand: ParsableCommand {
         } else {
             results = try runs.map(SavedRun.read)
         }
-        var claims = results.map { ClaimsReport.entries($0, catalog: CommandCatalog.scenarios) }
-        if !ids.isEmpty {
-            let wanted = Set(ids.map { $0.uppercased() })
-            claims = claims.map { $0.filter { wanted.contains($0.id.uppercased()) } }
-        }
+        let matrix = ClaimsMatrix(runs: results, catalog: CommandCatalog.scenarios, ids: ids)
+        if let html { try Data(ClaimsHTMLReport.render(matrix).utf8).write(to: URL(fileURLWithPath: html)) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(claims.flatMap { $0 }), as: UTF8.self))
+            print(String(decoding: try encoder.encode(matrix), as: UTF8.self))
         } else {
-            print(ClaimsReport.render(claims))
+            print(ClaimsReport.render(matrix))
         }
     }
 }

@@ -70,7 +70,8 @@ struct NetfaultCommand: ParsableCommand {
             Exit codes: 0 all passed (skips allowed), 1 an expectation failed, \
             2 bad usage or an invalid scenario, 3 this machine cannot run it.
             """,
-        subcommands: [ListCommand.self, ShowCommand.self, RunCommand.self, SweepCommand.self, ClaimsCommand.self, UpCommand.self, DoctorCommand.self,
-                      BenchCommand.self, CleanupCommand.self, PeerCommand.self, ReportCommand.self, InitCommand.self]
+        subcommands: [ListCommand.self, ShowCommand.self, RunCommand.self, SweepCommand.self, ClaimsCommand.self, MatrixCommand.self,
+                      UpCommand.self, DoctorCommand.self, BenchCommand.self, CleanupCommand.self, PeerCommand.self,
+                      ReportCommand.self, InitCommand.self]
     )
 }

@@ -125,7 +125,7 @@ public enum Comparison: Sendable, Equatable, CustomStringConvertible {
 /// and scheduling; the 1 ms early margin covers clock reading, not early timers.
 /// Sampling uncertainty is not in here: each observed change carries the interval
 /// between two samples in which it happened, and checks use that interval.
-public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
+public struct Tolerance: Sendable, Equatable, Codable, CustomStringConvertible {
     public var early: Double
     public var lateMinimum: Double
     public var lateFraction: Double

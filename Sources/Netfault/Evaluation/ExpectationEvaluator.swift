@@ -19,7 +19,8 @@ public enum ExpectationEvaluator {
         }
         return ExpectationResult(description: expectation.kind.description, passed: verdict.passed,
                                  location: expectation.location.description,
-                                 expected: verdict.expected, observed: verdict.observed, observedValues: verdict.values)
+                                 expected: verdict.expected, observed: verdict.observed, observedValues: verdict.values,
+                                 tolerance: verdict.tolerance)
     }
 
     /// The outcome of a check; what it checks is the expectation's own `description`.
@@ -29,6 +30,8 @@ public enum ExpectationEvaluator {
         let observed: String
         /// The numbers behind `observed`, for sweeps' tables and plots.
         var values: [ObservedValue] = []
+        /// The expectation's tolerance, where its values are readings of a timer.
+        var tolerance: Tolerance? = nil
     }
 
     private static func judge(_ kind: Expectation.Kind, _ recording: Recording) -> Verdict {
@@ -94,7 +97,7 @@ public enum ExpectationEvaluator {
             }
             // One socket's stay is a number to plot; several are only listed.
             return Verdict(passed: passed, expected: expected, observed: observed.joined(separator: "; "),
-                           values: sockets.count == 1 ? stays : [])
+                           values: sockets.count == 1 ? stays : [], tolerance: tolerance)
 
         case .count(let host, let state, let port, let comparison):
             let matching = recording.sockets.filter {
@@ -254,7 +257,7 @@ public enum ExpectationEvaluator {
                 passed = false
             }
         }
-        return Verdict(passed: passed, expected: expected, observed: observed, values: values)
+        return Verdict(passed: passed, expected: expected, observed: observed, values: values, tolerance: tolerance)
     }
 
     /// "0, 1, 2.001 s"

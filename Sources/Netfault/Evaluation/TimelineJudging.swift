@@ -35,7 +35,9 @@ extension ExpectationEvaluator {
             : "\(segments.count) sent, spaced by " + (gaps.isEmpty ? "nothing" : instants(gaps)) + " (at " + instants(segments.map(\.time)) + ")"
         return Verdict(passed: passed,
                        expected: "\(intervals.count + 1) sent, spaced by " + instants(intervals) + " (tolerance \(tolerance) each)",
-                       observed: observed, values: [ObservedValue("count", Double(segments.count))])
+                       observed: observed, values: [ObservedValue("count", Double(segments.count))]
+                           + gaps.enumerated().map { ObservedValue("gap \($0.offset + 1)", $0.element, unit: "s") },
+                       tolerance: tolerance)
     }
 
     static func judgeSegmentCount(_ selector: SegmentSelector, _ comparison: Comparison, _ recording: Recording) -> Verdict {
@@ -87,7 +89,7 @@ extension ExpectationEvaluator {
         var observed = Format.seconds(to.latest - from.latest) + " (\(start) at \(Format.seconds(from.latest)), \(end) at \(Format.seconds(to.latest)))"
         if shortest != longest { observed += ", between \(Format.seconds(shortest)) and \(Format.seconds(longest))" }
         return Verdict(passed: passed, expected: expected, observed: observed,
-                       values: [ObservedValue("delay", to.latest - from.latest, unit: "s")])
+                       values: [ObservedValue("delay", to.latest - from.latest, unit: "s")], tolerance: tolerance)
     }
 
     /// When an event happened: `latest` is the reading, `earliest` how early it may really have been.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `netfault claims`: per catalog ID, the source note's claim, what a real run says of it,
 /// and the figures that run observed. Built from run results, never from text alone.
 public enum ClaimsReport {
@@ -40,27 +42,52 @@ public enum ClaimsReport {
         text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
     }
 
-    /// One block per ID: the claim, then each run's verdict and evidence, runs side by side
-    /// in the order given (e.g. Debian's 6.1 in a VM, then this machine's 6.18).
-    public static func render(_ runs: [[Entry]]) -> String {
-        var ids: [String] = []
-        for entry in runs.flatMap({ $0 }) where !ids.contains(entry.id) { ids.append(entry.id) }
-        var lines: [String] = []
-        for id in ids {
-            let entries = runs.map { $0.first { $0.id == id } }
-            guard let claim = entries.compactMap({ $0?.claim }).first else { continue }
-            lines.append("\(id)  \(claim)")
-            for (entry, run) in zip(entries, runs) {
-                let kernel = entry?.kernel ?? run.first?.kernel ?? "?"
-                guard let entry else {
-                    lines.append("    \(kernel): not in this run")
-                    continue
-                }
-                lines.append("    \(kernel): \(entry.verdict.uppercased())")
-                lines.append("      \(entry.evidence)")
+    /// A table, claim × kernel, of verdicts; then per claim each kernel's verdict and evidence;
+    /// then what changed between the kernels (when there are several).
+    public static func render(_ matrix: ClaimsMatrix) -> String {
+        var lines = table(matrix)
+        lines.append("")
+        for row in matrix.claims {
+            lines.append("\(row.id)  \(row.claim)")
+            for cell in row.cells {
+                lines.append("    \(cell.kernel): \(cell.verdict.uppercased())")
+                if !cell.evidence.isEmpty { lines.append("      \(cell.evidence)") }
             }
             lines.append("")
         }
+        if matrix.kernels.count > 1 {
+            lines.append("What changed between kernels")
+            if matrix.changes.isEmpty { lines.append("    nothing beyond the tolerances") }
+            for change in matrix.changes {
+                lines.append("  \(change.id)  \(change.expectation)" + (change.location.isEmpty ? "" : "  (\(change.location))"))
+                for difference in change.differences { lines.append("    \(difference)") }
+                for reading in change.readings {
+                    lines.append("      \(reading.kernel): \(reading.outcome)" + (reading.observed.isEmpty ? "" : ": \(reading.observed)"))
+                }
+            }
+        }
         return TerminalSanitizing.visible(lines.joined(separator: "\n"))
+    }
+
+    /// "ID   5.10.0-32-amd64  6.18.0 …" then one row of verdicts per claim.
+    static func table(_ matrix: ClaimsMatrix) -> [String] {
+        let idWidth = max(2, matrix.claims.map(\.id.count).max() ?? 0)
+        let widths = matrix.kernels.enumerated().map { index, kernel in
+            max(kernel.count, matrix.claims.map { $0.cells[index].verdict.count }.max() ?? 0)
+        }
+        func line(_ first: String, _ cells: [String]) -> String {
+            ([first.padding(toLength: idWidth, withPad: " ", startingAt: 0)]
+                + zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) })
+                .joined(separator: "  ").trimmingTrailingSpaces()
+        }
+        return [line("ID", matrix.kernels)] + matrix.claims.map { line($0.id, $0.cells.map(\.verdict)) }
+    }
+}
+
+private extension String {
+    func trimmingTrailingSpaces() -> String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
     }
 }

@@ -129,20 +129,25 @@ public struct ExpectationResult: Codable, Sendable, Equatable {
     public var expected: String
     public var observed: String
     /// The numbers behind `observed`, named, where the evaluator has them (instants,
-    /// durations, counts): what a sweep tabulates and plots against the swept value.
+    /// durations, counts): what a sweep tabulates and plots against the swept value, and what
+    /// runs on different kernels are compared by.
     public var observedValues: [ObservedValue]
+    /// How far two readings of one timer may lie apart and still be the same behaviour (the
+    /// expectation's own tolerance); nil when the values must match exactly (counts).
+    public var tolerance: Tolerance?
 
     public init(description: String, passed: Bool, location: String, expected: String, observed: String,
-                observedValues: [ObservedValue] = []) {
+                observedValues: [ObservedValue] = [], tolerance: Tolerance? = nil) {
         self.description = description
         self.passed = passed
         self.location = location
         self.expected = expected
         self.observed = observed
         self.observedValues = observedValues
+        self.tolerance = tolerance
     }
 
-    enum CodingKeys: String, CodingKey { case description, passed, location, expected, observed, observedValues }
+    enum CodingKeys: String, CodingKey { case description, passed, location, expected, observed, observedValues, tolerance }
 
     /// Results written before `observedValues` existed have none.
     public init(from decoder: Decoder) throws {
@@ -153,6 +158,7 @@ public struct ExpectationResult: Codable, Sendable, Equatable {
         expected = try c.decode(String.self, forKey: .expected)
         observed = try c.decode(String.self, forKey: .observed)
         observedValues = try c.decodeIfPresent([ObservedValue].self, forKey: .observedValues) ?? []
+        tolerance = try c.decodeIfPresent(Tolerance.self, forKey: .tolerance)
     }
 
     /// `Scenarios/X.swift:23: expected …, observed …` (packetdrill style).

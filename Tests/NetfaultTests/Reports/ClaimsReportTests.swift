@@ -33,13 +33,28 @@ import Testing
     }
 
     @Test func twoRunsSideBySide() {
-        let older = ClaimsReport.entries(run("6.1.0-28-amd64", h6: .passed, observed: "at 0, 1.01, 3.02, 7.05 s"), catalog: catalog)
-        let newer = ClaimsReport.entries(run("6.18.44", h6: .passed, observed: "at 0, 1.015, 3.031, 7.287 s"), catalog: catalog)
-        let lines = ClaimsReport.render([older, newer]).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(lines[0] == "H6  SYN-ACK retransmits at 3, 6 and 12 s (000).")
-        #expect(lines[1] == "    6.1.0-28-amd64: REFUTED")
-        #expect(lines[2].contains("at 0, 1.01, 3.02, 7.05 s"))
-        #expect(lines[3] == "    6.18.44: REFUTED")
-        #expect(lines[4].contains("at 0, 1.015, 3.031, 7.287 s"))
+        let older = run("6.1.0-28-amd64", h6: .passed, observed: "at 0, 1.01, 3.02, 7.05 s")
+        let newer = run("6.18.44", h6: .passed, observed: "at 0, 1.015, 3.031, 7.287 s")
+        let matrix = ClaimsMatrix(runs: [older, newer], catalog: catalog)
+        let lines = ClaimsReport.render(matrix).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines[0] == "ID  6.1.0-28-amd64  6.18.44")
+        #expect(lines[1] == "H6  refuted         refuted")
+        #expect(lines[2] == "K6  skipped         skipped")
+        let h6 = lines.firstIndex(of: "H6  SYN-ACK retransmits at 3, 6 and 12 s (000).")!
+        #expect(lines[h6 + 1] == "    6.1.0-28-amd64: REFUTED")
+        #expect(lines[h6 + 2].contains("at 0, 1.01, 3.02, 7.05 s"))
+        #expect(lines[h6 + 3] == "    6.18.44: REFUTED")
+        #expect(lines[h6 + 4].contains("at 0, 1.015, 3.031, 7.287 s"))
+        // Without measured numbers in these results, nothing can be said to have changed.
+        #expect(lines.suffix(2) == ["What changed between kernels", "    nothing beyond the tolerances"])
+    }
+
+    @Test func aClaimMissingFromOneRunSaysSo() {
+        var older = run("6.1.0-28-amd64", h6: .passed, observed: "at 0, 1 s")
+        older.scenarios.removeAll { $0.id == "H6" }
+        let matrix = ClaimsMatrix(runs: [older, run("6.18.44", h6: .passed, observed: "at 0, 1 s")], catalog: catalog, ids: ["h6"])
+        #expect(matrix.claims.map(\.id) == ["H6"], "ids filter, case-insensitively")
+        #expect(matrix.claims[0].cells.map(\.verdict) == ["not in this run", "refuted"])
+        #expect(matrix.claims[0].cells.map(\.kernel) == ["6.1.0-28-amd64", "6.18.44"])
     }
 }
