@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what netfault needs to build and test on Debian 12 with Swift 6: libmnl
+# (netlink), libbpf with libelf and zlib (the kernel event programs), libmnl
 # (netlink), libpcap (capture, pcap files), pkg-config; iproute2, nftables, iptables and
 # tcpdump (independent witnesses in the tests, scripts/host-state and `netfault bench
 # timeline`); chromium (the HTML report's rendering test).
 # Idempotent: installs only what is missing. Must run as root.
 set -euo pipefail
 
-packages=(libmnl-dev libpcap-dev pkg-config iproute2 nftables iptables tcpdump chromium)
+packages=(libmnl-dev libpcap-dev libbpf-dev libelf-dev zlib1g-dev pkg-config iproute2 nftables iptables tcpdump chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

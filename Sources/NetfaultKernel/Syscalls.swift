@@ -202,6 +202,13 @@ enum Sys {
 
     static func unlink(_ path: String) { _ = Glibc.unlink(path) }
 
+    /// fstat(fd).st_ino: for a namespace fd, the namespace's inode (what `ls -Li /proc/PID/ns/net` shows).
+    static func inode(of fd: Int32, operation: String) throws -> UInt64 {
+        var info = stat()
+        _ = try check(operation, fstat(fd, &info))
+        return UInt64(info.st_ino)
+    }
+
     static func processID() -> pid_t { getpid() }
 
     /// kill(pid, 0): false only when no such process exists.
