@@ -13,14 +13,17 @@ public struct RunOptions: Sendable {
     public var pcapDirectory: String?
     /// Record the packet timeline (off only to measure what recording costs).
     public var capture: Bool
+    /// Observe the kernel's TCP events where the kernel allows (off: sampling alone).
+    public var events: Bool
 
     public init(pin: Bool = false, runID: String = RunOptions.defaultRunID(), sampleInterval: Double = 0.001,
-                pcapDirectory: String? = nil, capture: Bool = true) {
+                pcapDirectory: String? = nil, capture: Bool = true, events: Bool = true) {
         self.pin = pin
         self.runID = runID
         self.sampleInterval = sampleInterval
         self.pcapDirectory = pcapDirectory
         self.capture = capture
+        self.events = events
     }
 
     public static func defaultRunID() -> String { String(ProcessInfo.processInfo.processIdentifier) }
@@ -72,8 +75,16 @@ public enum ScenarioRunner {
             result.expectations = ExpectationEvaluator.evaluate(scenario.expectations, against: recording)
             result.sockets = recording.sockets.map {
                 SocketTimeline(host: $0.host, local: $0.local.description, remote: $0.remote.description,
-                               transitions: $0.transitions.map { StateTransition(time: $0.time, state: $0.state.rawValue) })
+                               transitions: $0.transitions.map {
+                                   StateTransition(time: $0.time, state: $0.state.rawValue, source: $0.source.rawValue)
+                               })
             }
+            result.observation = recording.observation.name
+            result.observationNote = recording.observation.withoutEventsReason
+            result.kernelDrops = recording.kernelDrops
+            result.retransmissions = recording.retransmissions
+            result.resets = recording.resets
+            result.eventsLost = recording.eventsLost
             result.counters = recording.counters.flatMapValues()
             result.processes = recording.processes.map {
                 ProcessResult(host: $0.host, name: $0.name, command: $0.command, exitStatus: $0.exitStatus,

@@ -24,6 +24,11 @@ final class StepExecution {
     private let pcapDirectory: String?
     private(set) var captureDropped = 0
     private let environment = ProcessInfo.processInfo.environment
+    /// The kernel's events for this scenario's namespaces, or why there are none.
+    private var events: EventSubscription?
+    private var eventSource: KernelEvents?
+    private var observation: Observation
+    private var namespaceHosts: [UInt32: String] = [:]
 
     init(scenario: Scenario, plan: NetworkPlan, network: Network, faults: FaultPlan?, t0: Int64, options: RunOptions) throws {
         self.scenario = scenario
@@ -33,6 +38,18 @@ final class StepExecution {
         sampleInterval = options.sampleInterval
         pcapDirectory = options.pcapDirectory.map { "\($0)/\(scenario.id)" }
         realtimeZero = t0 + CaptureClock.realtimeMinusMonotonic()
+        observation = .sampling(reason: "kernel events were turned off")
+        if options.events {
+            switch KernelEvents.shared {
+            case .success(let source):
+                for host in network.hostNames { namespaceHosts[try network.namespace(host)!.inode()] = host }
+                events = try source.subscribe(namespaces: Array(namespaceHosts.keys))
+                eventSource = source
+                observation = .eventsAndSampling
+            case .failure(let unavailable):
+                observation = .sampling(reason: unavailable.reason)
+            }
+        }
         // Captures first, so they see the first segment of anything started below.
         let ringBytes = CaptureRing.bytes(for: scenario)
         for host in network.hostNames where options.capture {
@@ -156,6 +173,20 @@ final class StepExecution {
         recording.sysctls = sysctls
         recording.faultDecisions = faultDecisions
         recording.segments = try stopCaptures()
+        recording.observation = observation
+        if let events, let eventSource {
+            let (received, lost) = try events.finish()
+            self.events = nil
+            let merged = KernelEventMerge.merge(
+                KernelEventMerge.Input(events: received, hosts: namespaceHosts, t0: t0,
+                                       dropReasons: eventSource.dropReasons, resetReasons: eventSource.resetReasons),
+                sampled: recording.sockets)
+            recording.sockets = merged.sockets
+            recording.kernelDrops = merged.drops
+            recording.retransmissions = merged.retransmissions
+            recording.resets = merged.resets
+            recording.eventsLost = lost
+        }
         for (host, reader) in counterReaders {
             recording.counters[host] = NetCounterParser.delta(from: countersBefore[host] ?? [:], to: try reader.read())
         }
@@ -186,6 +217,7 @@ final class StepExecution {
     /// After an error the captures were not stopped by `finish`: stop their threads.
     deinit {
         for (_, capture) in captures { _ = try? capture.stop() }
+        _ = try? events?.finish()
     }
 
     /// Stops the captures (after the processes and the fault engine, so the last

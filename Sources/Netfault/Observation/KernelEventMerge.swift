@@ -1,0 +1,156 @@
+import NetfaultKernel
+
+/// Joins the kernel's events with the sampler's sockets into one recording. Pure.
+///
+/// A full socket's transitions come from its inet_sock_set_state events, at exact
+/// instants. The sampler keeps what no event shows: a request socket's SYN_RECV before the
+/// child exists, and a TIME_WAIT socket's life (the full socket's CLOSE event is the
+/// instant the TIME_WAIT socket replaced it, so that CLOSE becomes TIME_WAIT there).
+enum KernelEventMerge {
+    struct Input {
+        var events: [TCPEvent]
+        /// Namespace inode → host name.
+        var hosts: [UInt32: String]
+        /// CLOCK_MONOTONIC nanoseconds at the scenario's start.
+        var t0: Int64
+        var dropReasons: [UInt32: String]
+        var resetReasons: [UInt32: String]
+    }
+
+    struct Output: Equatable {
+        var sockets: [ObservedSocket]
+        var drops: [KernelDrop] = []
+        var retransmissions: [KernelRetransmission] = []
+        var resets: [KernelReset] = []
+    }
+
+    static func merge(_ input: Input, sampled: [ObservedSocket]) -> Output {
+        func seconds(_ time: Int64) -> Double { Double(time - input.t0) / 1e9 }
+        var output = Output(sockets: [])
+        var lifetimes: [SocketKey: [ObservedTransition]] = [:]
+        var keyOrder: [SocketKey] = []
+        var open: [LifeKey: (transitions: [ObservedTransition], local: Endpoint?, remote: Endpoint)] = [:]
+
+        for event in input.events {
+            guard let host = input.hosts[event.netns] else { continue }
+            let time = seconds(event.time)
+            switch event.kind {
+            case .state:
+                guard let state = event.newState else { continue }
+                let life = LifeKey(netns: event.netns, socket: event.socket)
+                var entry = open[life] ?? ([], nil, event.remote)
+                entry.transitions.append(ObservedTransition(time: time, state: state, source: .event))
+                // SYN_SENT is entered before the local port is chosen: later events carry it.
+                if event.local.port != 0 { entry.local = event.local }
+                entry.remote = event.remote
+                if state == .close {
+                    open[life] = nil
+                    if let local = entry.local {
+                        let key = SocketKey(host: host, local: local, remote: entry.remote)
+                        if lifetimes[key] == nil { keyOrder.append(key) }
+                        lifetimes[key, default: []] += entry.transitions
+                    }
+                } else {
+                    open[life] = entry
+                }
+            case .drop:
+                let reason = event.reason.map { input.dropReasons[$0] ?? "reason \($0)" } ?? "unknown"
+                output.drops.append(KernelDrop(time: time, host: host, reason: reason, segment: segment(event, ack: true)))
+            case .retransmit, .retransmitSynAck:
+                output.retransmissions.append(KernelRetransmission(time: time, host: host, kind: retransmissionKind(event),
+                                                                   segment: segment(event, ack: false)))
+            case .sendReset, .receiveReset:
+                output.resets.append(KernelReset(time: time, host: host, direction: event.kind == .sendReset ? .sent : .received,
+                                                 local: event.local.description, remote: event.remote.description,
+                                                 reason: event.reason.map { input.resetReasons[$0] ?? "reason \($0)" }))
+            }
+        }
+        // Sockets still open at the end (listeners, held connections).
+        for (life, entry) in open.sorted(by: { $0.value.transitions[0].time < $1.value.transitions[0].time }) {
+            guard let local = entry.local, let host = input.hosts[life.netns] else { continue }
+            let key = SocketKey(host: host, local: local, remote: entry.remote)
+            if lifetimes[key] == nil { keyOrder.append(key) }
+            lifetimes[key, default: []] += entry.transitions
+        }
+
+        var merged: [ObservedSocket] = sampled.map { socket in
+            let key = SocketKey(host: socket.host, local: socket.local, remote: socket.remote)
+            guard let events = lifetimes.removeValue(forKey: key) else { return socket }
+            var result = socket
+            result.transitions = mergeTransitions(events: events, sampled: socket.transitions)
+            return result
+        }
+        // Sockets that lived and died between two samples: known from events alone.
+        for key in keyOrder {
+            guard let events = lifetimes[key] else { continue }
+            merged.append(ObservedSocket(host: key.host, local: key.local, remote: key.remote,
+                                         transitions: mergeTransitions(events: events, sampled: []), samples: []))
+        }
+        output.sockets = merged
+        return output
+    }
+
+    /// Events for the full socket; from sampling, only the states events cannot show.
+    static func mergeTransitions(events: [ObservedTransition], sampled: [ObservedTransition]) -> [ObservedTransition] {
+        var kept: [ObservedTransition] = []
+        for (index, transition) in sampled.enumerated() {
+            switch transition.state {
+            case .timeWait:
+                kept.append(transition)
+            case .close where index > 0 && sampled[index - 1].state == .timeWait:
+                kept.append(transition)  // the TIME_WAIT socket left the table
+            case .synRecv where !events.contains { $0.time <= transition.time }:
+                kept.append(transition)  // a request socket, before any full socket
+            default:
+                break
+            }
+        }
+        var all = (events + kept).sorted { $0.time < $1.time }
+        // The full socket's CLOSE out of FIN_WAIT2 or CLOSING, followed by a sampled TIME_WAIT:
+        // the TIME_WAIT socket took its place at that instant.
+        var index = 0
+        while index + 1 < all.count {
+            let current = all[index], next = all[index + 1]
+            if current.source == .event, current.state == .close, next.source == .sample, next.state == .timeWait,
+               index > 0, [.finWait2, .closing, .finWait1].contains(all[index - 1].state) {
+                all[index] = ObservedTransition(time: current.time, state: .timeWait, source: .event)
+                all.remove(at: index + 1)
+            }
+            index += 1
+        }
+        // One entry per state change: a child's SYN_RECV continues its request socket's.
+        var result: [ObservedTransition] = []
+        for transition in all where result.last?.state != transition.state { result.append(transition) }
+        return result
+    }
+
+    private static func segment(_ event: TCPEvent, ack: Bool) -> EventSegment {
+        EventSegment(from: event.local.description, to: event.remote.description, flags: EventSegment.flagNames(event.flags),
+                     seq: event.sequence, ack: ack && event.flags & 0x10 != 0 ? event.acknowledgment : nil, length: event.length)
+    }
+
+    private static func retransmissionKind(_ event: TCPEvent) -> KernelRetransmission.Kind {
+        if event.kind == .retransmitSynAck { return .synAck }
+        if event.flags & 0x02 != 0 { return .syn }
+        if event.flags & 0x01 != 0 && event.length == 0 { return .fin }
+        return .data
+    }
+
+    private struct SocketKey: Hashable {
+        let host: String
+        let local: Endpoint
+        let remote: Endpoint
+    }
+
+    private struct LifeKey: Hashable {
+        let netns: UInt32
+        let socket: UInt64
+    }
+}
+
+extension ObservedSocket: Equatable {
+    public static func == (lhs: ObservedSocket, rhs: ObservedSocket) -> Bool {
+        lhs.host == rhs.host && lhs.local == rhs.local && lhs.remote == rhs.remote && lhs.transitions == rhs.transitions
+            && lhs.samples.map(\.time) == rhs.samples.map(\.time) && lhs.samples.map(\.record) == rhs.samples.map(\.record)
+    }
+}
