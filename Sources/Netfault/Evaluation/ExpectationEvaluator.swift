@@ -7,6 +7,11 @@ public enum ExpectationEvaluator {
     }
 
     public static func evaluate(_ expectation: Expectation, against recording: Recording) -> ExpectationResult {
+        if expectation.kind.needsKernelEvents, let reason = recording.observation.withoutEventsReason {
+            return ExpectationResult(description: describe(expectation.kind), passed: true,
+                                     location: expectation.location.description, expected: "kernel events",
+                                     observed: "not observed", skipReason: "no kernel events: \(reason)")
+        }
         let verdict = judge(expectation.kind, recording)
         return ExpectationResult(description: verdict.description, passed: verdict.passed,
                                  location: expectation.location.description,
@@ -199,6 +204,12 @@ public enum ExpectationEvaluator {
             return judgeSegmentLengths(selector, bytes, recording)
         case .delay(let start, let end, let seconds, let tolerance):
             return judgeDelay(start, end, seconds, tolerance, recording)
+        case .kernelDrops(let host, let reason, let port, let comparison):
+            return judgeKernelDrops(host, reason, port, comparison, recording)
+        case .retransmissionTimes(let selector, let schedule, let tolerance, let givingUp):
+            return judgeRetransmissionTimes(selector, schedule, tolerance, givingUp, recording)
+        case .staysExactly(let selector, let state, let seconds, let tolerance):
+            return judgeExactStay(selector, state, seconds, tolerance, recording)
         }
     }
 

@@ -126,7 +126,7 @@ extension ExpectationEvaluator {
     }
 
     /// The sender's other segments, the nearest events to what was looked for.
-    private static func nearby(_ selector: SegmentSelector, _ recording: Recording) -> String {
+    static func nearby(_ selector: SegmentSelector, _ recording: Recording) -> String {
         let others = recording.segments.filter { $0.host == selector.sender && $0.isSent }
         guard !others.isEmpty else { return "; \(selector.sender) sent no segment at all" }
         return "; \(selector.sender) sent: " + others.prefix(6).map(line).joined(separator: "; ") + (others.count > 6 ? "; …" : "")

@@ -13,6 +13,9 @@ enum KernelEventMerge {
         var hosts: [UInt32: String]
         /// CLOCK_MONOTONIC nanoseconds at the scenario's start.
         var t0: Int64
+        /// The sampler's last sample, before the processes were stopped: state changes after it
+        /// are the teardown's, not the scenario's (as sampling ends there too).
+        var statesUntil: Int64
         var dropReasons: [UInt32: String]
         var resetReasons: [UInt32: String]
     }
@@ -36,7 +39,7 @@ enum KernelEventMerge {
             let time = seconds(event.time)
             switch event.kind {
             case .state:
-                guard let state = event.newState else { continue }
+                guard let state = event.newState, event.time <= input.statesUntil else { continue }
                 let life = LifeKey(netns: event.netns, socket: event.socket)
                 var entry = open[life] ?? ([], nil, event.remote)
                 entry.transitions.append(ObservedTransition(time: time, state: state, source: .event))
@@ -118,9 +121,12 @@ enum KernelEventMerge {
             }
             index += 1
         }
-        // One entry per state change: a child's SYN_RECV continues its request socket's.
+        // One entry per state change and source: a child's SYN_RECV (event) stays apart from
+        // its request socket's (sample), which began earlier.
         var result: [ObservedTransition] = []
-        for transition in all where result.last?.state != transition.state { result.append(transition) }
+        for transition in all where result.last.map({ $0.state != transition.state || $0.source != transition.source }) ?? true {
+            result.append(transition)
+        }
         return result
     }
 

@@ -148,13 +148,17 @@ public struct ExpectationResult: Codable, Sendable, Equatable {
     public var location: String
     public var expected: String
     public var observed: String
+    /// Why it was not judged (it needs kernel events this machine cannot give); it does not fail.
+    public var skipReason: String?
 
-    public init(description: String, passed: Bool, location: String, expected: String, observed: String) {
+    public init(description: String, passed: Bool, location: String, expected: String, observed: String,
+                skipReason: String? = nil) {
         self.description = description
         self.passed = passed
         self.location = location
         self.expected = expected
         self.observed = observed
+        self.skipReason = skipReason
     }
 
     /// `Scenarios/X.swift:23: expected …, observed …` (packetdrill style).

@@ -169,6 +169,7 @@ final class StepExecution {
         recording.sampleInterval = sampleInterval
         // The last sample first: terminating the processes closes their sockets.
         recording.sockets = try sampler.stop()
+        let lastSample = MonotonicClock.now()
         terminateAll()
         recording.sysctls = sysctls
         recording.faultDecisions = faultDecisions
@@ -178,7 +179,7 @@ final class StepExecution {
             let (received, lost) = try events.finish()
             self.events = nil
             let merged = KernelEventMerge.merge(
-                KernelEventMerge.Input(events: received, hosts: namespaceHosts, t0: t0,
+                KernelEventMerge.Input(events: received, hosts: namespaceHosts, t0: t0, statesUntil: lastSample,
                                        dropReasons: eventSource.dropReasons, resetReasons: eventSource.resetReasons),
                 sampled: recording.sockets)
             recording.sockets = merged.sockets
