@@ -44,6 +44,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print a ladder diagram of every scenario's segments.")
     var ladder = false
 
+    @Flag(help: "Observe sockets by sampling alone, without the kernel's TCP events (expectations that need them are skipped).")
+    var noEvents = false
+
     func validate() throws {
         if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
         if all && !ids.isEmpty { throw ValidationError("name scenario IDs or --all, not both") }
@@ -55,7 +58,7 @@ struct RunCommand: ParsableCommand {
         try Preflight.check(scenarios)
         SignalCleanup.install()
         let interactive = isatty(STDERR_FILENO) == 1
-        let result = CatalogRunner.run(scenarios, options: RunOptions(pin: pin, pcapDirectory: pcap), parallel: parallel) { progress in
+        let result = CatalogRunner.run(scenarios, options: RunOptions(pin: pin, pcapDirectory: pcap, events: !noEvents), parallel: parallel) { progress in
             guard interactive else { return }
             let line = progress.render(now: .now, width: 100)
             FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
