@@ -46,6 +46,10 @@ struct sock_common {
 
 struct sock { struct sock_common __sk_common; } __attribute__((preserve_access_index));
 
+// inet_sport outlives skc_num: closing a socket releases its port (inet_put_port zeroes
+// skc_num) before the state change to CLOSE is announced.
+struct inet_sock { __be16 inet_sport; } __attribute__((preserve_access_index));
+
 struct request_sock { struct sock_common __req_common; } __attribute__((preserve_access_index));
 struct tcp_request_sock { __u32 snt_isn; } __attribute__((preserve_access_index));
 
@@ -56,6 +60,9 @@ struct sk_buff {
     struct sock *sk;
     char cb[48];
     unsigned char *head;
+    // For TCP's queued segments: when TCP last stamped it for transmission (tcp_clock_ns,
+    // CLOCK_MONOTONIC), in a union with tstamp.
+    __u64 skb_mstamp_ns;
     __u16 transport_header;
     __u16 network_header;
 } __attribute__((preserve_access_index));

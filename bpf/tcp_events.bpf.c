@@ -124,6 +124,7 @@ int BPF_PROG(on_state, const struct sock *sk, int oldstate, int newstate) {
     // this event to the socket's later ones.
     event->sock = (__u64)sk;
     fill_tuple(event, &sk->__sk_common);
+    if (!event->sport) event->sport = __builtin_bswap16(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
     bpf_ringbuf_submit(event, 0);
     return 0;
 }
@@ -144,6 +145,9 @@ int BPF_PROG(on_retransmit, const struct sock *sk, const struct sk_buff *skb) {
     // end_seq counts SYN and FIN as one each; the payload does not.
     __u32 span = end_seq - event->seq - ((event->tcp_flags & 0x02) ? 1 : 0) - ((event->tcp_flags & 0x01) ? 1 : 0);
     event->length = span;
+    // The segment left between the instant TCP stamped the transmission (skb_mstamp_ns, the
+    // clock it times RTTs with) and this tracepoint, which fires once the device has taken it.
+    event->stamped_ns = BPF_CORE_READ(skb, skb_mstamp_ns);
     bpf_ringbuf_submit(event, 0);
     return 0;
 }

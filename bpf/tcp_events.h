@@ -34,6 +34,8 @@ struct nf_tcp_event {
     __u8 daddr[16];    // 52 remote address (drops: destination)
     __u32 pad2;        // 68
     __u64 sock;        // 72 the socket's kernel address, its identity while it lives (0 for drops)
-};                     // 80 bytes
+    __u64 stamped_ns;  // 80 retransmissions of queued segments: when TCP stamped the transmission
+                       //    (skb_mstamp_ns, CLOCK_MONOTONIC), before it went down the stack; else 0
+};                     // 88 bytes
 
 #endif

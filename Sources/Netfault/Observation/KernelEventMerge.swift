@@ -60,7 +60,9 @@ enum KernelEventMerge {
                 let reason = event.reason.map { input.dropReasons[$0] ?? "reason \($0)" } ?? "unknown"
                 output.drops.append(KernelDrop(time: time, host: host, reason: reason, segment: segment(event, ack: true)))
             case .retransmit, .retransmitSynAck:
-                output.retransmissions.append(KernelRetransmission(time: time, host: host, kind: retransmissionKind(event),
+                // A stamp after the tracepoint is a later transmission's (the segment was sent again meanwhile).
+                let earliest = event.stamped.flatMap { $0 <= event.time ? seconds($0) : nil }
+                output.retransmissions.append(KernelRetransmission(time: time, earliest: earliest, host: host, kind: retransmissionKind(event),
                                                                    segment: segment(event, ack: false)))
             case .sendReset, .receiveReset:
                 output.resets.append(KernelReset(time: time, host: host, direction: event.kind == .sendReset ? .sent : .received,
