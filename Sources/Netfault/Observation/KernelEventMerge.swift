@@ -95,6 +95,33 @@ enum KernelEventMerge {
         return output
     }
 
+    /// A segment a fault dropped before the wire carries the engine's instant, up to
+    /// `Tolerance.queueStamped.early` after the kernel sent it. Where the kernel announced that
+    /// sending (a retransmission: same host, endpoints and sequence number, no later than the
+    /// engine's reading and within that margin of it), it takes the kernel's instant instead.
+    static func restamp(_ segments: [ObservedSegment], with retransmissions: [KernelRetransmission]) -> [ObservedSegment] {
+        var used = Set<Int>()
+        var result = segments.map { segment -> ObservedSegment in
+            guard segment.engineStamped else { return segment }
+            let match = retransmissions.indices.first { index in
+                let retransmission = retransmissions[index]
+                return !used.contains(index) && retransmission.host == segment.host
+                    && retransmission.segment.from == segment.source && retransmission.segment.to == segment.destination
+                    && retransmission.segment.seq == segment.header.sequence
+                    && (retransmission.earliest ?? retransmission.time) <= segment.time
+                    && segment.time - retransmission.time <= Tolerance.queueStamped.early
+            }
+            guard let match else { return segment }
+            used.insert(match)
+            var restamped = segment
+            restamped.time = retransmissions[match].earliest ?? retransmissions[match].time
+            restamped.kernelStamped = true
+            return restamped
+        }
+        result.sort { $0.time < $1.time }
+        return result
+    }
+
     /// Events for the full socket; from sampling, only the states events cannot show.
     static func mergeTransitions(events: [ObservedTransition], sampled: [ObservedTransition]) -> [ObservedTransition] {
         var kept: [ObservedTransition] = []

@@ -185,6 +185,7 @@ final class StepExecution {
             recording.sockets = merged.sockets
             recording.kernelDrops = merged.drops
             recording.retransmissions = merged.retransmissions
+            recording.segments = KernelEventMerge.restamp(recording.segments, with: merged.retransmissions)
             recording.resets = merged.resets
             recording.eventsLost = lost
         }

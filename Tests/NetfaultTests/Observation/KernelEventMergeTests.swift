@@ -149,3 +149,34 @@ import Testing
                                                against: sampled).passed)
     }
 }
+
+/// A segment a fault dropped takes the kernel's instant of its sending where one was announced.
+@Suite struct RestampTests {
+    static func droppedSyn(at time: Double, seq: UInt32) throws -> ObservedSegment {
+        let packet = TestPackets.tcp(from: "10.77.1.1", to: "10.77.1.2", sourcePort: 43210, destinationPort: 8080,
+                                     flags: [.syn], seq: seq)
+        let header = try #require(packet.withUnsafeBytes { PacketHeader.parse($0) })
+        return ObservedSegment(time: time, host: "client", direction: .out, header: header, window: 0, options: TCPOptions(),
+                               fault: "dropped by lost SYNs", engineStamped: true)
+    }
+
+    static func retransmission(_ time: Double, earliest: Double?, seq: UInt32) -> KernelRetransmission {
+        KernelRetransmission(time: time, earliest: earliest, host: "client", kind: .syn,
+                             segment: EventSegment(from: "10.77.1.1:43210", to: "10.77.1.2:8080", flags: "SYN", seq: seq, length: 0))
+    }
+
+    @Test func aDroppedRetransmissionTakesTCPsStampAndLosesTheQueueMargin() throws {
+        let segments = [try Self.droppedSyn(at: 0.2, seq: 7), try Self.droppedSyn(at: 1.23, seq: 7)]
+        let restamped = KernelEventMerge.restamp(segments, with: [Self.retransmission(1.2201, earliest: 1.2200, seq: 7)])
+        // The first transmission is no retransmission: it keeps the engine's instant and margin.
+        #expect(restamped[0].time == 0.2 && restamped[0].queueStamped)
+        #expect(restamped[1].time == 1.2200 && !restamped[1].queueStamped && restamped[1].kernelStamped)
+    }
+
+    @Test func anEventForAnotherSegmentOrTooFarBeforeIsNotTaken() throws {
+        let segments = [try Self.droppedSyn(at: 1.3, seq: 7)]
+        #expect(KernelEventMerge.restamp(segments, with: [Self.retransmission(1.2901, earliest: 1.29, seq: 8)])[0].queueStamped)
+        #expect(KernelEventMerge.restamp(segments, with: [Self.retransmission(1.2, earliest: 1.19, seq: 7)])[0].queueStamped)
+        #expect(KernelEventMerge.restamp(segments, with: [Self.retransmission(1.31, earliest: 1.305, seq: 7)])[0].queueStamped)
+    }
+}
