@@ -211,6 +211,14 @@ enum Sys {
 
     static func processID() -> pid_t { getpid() }
 
+    /// getrusage(RUSAGE_SELF): user + system CPU seconds of this process, all threads.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// kill(pid, 0): false only when no such process exists.
     static func processExists(_ pid: pid_t) -> Bool { Glibc.kill(pid, 0) == 0 || errno != ESRCH }
 

@@ -1,0 +1,64 @@
+import NetfaultKernel
+
+/// `netfault bench observation`: what observing the kernel's TCP events costs, against
+/// sampling alone, alternating variant by variant each round (medians compared):
+/// (1) bulk throughput with the event programs attached and watching the namespaces, or not;
+/// (2) the orchestrator's CPU (user + system, all threads) over a set of scenarios.
+/// The programs are loaded once per process, before any round; the load is reported apart.
+public enum ObservationBenchmark {
+    public struct Measurement: Codable, Sendable {
+        public var bytes: Int
+        public var rounds: Int
+        public var samplingMbps: Double
+        public var eventsMbps: Double
+        /// 1 − events/sampling, in percent (target ≤ 2).
+        public var throughputCostPercent: Double
+        public var scenarios: [String]
+        public var samplingCPUSeconds: Double
+        public var eventsCPUSeconds: Double
+        /// events / sampling CPU of the orchestrator over the scenarios.
+        public var cpuRatio: Double
+        /// Events the scenarios produced in one pass (state changes, drops, retransmissions, resets).
+        public var eventsPerPass: Int
+        /// Opening, verifying and attaching the programs, once per run.
+        public var loadMilliseconds: Double
+        public var kernel: String
+    }
+
+    public static func run(bytes: Int, rounds: Int, scenarios: [Scenario]) throws -> Measurement {
+        let events: KernelEvents
+        switch KernelEvents.shared {
+        case .success(let loaded): events = loaded
+        case .failure(let unavailable): throw EnvironmentError("bench observation needs kernel events: \(unavailable.reason)")
+        }
+        var seconds: [Bool: [Double]] = [:], cpu: [Bool: [Double]] = [:]
+        var eventsPerPass = 0
+        for round in 0..<rounds {
+            // Alternate which goes first, so neither always runs on a warmer machine.
+            for withEvents in round % 2 == 0 ? [false, true] : [true, false] {
+                let scenario = BulkTransfer.scenario("BENCH-OBS", subnet: "10.77.249.0/24", bytes: bytes) {}
+                seconds[withEvents, default: []].append(
+                    try BulkTransfer.run(scenario, bytes: bytes, capture: false, events: withEvents, what: "bench observation").seconds)
+                let before = ProcessCPU.seconds()
+                let result = CatalogRunner.run(scenarios, options: RunOptions(events: withEvents))
+                cpu[withEvents, default: []].append(ProcessCPU.seconds() - before)
+                if let failed = result.scenarios.first(where: { $0.status == .failed }) {
+                    throw EnvironmentError("bench observation: \(failed.id) failed: \(failed.error ?? "expectations")")
+                }
+                if withEvents {
+                    eventsPerPass = result.scenarios.reduce(0) { total, scenario in
+                        total + scenario.kernelDrops.count + scenario.retransmissions.count + scenario.resets.count
+                            + scenario.sockets.reduce(0) { $0 + $1.transitions.filter { $0.source == "event" }.count }
+                    }
+                }
+            }
+        }
+        func mbps(_ withEvents: Bool) -> Double { Double(bytes) * 8 / TopologyBenchmark.median(seconds[withEvents] ?? []) / 1e6 }
+        let samplingCPU = TopologyBenchmark.median(cpu[false] ?? []), eventsCPU = TopologyBenchmark.median(cpu[true] ?? [])
+        return Measurement(bytes: bytes, rounds: rounds, samplingMbps: mbps(false), eventsMbps: mbps(true),
+                           throughputCostPercent: (1 - mbps(true) / mbps(false)) * 100, scenarios: scenarios.map(\.id),
+                           samplingCPUSeconds: samplingCPU, eventsCPUSeconds: eventsCPU, cpuRatio: eventsCPU / samplingCPU,
+                           eventsPerPass: eventsPerPass, loadMilliseconds: events.loadSeconds * 1000,
+                           kernel: MachineInfo.kernelRelease)
+    }
+}
