@@ -154,6 +154,7 @@ struct ObservationBenchCommand: ParsableCommand {
                      result.scenarios.joined(separator: " "), result.samplingCPUSeconds, result.eventsCPUSeconds,
                      result.cpuRatio, result.eventsPerPass))
         print(String(format: "programs loaded and attached once per run in %.1f ms", result.loadMilliseconds))
+        if !result.failures.isEmpty { print("failed in a pass (the CPU still counts): \(result.failures.joined(separator: ", "))") }
         print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
         if let json { try writeJSON(result, to: json) }
     }

@@ -20,6 +20,8 @@ public enum ObservationBenchmark {
         public var cpuRatio: Double
         /// Events the scenarios produced in one pass (state changes, drops, retransmissions, resets).
         public var eventsPerPass: Int
+        /// Scenarios that failed in a pass, with the variant ("C1 (events)").
+        public var failures: [String]
         /// Opening, verifying and attaching the programs, once per run.
         public var loadMilliseconds: Double
         public var kernel: String
@@ -33,6 +35,7 @@ public enum ObservationBenchmark {
         }
         var seconds: [Bool: [Double]] = [:], cpu: [Bool: [Double]] = [:]
         var eventsPerPass = 0
+        var failures: [String] = []
         for round in 0..<rounds {
             // Alternate which goes first, so neither always runs on a warmer machine.
             for withEvents in round % 2 == 0 ? [false, true] : [true, false] {
@@ -42,9 +45,8 @@ public enum ObservationBenchmark {
                 let before = ProcessCPU.seconds()
                 let result = CatalogRunner.run(scenarios, options: RunOptions(events: withEvents))
                 cpu[withEvents, default: []].append(ProcessCPU.seconds() - before)
-                if let failed = result.scenarios.first(where: { $0.status == .failed }) {
-                    throw EnvironmentError("bench observation: \(failed.id) failed: \(failed.error ?? "expectations")")
-                }
+                // A failure (a timing flake on a loaded machine) does not void the CPU measured; it is reported.
+                failures += result.scenarios.filter { $0.status == .failed }.map { "\($0.id) (\(withEvents ? "events" : "sampling"))" }
                 if withEvents {
                     eventsPerPass = result.scenarios.reduce(0) { total, scenario in
                         total + scenario.kernelDrops.count + scenario.retransmissions.count + scenario.resets.count
@@ -58,7 +60,7 @@ public enum ObservationBenchmark {
         return Measurement(bytes: bytes, rounds: rounds, samplingMbps: mbps(false), eventsMbps: mbps(true),
                            throughputCostPercent: (1 - mbps(true) / mbps(false)) * 100, scenarios: scenarios.map(\.id),
                            samplingCPUSeconds: samplingCPU, eventsCPUSeconds: eventsCPU, cpuRatio: eventsCPU / samplingCPU,
-                           eventsPerPass: eventsPerPass, loadMilliseconds: events.loadSeconds * 1000,
+                           eventsPerPass: eventsPerPass, failures: failures, loadMilliseconds: events.loadSeconds * 1000,
                            kernel: MachineInfo.kernelRelease)
     }
 }
