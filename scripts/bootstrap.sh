@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what netfault needs to build and test on Debian 12 with Swift 6: libmnl
 # (netlink), libbpf with libelf and zlib (the kernel event programs), libpcap (capture,
-# pcap files), pkg-config; iproute2, nftables, iptables and tcpdump (independent witnesses in the tests, scripts/host-state and `netfault bench
-# timeline`); chromium (the HTML report's rendering test).
+# pcap files), pkg-config; iproute2, nftables, iptables and tcpdump (independent
+# witnesses in the tests, scripts/host-state and `netfault bench timeline`); chromium (the HTML report's rendering test).
 # Idempotent: installs only what is missing. Must run as root.
 set -euo pipefail
 
