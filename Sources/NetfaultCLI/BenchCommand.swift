@@ -148,8 +148,9 @@ struct ObservationBenchCommand: ParsableCommand {
         let selected = try Selection.scenarios(scenarios, all: false)
         try Preflight.check(selected)
         let result = try ObservationBenchmark.run(bytes: bytes, rounds: rounds, scenarios: selected)
-        print(String(format: "bulk: %.0f Mbit/s sampling only, %.0f Mbit/s with events; cost %.1f %% (target ≤ 2 %%)",
-                     result.samplingMbps, result.eventsMbps, result.throughputCostPercent))
+        print(String(format: "bulk: %.0f Mbit/s sampling only, %.0f Mbit/s with events; cost %.1f %% (target ≤ 2 %%), %d events a transfer",
+                     result.samplingMbps, result.eventsMbps, result.throughputCostPercent, result.eventsPerTransfer))
+        print("  rounds (sampling, events): " + result.roundsMbps.map { "\(Int($0[0]))/\(Int($0[1]))" }.joined(separator: "  "))
         print(String(format: "orchestrator CPU over %@: %.3f s sampling only, %.3f s with events; ratio %.3f (%d events a pass)",
                      result.scenarios.joined(separator: " "), result.samplingCPUSeconds, result.eventsCPUSeconds,
                      result.cpuRatio, result.eventsPerPass))

@@ -27,6 +27,9 @@ public struct Recording: Sendable {
     public var resets: [KernelReset] = []
     /// Events lost (ring buffer full): when not 0, the event lists are incomplete.
     public var eventsLost: Int = 0
+    /// The drop reasons this kernel names (enum skb_drop_reason), to tell a reason it
+    /// lacks from one that did not happen.
+    public var dropReasonNames: Set<String> = []
 
     public init() {}
 

@@ -39,17 +39,6 @@ final class StepExecution {
         pcapDirectory = options.pcapDirectory.map { "\($0)/\(scenario.id)" }
         realtimeZero = t0 + CaptureClock.realtimeMinusMonotonic()
         observation = .sampling(reason: "kernel events were turned off")
-        if options.events {
-            switch KernelEvents.shared {
-            case .success(let source):
-                for host in network.hostNames { namespaceHosts[try network.namespace(host)!.inode()] = host }
-                events = try source.subscribe(namespaces: Array(namespaceHosts.keys))
-                eventSource = source
-                observation = .eventsAndSampling
-            case .failure(let unavailable):
-                observation = .sampling(reason: unavailable.reason)
-            }
-        }
         // Captures first, so they see the first segment of anything started below.
         let ringBytes = CaptureRing.bytes(for: scenario)
         for host in network.hostNames where options.capture {
@@ -74,6 +63,22 @@ final class StepExecution {
         }
         sampler = try SocketSampler(network: network, ipv6: plan.usesIPv6, t0: t0, intervalSeconds: options.sampleInterval)
         sampler.start()
+        if options.events {
+            switch KernelEvents.shared {
+            case .success(let source):
+                // A subscription that fails leaves the scenario on sampling, saying why.
+                do {
+                    for host in network.hostNames { namespaceHosts[try network.namespace(host)!.inode()] = host }
+                    events = try source.subscribe(namespaces: Array(namespaceHosts.keys))
+                    eventSource = source
+                    observation = .eventsAndSampling
+                } catch {
+                    observation = .sampling(reason: "watching the scenario's namespaces failed: \(error)")
+                }
+            case .failure(let unavailable):
+                observation = .sampling(reason: unavailable.reason)
+            }
+        }
     }
 
     private var elapsed: Double { Double(MonotonicClock.now() - t0) / 1e9 }
@@ -188,6 +193,7 @@ final class StepExecution {
             recording.segments = KernelEventMerge.restamp(recording.segments, with: merged.retransmissions)
             recording.resets = merged.resets
             recording.eventsLost = lost
+            recording.dropReasonNames = Set(eventSource.dropReasons.values)
         }
         for (host, reader) in counterReaders {
             recording.counters[host] = NetCounterParser.delta(from: countersBefore[host] ?? [:], to: try reader.read())

@@ -63,7 +63,12 @@ public final class KernelEvents: @unchecked Sendable {
     public func subscribe(namespaces: [UInt32]) throws -> EventSubscription {
         let subscription = EventSubscription(events: self, namespaces: namespaces, lostAtStart: lostCount())
         condition.withLock { for inode in namespaces { subscriptions[inode] = subscription } }
-        for inode in namespaces { try BPFObject.update(map: filterFD, key: inode, value: 1) }
+        do {
+            for inode in namespaces { try BPFObject.update(map: filterFD, key: inode, value: 1) }
+        } catch {
+            _ = finish(subscription)
+            throw error
+        }
         return subscription
     }
 
