@@ -75,8 +75,10 @@ struct tcp_skb_cb {
     __u8 tcp_flags;
 } __attribute__((preserve_access_index));
 
-// Declared only so bpf_core_type_exists can ask whether the running kernel has it
-// (6.10+, where tcp_send_reset gained its reason argument).
+// Declared only so bpf_core_type_exists can ask whether the running kernel has them:
+// kfree_skb gained its reason argument with enum skb_drop_reason (5.17), tcp_send_reset
+// with enum sk_rst_reason (6.10). Reading an argument a kernel lacks fails verification.
+enum skb_drop_reason { SKB_DROP_REASON_NOT_SPECIFIED = 2 };
 enum sk_rst_reason { SK_RST_REASON_NOT_SPECIFIED = 0 };
 
 #endif

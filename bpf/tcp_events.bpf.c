@@ -218,7 +218,7 @@ int BPF_PROG(on_receive_reset, const struct sock *sk) {
 }
 
 SEC("tp_btf/kfree_skb")
-int BPF_PROG(on_drop, const struct sk_buff *skb, void *location, int reason) {
+int BPF_PROG(on_drop, const struct sk_buff *skb) {
     struct net_device *dev = BPF_CORE_READ(skb, dev);
     __u32 netns = dev ? BPF_CORE_READ(dev, nd_net.net, ns.inum) : 0;
     if (!netns) {
@@ -231,7 +231,7 @@ int BPF_PROG(on_drop, const struct sk_buff *skb, void *location, int reason) {
     if (!event) return 0;
     event->kind = NF_EVENT_DROP;
     event->netns = netns;
-    event->reason = reason;
+    if (bpf_core_type_exists(enum skb_drop_reason)) event->reason = (__u32)ctx[2];
     if (!fill_from_headers(event, skb)) { bpf_ringbuf_discard(event, 0); return 0; }
     bpf_ringbuf_submit(event, 0);
     return 0;
