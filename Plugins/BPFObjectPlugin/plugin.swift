@@ -19,6 +19,9 @@ struct BPFObjectPlugin: BuildToolPlugin {
                 executable: try context.tool(named: "clang").url,
                 arguments: [
                     "-target", "bpf", "-O2", "-g", "-D__TARGET_ARCH_x86",
+                    // v3 (clang 21's default) turns the lost-event counter's atomic add into
+                    // atomic_fetch_add, which verifiers before 5.12 refuse; v2 emits the old XADD.
+                    "-mcpu=v2",
                     // libbpf 1.1's BPF_CORE_READ declares a const local that clang 21 warns about.
                     "-Wno-unknown-warning-option", "-Wno-default-const-init-var-unsafe",
                     "-I", bpf.path, "-c", source.path, "-o", object.path,

@@ -1,4 +1,5 @@
 import CNetfaultBPF
+import Foundation
 import Glibc
 
 /// A BPF object (ELF with programs, maps and BTF) opened, CO-RE-relocated against the
@@ -113,10 +114,18 @@ public struct BPFError: Error, CustomStringConvertible, Sendable {
         self.log = log
     }
 
+    /// The operation, the errno, and why: the verifier's last two lines before libbpf's
+    /// "-- END PROG LOAD LOG --", or libbpf's own last line.
     public var description: String {
         var text = "\(operation): \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
-        let tail = log.split(separator: "\n").suffix(3).joined(separator: " / ")
-        if !tail.isEmpty { text += ": \(tail)" }
+        let lines = log.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let why: ArraySlice<String>
+        if let end = lines.lastIndex(where: { $0.contains("END PROG LOAD LOG") }) {
+            why = lines[..<end].suffix(2) + lines[(end + 1)...].prefix(1)
+        } else {
+            why = lines.suffix(1)
+        }
+        if !why.isEmpty { text += ": " + why.joined(separator: " / ") }
         return text
     }
 }
