@@ -12,11 +12,11 @@ public enum ExpectationEvaluator {
                                      location: expectation.location.description, expected: "kernel events",
                                      observed: "not observed", skipReason: "no kernel events: \(reason)")
         }
-        if case .kernelDrops(_, let reason?, _, _) = expectation.kind, !recording.dropReasonNames.isEmpty,
-           !recording.dropReasonNames.contains(reason) {
+        if case .kernelDrops(_, let reason?, _, _) = expectation.kind, let names = recording.dropReasonNames, !names.contains(reason) {
             return ExpectationResult(description: describe(expectation.kind), passed: true,
                                      location: expectation.location.description, expected: reason, observed: "not observed",
-                                     skipReason: "this kernel has no drop reason \(reason) (enum skb_drop_reason)")
+                                     skipReason: names.isEmpty ? "this kernel names no drop reasons (enum skb_drop_reason, 5.17+)"
+                                         : "this kernel has no drop reason \(reason) (enum skb_drop_reason)")
         }
         let verdict = judge(expectation.kind, recording)
         return ExpectationResult(description: verdict.description, passed: verdict.passed,

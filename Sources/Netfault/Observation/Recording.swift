@@ -27,9 +27,9 @@ public struct Recording: Sendable {
     public var resets: [KernelReset] = []
     /// Events lost (ring buffer full): when not 0, the event lists are incomplete.
     public var eventsLost: Int = 0
-    /// The drop reasons this kernel names (enum skb_drop_reason), to tell a reason it
-    /// lacks from one that did not happen.
-    public var dropReasonNames: Set<String> = []
+    /// The drop reasons this kernel names (enum skb_drop_reason; none before 5.17), to tell
+    /// a reason it lacks from one that did not happen; nil when unknown.
+    public var dropReasonNames: Set<String>?
 
     public init() {}
 
