@@ -20,7 +20,7 @@ enum KernelEventMerge {
         var resetReasons: [UInt32: String]
     }
 
-    struct Output: Equatable {
+    struct Output {
         var sockets: [ObservedSocket]
         var drops: [KernelDrop] = []
         var retransmissions: [KernelRetransmission] = []
@@ -180,12 +180,5 @@ enum KernelEventMerge {
     private struct LifeKey: Hashable {
         let netns: UInt32
         let socket: UInt64
-    }
-}
-
-extension ObservedSocket: Equatable {
-    public static func == (lhs: ObservedSocket, rhs: ObservedSocket) -> Bool {
-        lhs.host == rhs.host && lhs.local == rhs.local && lhs.remote == rhs.remote && lhs.transitions == rhs.transitions
-            && lhs.samples.map(\.time) == rhs.samples.map(\.time) && lhs.samples.map(\.record) == rhs.samples.map(\.record)
     }
 }
