@@ -122,38 +122,44 @@ enum KernelEventMerge {
         return result
     }
 
-    /// Events for the full socket; from sampling, only the states events cannot show.
+    /// Events for the full socket; from sampling, only the states events cannot show: a
+    /// request socket's SYN_RECV before any event, and a timewait socket's life after the full
+    /// socket's CLOSE (TIME_WAIT, or an orphan's FIN_WAIT2 for tcp_fin_timeout) — known to be
+    /// there when a sample taken after that CLOSE still shows the 4-tuple.
     static func mergeTransitions(events: [ObservedTransition], sampled: [ObservedTransition]) -> [ObservedTransition] {
-        var kept: [ObservedTransition] = []
-        for (index, transition) in sampled.enumerated() {
-            switch transition.state {
-            case .timeWait:
-                kept.append(transition)
-            case .close where index > 0 && sampled[index - 1].state == .timeWait:
-                kept.append(transition)  // the TIME_WAIT socket left the table
-            case .synRecv where !events.contains { $0.time <= transition.time }:
-                kept.append(transition)  // a request socket, before any full socket
-            default:
-                break
+        let firstEvent = events.first?.time ?? .infinity
+        var merged = sampled.filter { $0.state == .synRecv && $0.time < firstEvent }
+        for (index, event) in events.enumerated() {
+            guard event.state == .close else {
+                merged.append(event)
+                continue
             }
-        }
-        var all = (events + kept).sorted { $0.time < $1.time }
-        // The full socket's CLOSE out of FIN_WAIT2 or CLOSING, followed by a sampled TIME_WAIT:
-        // the TIME_WAIT socket took its place at that instant.
-        var index = 0
-        while index + 1 < all.count {
-            let current = all[index], next = all[index + 1]
-            if current.source == .event, current.state == .close, next.source == .sample, next.state == .timeWait,
-               index > 0, [.finWait2, .closing, .finWait1].contains(all[index - 1].state) {
-                all[index] = ObservedTransition(time: current.time, state: .timeWait, source: .event)
-                all.remove(at: index + 1)
+            let next = index + 1 < events.count ? events[index + 1].time : .infinity
+            let after = sampled.filter { event.time < $0.time && $0.time < next }
+            let lingered: Bool
+            if let first = after.first {
+                lingered = first.state != .close || first.earliest > event.time
+            } else {
+                lingered = next == .infinity && (sampled.last.map { $0.state != .close } ?? false)
             }
-            index += 1
+            guard lingered else {
+                merged.append(event)
+                continue
+            }
+            // The timewait socket's state: the first one sampled after the CLOSE, or the one
+            // sampled before it that it kept (FIN_WAIT2).
+            let state = after.first { $0.state != .close }?.state ?? sampled.last { $0.time <= event.time }?.state
+            if state == .timeWait {
+                merged.append(ObservedTransition(time: event.time, state: .timeWait, source: .event))
+            }
+            // Its later changes (an orphan's FIN_WAIT2 taking the peer's FIN: TIME_WAIT) and its end.
+            merged += after.filter { $0.state != state }
         }
+        merged.sort { $0.time < $1.time }
         // One entry per state change and source: a child's SYN_RECV (event) stays apart from
         // its request socket's (sample), which began earlier.
         var result: [ObservedTransition] = []
-        for transition in all where result.last.map({ $0.state != transition.state || $0.source != transition.source }) ?? true {
+        for transition in merged where result.last.map({ $0.state != transition.state || $0.source != transition.source }) ?? true {
             result.append(transition)
         }
         return result

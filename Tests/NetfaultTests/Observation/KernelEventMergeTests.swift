@@ -45,11 +45,34 @@ import Testing
         let events = [Self.state(100, .close, .synSent), Self.state(200, .synSent, .established),
                       Self.state(300, .established, .finWait1), Self.state(400, .finWait1, .finWait2),
                       Self.state(500, .finWait2, .close)]
-        let sampled = RecordingFixtures.client([(0.001, .established), (0.002, .timeWait), (0.060, .close)], sampledEvery: 0.001)
+        let sampled = RecordingFixtures.client([(0.0003, .established), (0.002, .timeWait), (0.060, .close)], sampledEvery: 0.001)
         let transitions = Self.merge(events, sampled: [sampled]).sockets[0].transitions
         #expect(transitions.map(\.state) == [.synSent, .established, .finWait1, .finWait2, .timeWait, .close])
         #expect(transitions[4] == ObservedTransition(time: 0.0005, state: .timeWait, source: .event))
         #expect(transitions[5].source == .sample && transitions[5].time == 0.060)
+    }
+
+    @Test func anOrphansFINWAIT2LivesOnAsATimewaitSocketUntilSamplingSeesItGo() {
+        let events = [Self.state(100, .close, .synSent), Self.state(200, .synSent, .established),
+                      Self.state(300, .established, .finWait1), Self.state(400, .finWait1, .finWait2),
+                      Self.state(410, .finWait2, .close)]
+        // Seen in FIN_WAIT2 from 1 ms, still there in the sample that began at 2.0 s, gone at 2.001 s.
+        let sampled = RecordingFixtures.transitions([(0.001, .finWait2)], sampledEvery: 0.001)
+            + [ObservedTransition(time: 2.001, earliest: 2.0, state: .close)]
+        let socket = ObservedSocket(host: "client", local: Self.client, remote: Self.server, transitions: sampled, samples: [])
+        let transitions = Self.merge(events, sampled: [socket]).sockets[0].transitions
+        #expect(transitions.map(\.state) == [.synSent, .established, .finWait1, .finWait2, .close])
+        #expect(transitions[3].source == .event && transitions[4] == ObservedTransition(time: 2.001, earliest: 2.0, state: .close))
+    }
+
+    @Test func aCloseTheSamplerSawAtOnceStaysTheKernelsClose() {
+        let events = [Self.state(100, .close, .synSent), Self.state(200, .synSent, .established),
+                      Self.state(300, .established, .close)]
+        let sampled = RecordingFixtures.transitions([(0.0002, .established)]) + [ObservedTransition(time: 0.0012, earliest: 0.0002, state: .close)]
+        let socket = ObservedSocket(host: "client", local: Self.client, remote: Self.server, transitions: sampled, samples: [])
+        let transitions = Self.merge(events, sampled: [socket]).sockets[0].transitions
+        #expect(transitions.map(\.state) == [.synSent, .established, .close])
+        #expect(transitions.allSatisfy { $0.source == .event })
     }
 
     @Test func aRequestSocketsSampledSYNRecvStaysBeforeTheChildsOwn() {
