@@ -136,24 +136,30 @@ enum KernelEventMerge {
             }
             let next = index + 1 < events.count ? events[index + 1].time : .infinity
             let after = sampled.filter { event.time < $0.time && $0.time < next }
-            let lingered: Bool
-            if let first = after.first {
-                lingered = first.state != .close || first.earliest > event.time
-            } else {
-                lingered = next == .infinity && (sampled.last.map { $0.state != .close } ?? false)
-            }
+            // Evidence of a timewait socket: TIME_WAIT sampled (a full socket never shows it), a
+            // dump that began after the CLOSE still listing the 4-tuple, or the tuple listed to
+            // the end. (A dump that ended after the CLOSE may have read the full socket before it.)
+            let gone = after.first { $0.state == .close }
+            let lingered = after.contains { $0.state == .timeWait } || (gone.map { $0.earliest > event.time } ?? false)
+                || (gone == nil && next == .infinity && [.finWait2, .timeWait].contains(sampled.last?.state))
             guard lingered else {
                 merged.append(event)
                 continue
             }
-            // The timewait socket's state: the first one sampled after the CLOSE, or the one
-            // sampled before it that it kept (FIN_WAIT2).
-            let state = after.first { $0.state != .close }?.state ?? sampled.last { $0.time <= event.time }?.state
-            if state == .timeWait {
+            // The timewait socket starts as an orphan's FIN_WAIT2 (out of FIN_WAIT2, seen so after
+            // the CLOSE) or as TIME_WAIT, at the CLOSE's instant. Samples that end after the
+            // CLOSE may still show the full socket's last states: only what follows the timewait
+            // socket's first sighting is its own.
+            let startsAs: TCPState = index > 0 && events[index - 1].state == .finWait2
+                && after.contains { $0.state == .finWait2 } ? .finWait2 : .timeWait
+            if startsAs == .timeWait {
                 merged.append(ObservedTransition(time: event.time, state: .timeWait, source: .event))
             }
-            // Its later changes (an orphan's FIN_WAIT2 taking the peer's FIN: TIME_WAIT) and its end.
-            merged += after.filter { $0.state != state }
+            if let sighting = after.firstIndex(where: { $0.state == startsAs }) {
+                merged += after[(sighting + 1)...]
+            } else {
+                merged += after.filter { $0.state == .close }
+            }
         }
         merged.sort { $0.time < $1.time }
         // One entry per state change and source: a child's SYN_RECV (event) stays apart from

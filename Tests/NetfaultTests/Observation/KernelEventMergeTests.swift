@@ -65,6 +65,19 @@ import Testing
         #expect(transitions[3].source == .event && transitions[4] == ObservedTransition(time: 2.001, earliest: 2.0, state: .close))
     }
 
+    @Test func aLateSampleOfTheFullSocketsLastStateIsNoTimewaitSocket() {
+        let events = [Self.state(100, .close, .synSent), Self.state(200, .synSent, .established),
+                      Self.state(300, .established, .closeWait), Self.state(400, .closeWait, .lastAck),
+                      Self.state(450, .lastAck, .close)]
+        // A dump that began before the CLOSE read LAST_ACK and ended after it; the next saw nothing.
+        let sampled = [ObservedTransition(time: 0.0005, earliest: 0.0001, state: .lastAck),
+                       ObservedTransition(time: 0.0015, earliest: 0.0004, state: .close)]
+        let socket = ObservedSocket(host: "client", local: Self.client, remote: Self.server, transitions: sampled, samples: [])
+        let transitions = Self.merge(events, sampled: [socket]).sockets[0].transitions
+        #expect(transitions.map(\.state) == [.synSent, .established, .closeWait, .lastAck, .close])
+        #expect(transitions.allSatisfy { $0.source == .event })
+    }
+
     @Test func aCloseTheSamplerSawAtOnceStaysTheKernelsClose() {
         let events = [Self.state(100, .close, .synSent), Self.state(200, .synSent, .established),
                       Self.state(300, .established, .close)]
