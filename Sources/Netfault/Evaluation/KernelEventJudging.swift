@@ -10,7 +10,7 @@ extension ExpectationEvaluator {
                 + (reason.map { " for \($0)" } ?? "")
         case .retransmissionTimes(let selector, let schedule, _, _): "\(selector) retransmitted at \(schedule)"
         case .staysExactly(let selector, let state, let seconds, _):
-            "\(selector) stays exactly in \(state.rawValue) for \(Format.seconds(seconds))"
+            "\(selector) stays in \(state.rawValue) for \(Format.microseconds(seconds)), between the kernel's instants"
         default: "\(kind)"
         }
     }
