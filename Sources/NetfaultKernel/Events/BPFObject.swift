@@ -14,17 +14,22 @@ final class BPFObject {
         var error: Int32 = 0
         var log = [CChar](repeating: 0, count: 4096)
         guard let loaded = bytes.withUnsafeBytes({ nf_bpf_object_load($0.baseAddress, $0.count, name, &error, &log, log.count) })
-        else { throw BPFError("load \(name)", errno: -error, log: String(cString: log)) }
+        else { throw BPFError("load \(name)", errno: -error, log: Self.text(log)) }
         object = loaded
         var failed = [CChar](repeating: 0, count: 128)
         let result = nf_bpf_object_attach_all(object, &failed, failed.count, &log, log.count)
         if result != 0 {
             nf_bpf_object_close(object)
-            throw BPFError("attach \(String(cString: failed))", errno: -result, log: String(cString: log))
+            throw BPFError("attach \(Self.text(failed))", errno: -result, log: Self.text(log))
         }
     }
 
     deinit { nf_bpf_object_close(object) }
+
+    /// A NUL-terminated C buffer's text.
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 
     func mapFD(_ name: String) throws -> Int32 {
         let fd = nf_bpf_object_map_fd(object, name)
