@@ -19,8 +19,13 @@ let package = Package(
             name: "CNetfault",
             linkerSettings: [.linkedLibrary("mnl"), .linkedLibrary("pcap")]
         ),
-        // The only module that makes system calls.
-        .target(name: "NetfaultKernel", dependencies: ["CNetfault"]),
+        // libbpf, apart: its <linux/bpf.h> and libpcap's <pcap/bpf.h> clash in one module.
+        .target(name: "CNetfaultBPF", linkerSettings: [.linkedLibrary("bpf")]),
+        // The only module that makes system calls; it embeds the BPF programs of bpf/.
+        .target(name: "NetfaultKernel", dependencies: ["CNetfault", "CNetfaultBPF"], plugins: ["BPFObjectPlugin"]),
+        // Compiles bpf/*.bpf.c with clang -target bpf and embeds the object as Swift source.
+        .plugin(name: "BPFObjectPlugin", capability: .buildTool(), dependencies: ["netfault-embed-bytes"]),
+        .executableTarget(name: "netfault-embed-bytes"),
         // The public library: DSL, model, validation, runner, expectations, reports.
         .target(name: "Netfault", dependencies: ["NetfaultKernel"]),
         // The catalog of SCENARIOS.md, one file per behaviour.

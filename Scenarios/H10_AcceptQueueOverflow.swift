@@ -53,11 +53,16 @@ extension Catalog {
         // may come when the processes are stopped (the client's FIN also acknowledges the SYN-ACK).
         Expect.counter("TcpExtListenOverflows", on: "server0", .atLeast(2))
         Expect.segments(.synAck, from: "server0", port: 5001, at: .seconds([0, 1, 3]))
+        // The kernel says why (kfree_skb): each of those ACKs is a TCP_LISTEN_OVERFLOW drop, and
+        // the SYN-ACKs at 1 and 3 s are retransmissions of the request's first.
+        Expect.kernelDrops(on: "server0", reason: "TCP_LISTEN_OVERFLOW", port: 5001, count: .atLeast(2))
+        Expect.retransmissions(.synAck, from: "server0", port: 5001, at: .seconds([0, 1, 3]))
         Expect.socket(.connection(on: "server0", port: 5001), endsIn: .synRecv)
         Expect.sockets(on: "client0", in: .established, port: 5001, count: .equals(1))
         // tcp_abort_on_overflow=1: the ACK at 1 s overflows and is answered with RST.
         Expect.counter("TcpExtListenOverflows", on: "server1", .equals(1))
         Expect.segments(.synAck, from: "server1", port: 5001, at: .seconds([0, 1]))
+        Expect.kernelDrops(on: "server1", reason: "TCP_LISTEN_OVERFLOW", port: 5001, count: .equals(1))
         Expect.segments(.rst, from: "server1", port: 5001, count: .equals(1))
         Expect.socket(.connection(on: "server1", port: 5001), endsIn: .close)
         Expect.peer("late1", fails: "read", with: "ECONNRESET")

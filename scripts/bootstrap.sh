@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Installs what netfault needs to build and test on Debian 12 with Swift 6: libmnl
-# (netlink), libpcap (capture, pcap files), pkg-config; iproute2, nftables, iptables and
-# tcpdump (independent witnesses in the tests, scripts/host-state and `netfault bench
-# timeline`); tshark (reads the comments of the pcapng files back in the tests); chromium
-# (the HTML report's rendering test); curl, python3, nginx-light and socat (the real
-# programs of Examples/ and of the package `netfault init` writes); actionlint and
-# shellcheck (the init test lints the workflow it writes). Where systemd runs, installing
-# nginx-light also starts Debian's own nginx service; the examples run theirs in their
-# namespaces and do not need it.
+# (netlink), libbpf with libelf and zlib (the kernel event programs), libpcap (capture),
+# pkg-config; iproute2, nftables, iptables and tcpdump (independent witnesses in the tests,
+# scripts/host-state and `netfault bench timeline`); tshark (reads the comments of the
+# pcapng files back in the tests); chromium (the HTML report's rendering test); curl,
+# python3, nginx-light and socat (the real programs of Examples/ and of the package
+# `netfault init` writes); actionlint and shellcheck (the init test lints the workflow it
+# writes). Where systemd runs, installing nginx-light also starts Debian's own nginx
+# service; the examples run theirs in their namespaces and do not need it.
 # Idempotent: installs only what is missing. Must run as root.
 set -euo pipefail
 
-packages=(libmnl-dev libpcap-dev pkg-config iproute2 nftables iptables tcpdump tshark chromium
-          curl python3 nginx-light socat shellcheck)
+packages=(libmnl-dev libpcap-dev libbpf-dev libelf-dev zlib1g-dev pkg-config iproute2 nftables iptables tcpdump
+          tshark chromium curl python3 nginx-light socat shellcheck)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

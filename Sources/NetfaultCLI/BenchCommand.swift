@@ -7,7 +7,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (ratios against a baseline run side by side, not timed tests).",
-        subcommands: [TopologyBenchCommand.self, FaultsBenchCommand.self, TimelineBenchCommand.self, OutputBenchCommand.self]
+        subcommands: [TopologyBenchCommand.self, FaultsBenchCommand.self, TimelineBenchCommand.self,
+                      OutputBenchCommand.self, ObservationBenchCommand.self]
     )
 }
 
@@ -154,6 +155,47 @@ struct OutputBenchCommand: ParsableCommand {
                      result.insideMBps / result.pipedToCatMBps))
         print(String(format: "netfault RSS growth: %.1f MiB (target ≤ 64 MiB); its own CPU %.3f s per GB", result.rssGrowthMiB,
                      result.cpuSecondsPerGB))
+        print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
+        writeJSON(result, to: json)
+    }
+}
+
+struct ObservationBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "observation",
+        abstract: "Kernel events against sampling alone: bulk throughput, and the orchestrator's CPU over catalog scenarios."
+    )
+
+    @Option(help: "Bytes per bulk transfer.")
+    var bytes: Int = 200_000_000
+
+    @Option(help: "Rounds; each runs both variants (order alternating), and the medians are compared.")
+    var rounds: Int = 5
+
+    @Option(parsing: .upToNextOption, help: "Catalog scenarios whose orchestrator CPU is measured.")
+    var scenarios: [String] = ["H1", "H4", "C1", "H10", "K6"]
+
+    @Option(help: "Write the measurement as JSON to this file.")
+    var json: String?
+
+    func validate() throws {
+        guard bytes >= 1_000_000 else { throw ValidationError("--bytes must be at least 1000000") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        try OutputPaths.check([.file("--json", json)])
+    }
+
+    func run() throws {
+        let selected = try Selection.scenarios(scenarios, all: false)
+        try Preflight.check(selected)
+        let result = try ObservationBenchmark.run(bytes: bytes, rounds: rounds, scenarios: selected)
+        print(String(format: "bulk: %.0f Mbit/s sampling only, %.0f Mbit/s with events; cost %.1f %% (target ≤ 2 %%), %d events a transfer",
+                     result.samplingMbps, result.eventsMbps, result.throughputCostPercent, result.eventsPerTransfer))
+        print("  rounds (sampling, events): " + result.roundsMbps.map { "\(Int($0[0]))/\(Int($0[1]))" }.joined(separator: "  "))
+        print(String(format: "orchestrator CPU over %@: %.3f s sampling only, %.3f s with events; ratio %.3f (%d events a pass)",
+                     result.scenarios.joined(separator: " "), result.samplingCPUSeconds, result.eventsCPUSeconds,
+                     result.cpuRatio, result.eventsPerPass))
+        print(String(format: "programs loaded and attached once per run in %.1f ms", result.loadMilliseconds))
+        if !result.failures.isEmpty { print("failed in a pass (the CPU still counts): \(result.failures.joined(separator: ", "))") }
         print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
         writeJSON(result, to: json)
     }

@@ -47,6 +47,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print a ladder diagram of every scenario's segments.")
     var ladder = false
 
+    @Flag(help: "Observe sockets by sampling alone, without the kernel's TCP events (expectations that need them are skipped).")
+    var noEvents = false
+
     @OptionGroup var tuning: TuningOptions
 
     func validate() throws {
@@ -63,7 +66,8 @@ struct RunCommand: ParsableCommand {
         try Preflight.check(scenarios)
         SignalCleanup.install()
         let interactive = isatty(STDERR_FILENO) == 1
-        let result = CatalogRunner.run(scenarios, options: RunOptions(pin: pin, pcapDirectory: pcap, artifactsDirectory: artifacts), parallel: parallel) { progress in
+        let options = RunOptions(pin: pin, pcapDirectory: pcap, artifactsDirectory: artifacts, events: !noEvents)
+        let result = CatalogRunner.run(scenarios, options: options, parallel: parallel) { progress in
             guard interactive else { return }
             let line = progress.render(now: .now, width: 100)
             FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))

@@ -35,9 +35,10 @@ public enum KernelProbes {
         public static let netem = "sch_netem"
         public static let kernel = "kernel"
         public static let synLinearTimeouts = "tcp_syn_linear_timeouts"
+        public static let kernelEvents = "kernel events (BPF)"
 
         public static let all = [privileges, namespaces, veth, sockDiag, nfTables, nfqueueTarget,
-                                 nftQueueExpression, nfnetlinkQueue, netem, kernel, synLinearTimeouts]
+                                 nftQueueExpression, nfnetlinkQueue, netem, kernel, synLinearTimeouts, kernelEvents]
     }
 
     /// What netfault's core cannot work without.
@@ -57,7 +58,22 @@ public enum KernelProbes {
             netem(),
             kernel(),
             synLinearTimeouts(),
+            kernelEvents(),
         ]
+    }
+
+    /// The TCP event programs load, pass the verifier and attach (they stay loaded for the
+    /// process: a run's scenarios share them). Missing: scenarios run on sampling alone.
+    public static func kernelEvents() -> ProbeResult {
+        switch KernelEvents.shared {
+        case .success(let events):
+            let reasons = events.dropReasons.count
+            return ProbeResult(name: Name.kernelEvents, present: true,
+                               detail: "6 tp_btf programs attached in \(Int((events.loadSeconds * 1000).rounded())) ms; "
+                                   + "\(reasons) drop reasons from BTF" + (events.resetReasons.isEmpty ? "" : ", \(events.resetReasons.count) reset reasons"))
+        case .failure(let unavailable):
+            return ProbeResult(name: Name.kernelEvents, present: false, detail: unavailable.reason + "; scenarios run on sampling alone")
+        }
     }
 
     /// The core requirements (`coreRequirements`) that `results` show missing or

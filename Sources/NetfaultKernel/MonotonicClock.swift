@@ -9,3 +9,9 @@ public enum MonotonicClock {
 
     public static func sleep(seconds: Double) { sleep(nanoseconds: Int64(seconds * 1e9)) }
 }
+
+/// The CPU this process has used, for benchmarks (`netfault bench observation`).
+public enum ProcessCPU {
+    /// User + system seconds of every thread so far (getrusage RUSAGE_SELF).
+    public static func seconds() -> Double { Sys.processCPUSeconds() }
+}

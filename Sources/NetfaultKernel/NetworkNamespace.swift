@@ -30,6 +30,12 @@ public final class NetworkNamespace {
         Sys.close(fd)
     }
 
+    /// The namespace's inode, its identity in the kernel (`ls -Li /run/netns/NAME`): what
+    /// the event programs see as `net->ns.inum`.
+    public func inode() throws -> UInt32 {
+        UInt32(truncatingIfNeeded: try Sys.inode(of: fd, operation: "fstat of namespace \(name)"))
+    }
+
     /// The namespace's rtnetlink socket, opened once.
     public func rtnetlink() throws -> NetlinkSocket {
         if let routeSocket { return routeSocket }

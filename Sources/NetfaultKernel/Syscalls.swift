@@ -309,6 +309,13 @@ enum Sys {
         if Glibc.close(fd) != 0 { throw KernelError(operation, errno: errno) }
     }
 
+    /// fstat(fd).st_ino: for a namespace fd, the namespace's inode (what `ls -Li /proc/PID/ns/net` shows).
+    static func inode(of fd: Int32, operation: String) throws -> UInt64 {
+        var info = stat()
+        _ = try check(operation, fstat(fd, &info))
+        return UInt64(info.st_ino)
+    }
+
     static func processID() -> pid_t { getpid() }
 
     /// Whether a process still runs: kill(pid, 0) finds it, and /proc/PID/stat does not say it
@@ -325,6 +332,14 @@ enum Sys {
         guard count > 0, let close = buffer[0..<count].lastIndex(of: UInt8(ascii: ")")), close + 2 < count else { return true }
         let state = buffer[close + 2]
         return state != UInt8(ascii: "Z") && state != UInt8(ascii: "X")
+    }
+
+    /// getrusage(RUSAGE_SELF): user + system CPU seconds of this process, all threads.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     static func kill(process pid: pid_t, signal: Int32) { _ = Glibc.kill(pid, signal) }

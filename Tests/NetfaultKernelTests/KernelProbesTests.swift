@@ -19,6 +19,8 @@ struct KernelProbesTests {
         let linksBefore = KT.ip("-o", "link", "show"), netnsBefore = KT.ip("netns", "list")
         // Made once per process on first use and kept, by design: not a leak of all().
         _ = NamespaceNursery.shared
+        // So are the kernel event programs (their fds: programs, maps, links, the ring's epoll).
+        _ = KernelEvents.shared
         // The fd snapshots hug all(): Foundation's Process opens fds of its own.
         let fdsBefore = openFileTargets()
         let results = KernelProbes.all()
@@ -36,10 +38,19 @@ struct KernelProbesTests {
         try #require(Self.run.results.first { $0.name == name }, "no result for \(name)")
     }
 
+    @Test func kernelEventsProbeSaysWhatLoadedOrWhyNot() throws {
+        let probe = try result(KernelProbes.Name.kernelEvents)
+        if probe.present {
+            #expect(probe.detail.contains("6 tp_btf programs attached"))
+        } else {
+            #expect(probe.detail.hasSuffix("scenarios run on sampling alone"))
+        }
+    }
+
     @Test func everyProbeReportsOnceInOrder() {
         let names = Self.run.results.map(\.name)
         #expect(names == KernelProbes.Name.all)
-        #expect(Set(names).count == 11)
+        #expect(Set(names).count == 12)
         #expect(Self.run.results.allSatisfy { !$0.detail.isEmpty })
     }
 

@@ -58,6 +58,22 @@ public struct Expectation: ScenarioComponent {
         case processRun(process: String, exitStatus: Int32?, tookAtLeast: Double?, tookAtMost: Double?)
         /// A check written in Swift over the recorded result.
         case check(UserCheck)
+        /// How many TCP segments the kernel dropped on `host` for `reason` (any, if nil) (kernel events).
+        case kernelDrops(host: String, reason: String?, port: Int?, Comparison)
+        /// The selected segment's first transmission (captured) and its retransmissions (the
+        /// kernel's instants) at the schedule's offsets (kernel events).
+        case retransmissionTimes(SegmentSelector, RetransmissionSchedule, tolerance: Tolerance, givingUp: PeerCall?)
+        /// A matching socket stays in `state` for `seconds`, both changes at the kernel's
+        /// instants: for states too short to sample (kernel events).
+        case staysExactly(SocketSelector, TCPState, seconds: Double, tolerance: Tolerance)
+
+        /// Judged only from kernel events: skipped, with the reason, where they cannot be observed.
+        public var needsKernelEvents: Bool {
+            switch self {
+            case .kernelDrops, .retransmissionTimes, .staysExactly: true
+            default: false
+            }
+        }
     }
 
     public let kind: Kind
@@ -245,6 +261,33 @@ public enum Expect {
         Expectation(.timerRestarted(selector, state), file: file, line: line)
     }
 
+    /// How many TCP segments the kernel dropped on `host` for `reason`, named as this kernel's
+    /// `enum skb_drop_reason` names it without SKB_DROP_REASON_ ("TCP_OLD_ACK", "NO_SOCKET",
+    /// "NETFILTER_DROP" …; nil: any reason); `port` at either end, if given. Needs kernel events
+    /// (skipped without).
+    public static func kernelDrops(on host: String, reason: String? = nil, port: Int? = nil, count: Comparison,
+                                   file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.kernelDrops(host: host, reason: reason, port: port, count), file: file, line: line)
+    }
+
+    /// The first `kind` segment `from` sent (its captured instant) and each retransmission of it
+    /// the kernel announced (tcp_retransmit_skb / tcp_retransmit_synack, exact instants) came at
+    /// the schedule's offsets, no more and no fewer. Needs kernel events (skipped without).
+    public static func retransmissions(_ kind: SegmentKind, from sender: String, port: Int? = nil,
+                                       at schedule: RetransmissionSchedule, tolerance: Tolerance = .timer,
+                                       givingUp: PeerCall? = nil, file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.retransmissionTimes(SegmentSelector(kind, from: sender, port: port), schedule, tolerance: tolerance,
+                                         givingUp: givingUp), file: file, line: line)
+    }
+
+    /// A matching socket stays in `state` for `seconds` as the kernel announced its changes
+    /// (inet_sock_set_state): exact, for states shorter than a sample (SYN_SENT, a child's
+    /// SYN_RECV, LAST_ACK on a veth). Needs kernel events (skipped without).
+    public static func socket(_ selector: SocketSelector, staysExactlyIn state: TCPState, for seconds: Double,
+                              tolerance: Tolerance = .timer, file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.staysExactly(selector, state, seconds: seconds, tolerance: tolerance), file: file, line: line)
+    }
+
     public static func counter(_ name: String, on host: String, _ comparison: Comparison,
                                file: String = #filePath, line: Int = #line) -> Expectation {
         Expectation(.counter(host: host, name: name, comparison), file: file, line: line)
@@ -280,6 +323,9 @@ enum Format {
             return trimmed == "-0" ? "0" : trimmed
         }.joined(separator: ", ") + " s"
     }
+
+    /// 0.000123456 → "123.5 µs"
+    static func microseconds(_ value: Double) -> String { "\((value * 1e7).rounded() / 10) µs" }
 
     static func seconds(_ value: Double) -> String {
         let rounded = (value * 1000).rounded() / 1000

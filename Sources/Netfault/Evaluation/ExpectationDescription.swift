@@ -51,6 +51,13 @@ extension Expectation.Kind: CustomStringConvertible {
             "\(process) " + Self.runText(status, tookAtLeast, tookAtMost)
         case .check(let check):
             check.description
+        case .kernelDrops(let host, let reason, let port, let comparison):
+            "\(comparison) segments dropped by the kernel on \(host)" + (port.map { " (port \($0))" } ?? "")
+                + (reason.map { " for \($0)" } ?? "")
+        case .retransmissionTimes(let selector, let schedule, _, let givingUp):
+            "\(selector) retransmitted at \(schedule)" + Self.givingUpText(givingUp)
+        case .staysExactly(let selector, let state, let seconds, _):
+            "\(selector) stays in \(state.rawValue) for \(Format.microseconds(seconds)), between the kernel's instants"
         }
     }
 

@@ -11,6 +11,17 @@ public enum ExpectationEvaluator {
 
     public static func evaluate(_ expectation: Expectation, against recording: Recording,
                                 result: ScenarioResult? = nil) -> ExpectationResult {
+        if expectation.kind.needsKernelEvents, let reason = recording.observation.withoutEventsReason {
+            return ExpectationResult(description: expectation.kind.description, passed: true,
+                                     location: expectation.location.description, expected: "kernel events",
+                                     observed: "not observed", skipReason: "no kernel events: \(reason)")
+        }
+        if case .kernelDrops(_, let reason?, _, _) = expectation.kind, let names = recording.dropReasonNames, !names.contains(reason) {
+            return ExpectationResult(description: expectation.kind.description, passed: true,
+                                     location: expectation.location.description, expected: reason, observed: "not observed",
+                                     skipReason: names.isEmpty ? "this kernel names no drop reasons (enum skb_drop_reason, 5.17+)"
+                                         : "this kernel has no drop reason \(reason) (enum skb_drop_reason)")
+        }
         let verdict: Verdict
         if case .check(let check) = expectation.kind {
             verdict = judgeCheck(check, result)
@@ -215,6 +226,12 @@ public enum ExpectationEvaluator {
             return judgeProcessRun(process, status, tookAtLeast, tookAtMost, recording)
         case .check(let check):
             return judgeCheck(check, nil)
+        case .kernelDrops(let host, let reason, let port, let comparison):
+            return judgeKernelDrops(host, reason, port, comparison, recording)
+        case .retransmissionTimes(let selector, let schedule, let tolerance, let givingUp):
+            return judgeRetransmissionTimes(selector, schedule, tolerance, givingUp, recording)
+        case .staysExactly(let selector, let state, let seconds, let tolerance):
+            return judgeExactStay(selector, state, seconds, tolerance, recording)
         }
     }
 

@@ -12,7 +12,7 @@ extension ExpectationEvaluator {
     /// read up to `Tolerance.queueStamped.early` after the kernel queued it: offsets
     /// measured from such an instant may look early by that much.
     static func widened(_ tolerance: Tolerance, for segments: [ObservedSegment]) -> Tolerance {
-        guard segments.contains(where: \.engineStamped) else { return tolerance }
+        guard segments.contains(where: \.queueStamped) else { return tolerance }
         var wider = tolerance
         wider.early = max(tolerance.early, Tolerance.queueStamped.early)
         return wider
@@ -99,7 +99,7 @@ extension ExpectationEvaluator {
             let segments = sent(SegmentSelector(kind, from: host), recording)
             guard occurrence >= 1, occurrence <= segments.count else { return nil }
             let segment = segments[occurrence - 1]
-            return (segment.engineStamped ? segment.time - Tolerance.queueStamped.early : segment.time, segment.time)
+            return (segment.queueStamped ? segment.time - Tolerance.queueStamped.early : segment.time, segment.time)
         case .call(let call):
             guard let event = recording.process(call.process)?.events.first(where: { $0.call == call.call }) else { return nil }
             return (event.time, event.time)
@@ -126,7 +126,7 @@ extension ExpectationEvaluator {
     }
 
     /// The sender's other segments, the nearest events to what was looked for.
-    private static func nearby(_ selector: SegmentSelector, _ recording: Recording) -> String {
+    static func nearby(_ selector: SegmentSelector, _ recording: Recording) -> String {
         let others = recording.segments.filter { $0.host == selector.sender && $0.isSent }
         guard !others.isEmpty else { return "; \(selector.sender) sent no segment at all" }
         return "; \(selector.sender) sent: " + others.prefix(6).map(line).joined(separator: "; ") + (others.count > 6 ? "; …" : "")

@@ -17,6 +17,19 @@ public struct Recording: Sendable {
     public var duration: Double = 0
     /// How often sockets were sampled, for the early margin of timing checks.
     public var sampleInterval: Double = 0.001
+    /// Whether full sockets' transitions came from kernel events, or sampling alone (and why).
+    public var observation: Observation = .sampling(reason: "kernel events were not asked for")
+    /// Segments the kernel dropped on the hosts, with its reason (from kfree_skb).
+    public var kernelDrops: [KernelDrop] = []
+    /// Each retransmission the kernel announced, at its exact instant.
+    public var retransmissions: [KernelRetransmission] = []
+    /// Resets sent and received, from the kernel's tracepoints.
+    public var resets: [KernelReset] = []
+    /// Events lost (ring buffer full): when not 0, the event lists are incomplete.
+    public var eventsLost: Int = 0
+    /// The drop reasons this kernel names (enum skb_drop_reason; none before 5.17), to tell
+    /// a reason it lacks from one that did not happen; nil when unknown.
+    public var dropReasonNames: Set<String>?
 
     public init() {}
 
@@ -52,17 +65,45 @@ public struct ObservedSocket: Sendable {
     public var label: String { "\(host) \(local) → \(remote)" }
 }
 
-/// A state change seen by sampling: it happened after `earliest` (the previous
-/// sample, which did not show it yet) and no later than `time` (the sample that did).
+/// A state change. Seen by sampling, it happened after `earliest` (the previous sample,
+/// which did not show it yet) and no later than `time` (the sample that did); announced
+/// by the kernel (`source` .event), both are its exact instant.
 public struct ObservedTransition: Sendable, Equatable {
     public let time: Double
     public let earliest: Double
     public let state: TCPState
+    public let source: TransitionSource
 
-    public init(time: Double, earliest: Double? = nil, state: TCPState) {
+    public init(time: Double, earliest: Double? = nil, state: TCPState, source: TransitionSource = .sample) {
         self.time = time
         self.earliest = earliest ?? time
         self.state = state
+        self.source = source
+    }
+}
+
+/// Where a transition comes from: the kernel's inet_sock_set_state tracepoint (exact), or
+/// sock_diag sampling (request sockets, TIME_WAIT sockets, and all when events are off).
+public enum TransitionSource: String, Codable, Sendable {
+    case event, sample
+}
+
+/// How a run observed sockets: `events+sampling`, or `sampling` alone with the reason.
+public enum Observation: Sendable, Equatable {
+    case eventsAndSampling
+    case sampling(reason: String)
+
+    /// The JSON spelling: "events+sampling" or "sampling".
+    public var name: String {
+        switch self {
+        case .eventsAndSampling: "events+sampling"
+        case .sampling: "sampling"
+        }
+    }
+
+    public var withoutEventsReason: String? {
+        if case .sampling(let reason) = self { return reason }
+        return nil
     }
 }
 

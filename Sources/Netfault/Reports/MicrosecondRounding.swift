@@ -24,6 +24,14 @@ extension ScenarioResult {
         }
         copy.sockets = sockets.map { $0.roundedToMicroseconds() }
         copy.processes = processes.map { $0.roundedToMicroseconds() }
+        copy.kernelDrops = kernelDrops.map { var drop = $0; drop.time = drop.time.roundedToMicroseconds; return drop }
+        copy.retransmissions = retransmissions.map {
+            var retransmission = $0
+            retransmission.time = retransmission.time.roundedToMicroseconds
+            retransmission.earliest = retransmission.earliest?.roundedToMicroseconds
+            return retransmission
+        }
+        copy.resets = resets.map { var reset = $0; reset.time = reset.time.roundedToMicroseconds; return reset }
         return copy
     }
 }

@@ -6,6 +6,10 @@ extension TerminalReport {
         var lines = [header(scenario)]
         if let reason = scenario.skipReason { lines.append("  skipped: \(reason)") }
         if let error = scenario.error { lines.append(indented("error: \(error)", by: "  ")) }
+        if scenario.status != .skipped {
+            lines.append("  observation: \(scenario.observation)" + (scenario.observationNote.map { " (\($0))" } ?? "")
+                         + (scenario.eventsLost > 0 ? ", \(scenario.eventsLost) events lost" : ""))
+        }
         lines += section("Expectations", scenario.expectations.map(expectationLine))
         lines += section("Sockets", scenario.sockets.flatMap(socketLines))
         lines += section("Faults", scenario.faults.map { "  \($0.description)  [\($0.backend)]" }
@@ -32,13 +36,16 @@ extension TerminalReport {
     }
 
     private static func expectationLine(_ expectation: ExpectationResult) -> String {
-        expectation.passed
+        if let reason = expectation.skipReason { return "- \(expectation.description)  (\(expectation.location)) skipped: \(reason)" }
+        return expectation.passed
             ? "✓ \(expectation.description)  (\(expectation.location))"
             : "✗ \(expectation.failureMessage)"
     }
 
+    /// A change the kernel announced is shown to the microsecond; one sampling saw, to the millisecond.
     private static func socketLines(_ socket: SocketTimeline) -> [String] {
-        let timeline = socket.transitions.map { "\($0.time.fixed(3)) \($0.state)" }.joined(separator: " → ")
+        let timeline = socket.transitions.map { "\($0.time.fixed($0.source == "event" ? 6 : 3)) \($0.state)" }
+            .joined(separator: " → ")
         return ["\(socket.host)  \(socket.local) → \(socket.remote)"] + (timeline.isEmpty ? [] : ["  " + timeline])
     }
 

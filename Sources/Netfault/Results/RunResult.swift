@@ -52,6 +52,18 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var segments: [SegmentRecord] = []
     /// Frames the capture lost because its ring was full: the timeline is incomplete when not 0.
     public var captureDropped: Int = 0
+    /// "events+sampling" (full sockets' transitions from kernel events) or "sampling".
+    public var observation: String = "sampling"
+    /// Why events were not observed, when `observation` is "sampling".
+    public var observationNote: String?
+    /// Segments the kernel dropped, with its reason (kernel events only).
+    public var kernelDrops: [KernelDrop] = []
+    /// Retransmissions at the kernel's instants (kernel events only).
+    public var retransmissions: [KernelRetransmission] = []
+    /// Resets sent and received (kernel events only).
+    public var resets: [KernelReset] = []
+    /// Kernel events lost (ring buffer full): the lists above are incomplete when not 0.
+    public var eventsLost: Int = 0
     /// An error that stopped the scenario before its expectations could be checked.
     public var error: String?
     /// Whose error it is; nil when the error is an observation (a wait that ran out).
@@ -75,7 +87,8 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, status, skipReason, durationSeconds, expectations, sysctls, sockets, counters, processes, faults,
-             faultDecisions, segments, captureDropped, error, errorCause
+             faultDecisions, segments, captureDropped, observation, observationNote, kernelDrops, retransmissions,
+             resets, eventsLost, error, errorCause
     }
 
     /// Results written before faults and captures existed have no `faults`, `faultDecisions`, `segments`.
@@ -95,6 +108,12 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         faultDecisions = try c.decodeIfPresent([FaultDecision].self, forKey: .faultDecisions) ?? []
         segments = try c.decodeIfPresent([SegmentRecord].self, forKey: .segments) ?? []
         captureDropped = try c.decodeIfPresent(Int.self, forKey: .captureDropped) ?? 0
+        observation = try c.decodeIfPresent(String.self, forKey: .observation) ?? "sampling"
+        observationNote = try c.decodeIfPresent(String.self, forKey: .observationNote)
+        kernelDrops = try c.decodeIfPresent([KernelDrop].self, forKey: .kernelDrops) ?? []
+        retransmissions = try c.decodeIfPresent([KernelRetransmission].self, forKey: .retransmissions) ?? []
+        resets = try c.decodeIfPresent([KernelReset].self, forKey: .resets) ?? []
+        eventsLost = try c.decodeIfPresent(Int.self, forKey: .eventsLost) ?? 0
         error = try c.decodeIfPresent(String.self, forKey: .error)
         errorCause = try c.decodeIfPresent(ErrorCause.self, forKey: .errorCause)
     }
@@ -116,6 +135,12 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         try c.encode(faultDecisions, forKey: .faultDecisions)
         try c.encode(segments, forKey: .segments)
         try c.encode(captureDropped, forKey: .captureDropped)
+        try c.encode(observation, forKey: .observation)
+        try c.encodeIfPresent(observationNote, forKey: .observationNote)
+        try c.encode(kernelDrops, forKey: .kernelDrops)
+        try c.encode(retransmissions, forKey: .retransmissions)
+        try c.encode(resets, forKey: .resets)
+        try c.encode(eventsLost, forKey: .eventsLost)
         try c.encodeIfPresent(error, forKey: .error)
         try c.encodeIfPresent(errorCause, forKey: .errorCause)
     }
@@ -135,9 +160,11 @@ public struct ExpectationResult: Codable, Sendable, Equatable {
     /// How far two readings of one timer may lie apart and still be the same behaviour (the
     /// expectation's own tolerance); nil when the values must match exactly (counts).
     public var tolerance: Tolerance?
+    /// Why it was not judged (it needs kernel events this machine cannot give); it does not fail.
+    public var skipReason: String?
 
     public init(description: String, passed: Bool, location: String, expected: String, observed: String,
-                observedValues: [ObservedValue] = [], tolerance: Tolerance? = nil) {
+                observedValues: [ObservedValue] = [], tolerance: Tolerance? = nil, skipReason: String? = nil) {
         self.description = description
         self.passed = passed
         self.location = location
@@ -145,9 +172,10 @@ public struct ExpectationResult: Codable, Sendable, Equatable {
         self.observed = observed
         self.observedValues = observedValues
         self.tolerance = tolerance
+        self.skipReason = skipReason
     }
 
-    enum CodingKeys: String, CodingKey { case description, passed, location, expected, observed, observedValues, tolerance }
+    enum CodingKeys: String, CodingKey { case description, passed, location, expected, observed, observedValues, tolerance, skipReason }
 
     /// Results written before `observedValues` existed have none.
     public init(from decoder: Decoder) throws {
@@ -159,6 +187,7 @@ public struct ExpectationResult: Codable, Sendable, Equatable {
         observed = try c.decode(String.self, forKey: .observed)
         observedValues = try c.decodeIfPresent([ObservedValue].self, forKey: .observedValues) ?? []
         tolerance = try c.decodeIfPresent(Tolerance.self, forKey: .tolerance)
+        skipReason = try c.decodeIfPresent(String.self, forKey: .skipReason)
     }
 
     /// `Scenarios/X.swift:23: expected …, observed …` (packetdrill style).
@@ -197,10 +226,23 @@ public struct StateTransition: Codable, Sendable, Equatable {
     public var time: Double
     /// The kernel's spelling: SYN_SENT, ESTABLISHED, TIME_WAIT, CLOSE …
     public var state: String
+    /// "event" (the kernel's exact instant) or "sample" (seen by sampling, up to one interval late).
+    public var source: String
 
-    public init(time: Double, state: String) {
+    public init(time: Double, state: String, source: String = "sample") {
         self.time = time
         self.state = state
+        self.source = source
+    }
+
+    enum CodingKeys: String, CodingKey { case time, state, source }
+
+    /// Results written before kernel events have no `source`: they were sampled.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        time = try c.decode(Double.self, forKey: .time)
+        state = try c.decode(String.self, forKey: .state)
+        source = try c.decodeIfPresent(String.self, forKey: .source) ?? "sample"
     }
 }
 

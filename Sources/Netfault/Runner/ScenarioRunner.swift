@@ -16,15 +16,19 @@ public struct RunOptions: Sendable {
     /// Where to write each process's complete output, streamed while it runs:
     /// DIR/<scenario id>/<process>.stdout and .stderr.
     public var artifactsDirectory: String?
+    /// Observe the kernel's TCP events where the kernel allows (off: sampling alone).
+    public var events: Bool
 
     public init(pin: Bool = false, runID: String = RunOptions.defaultRunID(), sampleInterval: Double = 0.001,
-                pcapDirectory: String? = nil, capture: Bool = true, artifactsDirectory: String? = nil) {
+                pcapDirectory: String? = nil, capture: Bool = true, artifactsDirectory: String? = nil,
+                events: Bool = true) {
         self.pin = pin
         self.runID = runID
         self.sampleInterval = sampleInterval
         self.pcapDirectory = pcapDirectory
         self.capture = capture
         self.artifactsDirectory = artifactsDirectory
+        self.events = events
     }
 
     public static func defaultRunID() -> String { String(ProcessInfo.processInfo.processIdentifier) }
@@ -76,8 +80,16 @@ public enum ScenarioRunner {
             let recording = try run.finish()
             result.sockets = recording.sockets.map {
                 SocketTimeline(host: $0.host, local: $0.local.description, remote: $0.remote.description,
-                               transitions: $0.transitions.map { StateTransition(time: $0.time, state: $0.state.rawValue) })
+                               transitions: $0.transitions.map {
+                                   StateTransition(time: $0.time, state: $0.state.rawValue, source: $0.source.rawValue)
+                               })
             }
+            result.observation = recording.observation.name
+            result.observationNote = recording.observation.withoutEventsReason
+            result.kernelDrops = recording.kernelDrops
+            result.retransmissions = recording.retransmissions
+            result.resets = recording.resets
+            result.eventsLost = recording.eventsLost
             result.counters = recording.counters.flatMapValues()
             result.processes = recording.processes.map {
                 ProcessResult(host: $0.host, name: $0.name, command: $0.command, exitStatus: $0.exitStatus,

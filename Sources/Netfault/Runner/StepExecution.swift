@@ -30,6 +30,11 @@ final class StepExecution {
     /// Set when an --artifacts file could not be written in full.
     private(set) var artifactFailure: String?
     private let environment = ProcessInfo.processInfo.environment
+    /// The kernel's events for this scenario's namespaces, or why there are none.
+    private var events: EventSubscription?
+    private var eventSource: KernelEvents?
+    private var observation: Observation
+    private var namespaceHosts: [UInt32: String] = [:]
 
     init(scenario: Scenario, plan: NetworkPlan, network: Network, faults: FaultPlan?, t0: Int64, options: RunOptions) throws {
         self.scenario = scenario
@@ -41,6 +46,7 @@ final class StepExecution {
         artifactDirectory = options.artifactsDirectory.map { "\($0)/\(scenario.id)" }
         watchedPatterns = WatchedPattern.all(in: scenario)
         realtimeZero = t0 + CaptureClock.realtimeMinusMonotonic()
+        observation = .sampling(reason: "kernel events were turned off")
         // Captures first, so they see the first segment of anything started below.
         let ringBytes = CaptureRing.bytes(for: scenario)
         for host in network.hostNames where options.capture {
@@ -65,6 +71,22 @@ final class StepExecution {
         }
         sampler = try SocketSampler(network: network, ipv6: plan.usesIPv6, t0: t0, intervalSeconds: options.sampleInterval)
         sampler.start()
+        if options.events {
+            switch KernelEvents.shared {
+            case .success(let source):
+                // A subscription that fails leaves the scenario on sampling, saying why.
+                do {
+                    for host in network.hostNames { namespaceHosts[try network.namespace(host)!.inode()] = host }
+                    events = try source.subscribe(namespaces: Array(namespaceHosts.keys))
+                    eventSource = source
+                    observation = .eventsAndSampling
+                } catch {
+                    observation = .sampling(reason: "watching the scenario's namespaces failed: \(error)")
+                }
+            case .failure(let unavailable):
+                observation = .sampling(reason: unavailable.reason)
+            }
+        }
     }
 
     private var elapsed: Double { Double(MonotonicClock.now() - t0) / 1e9 }
@@ -214,10 +236,27 @@ final class StepExecution {
         recording.sampleInterval = sampleInterval
         // The last sample first: terminating the processes closes their sockets.
         recording.sockets = try sampler.stop()
+        let lastSample = MonotonicClock.now()
         terminateAll()
         recording.sysctls = sysctls
         recording.faultDecisions = faultDecisions
         recording.segments = try stopCaptures()
+        recording.observation = observation
+        if let events, let eventSource {
+            let (received, lost) = try events.finish()
+            self.events = nil
+            let merged = KernelEventMerge.merge(
+                KernelEventMerge.Input(events: received, hosts: namespaceHosts, t0: t0, statesUntil: lastSample,
+                                       dropReasons: eventSource.dropReasons, resetReasons: eventSource.resetReasons),
+                sampled: recording.sockets)
+            recording.sockets = merged.sockets
+            recording.kernelDrops = merged.drops
+            recording.retransmissions = merged.retransmissions
+            recording.segments = KernelEventMerge.restamp(recording.segments, with: merged.retransmissions)
+            recording.resets = merged.resets
+            recording.eventsLost = lost
+            recording.dropReasonNames = Set(eventSource.dropReasons.values)
+        }
         for (host, reader) in counterReaders {
             recording.counters[host] = NetCounterParser.delta(from: countersBefore[host] ?? [:], to: try reader.read())
         }
@@ -256,6 +295,7 @@ final class StepExecution {
     /// After an error the captures were not stopped by `finish`: stop their threads.
     deinit {
         for (_, capture) in captures { _ = try? capture.stop() }
+        _ = try? events?.finish()
     }
 
     /// Stops the captures (after the processes and the fault engine, so the last

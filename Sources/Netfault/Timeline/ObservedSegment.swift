@@ -14,6 +14,11 @@ public struct ObservedSegment: Sendable, Equatable {
     /// The instant is the fault engine's reading when the segment reached its queue,
     /// not a kernel timestamp: the segment never reached the wire to be captured.
     public var engineStamped = false
+    /// A segment only the engine saw, re-timed at the kernel's instant of its sending (its
+    /// retransmission event): no queue margin applies to it.
+    public var kernelStamped = false
+    /// Whether the instant may be late by the fault engine's queue wake-up.
+    public var queueStamped: Bool { engineStamped && !kernelStamped }
     /// What kinds of segment this is (SYN, FIN-ACK, …), from its flow's history at this host.
     public var kinds: Set<SegmentKind> = []
     /// Sequence and acknowledgment numbers relative to each direction's first (SYN) sequence number.

@@ -193,7 +193,17 @@ public enum ScenarioValidator {
                 }
             case .faultCount, .faultTimes, .faultSameSequence:
                 break  // FaultValidator
-            case .segmentTimes(let selector, let schedule, let tolerance, let givingUp):
+            case .kernelDrops(let host, let reason, _, _):
+                _ = knownHost(host, location, "expectation")
+                if let reason, reason.isEmpty || !reason.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) {
+                    fail(location, "drop reason \"\(reason)\" is not a name of enum skb_drop_reason (e.g. NO_SOCKET, TCP_OLD_ACK)")
+                }
+            case .staysExactly(let s, _, let seconds, let tolerance):
+                _ = knownHost(s.host, location, "expectation")
+                checkTolerance(tolerance, location, fail)
+                if !(seconds >= 0) { fail(location, "a duration must not be negative") }
+            case .segmentTimes(let selector, let schedule, let tolerance, let givingUp),
+                 .retransmissionTimes(let selector, let schedule, let tolerance, let givingUp):
                 _ = knownHost(selector.sender, location, "expectation")
                 checkTolerance(tolerance, location, fail)
                 if case .seconds(let offsets, _) = schedule, offsets.first != 0 || zip(offsets, offsets.dropFirst()).contains(where: { $0 > $1 }) {

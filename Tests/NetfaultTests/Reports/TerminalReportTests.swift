@@ -57,6 +57,19 @@ import Testing
         if let client, let server { #expect(client.lowerBound < server.lowerBound) }
     }
 
+    @Test func detailShowsTheObservationAndEventInstantsToTheMicrosecond() {
+        var scenario = ReportFixtures.passed
+        scenario.observation = "events+sampling"
+        scenario.sockets[0].transitions = [StateTransition(time: 0.000_123, state: "SYN_SENT", source: "event"),
+                                           StateTransition(time: 0.004, state: "TIME_WAIT", source: "sample")]
+        scenario.expectations.append(ExpectationResult(description: "exact SYN_SENT", passed: true, location: "Scenarios/H1.swift:13",
+                                                       expected: "", observed: "", skipReason: "no kernel events: no BTF"))
+        let detail = TerminalReport.scenarioDetail(scenario)
+        #expect(detail.contains("  observation: events+sampling\n"))
+        #expect(detail.contains("0.000123 SYN_SENT → 0.004 TIME_WAIT"))
+        #expect(detail.contains("- exact SYN_SENT  (Scenarios/H1.swift:13) skipped: no kernel events: no BTF"))
+    }
+
     @Test func detailOfAFailedScenario() {
         let detail = TerminalReport.scenarioDetail(ReportFixtures.failed)
         #expect(detail.hasPrefix("C7  Refused connection  — FAIL (0.50 s)\n"))

@@ -1,0 +1,45 @@
+#ifndef CNETFAULTBPF_H
+#define CNETFAULTBPF_H
+
+// libbpf behind opaque pointers, for the kernel event loader (Events/BPFObject.swift).
+// Why not import libbpf's headers into Swift: their <linux/bpf.h> and libpcap's
+// <pcap/bpf.h> (imported by CNetfault) both define struct bpf_insn, and one Swift module
+// cannot see both definitions. Functions return -errno on failure unless said otherwise.
+#include <stddef.h>
+#include <stdint.h>
+
+struct nf_bpf_object;
+struct nf_bpf_ring;
+
+/// bpf_object__open_mem + bpf_object__load: CO-RE relocation against the running kernel's
+/// BTF, then the verifier. NULL with *error = -errno and libbpf's log in `log` (the
+/// verifier's last lines say why it refused).
+struct nf_bpf_object *nf_bpf_object_load(const void *bytes, size_t size, const char *name, int *error,
+                                         char *log, size_t log_size);
+/// bpf_program__attach for every program, by its section (tp_btf/NAME). 0, or -errno with
+/// the failing program's name in `failed` and libbpf's log in `log`.
+int nf_bpf_object_attach_all(struct nf_bpf_object *object, char *failed, size_t failed_size, char *log,
+                             size_t log_size);
+/// Detaches every program and frees the object and its maps.
+void nf_bpf_object_close(struct nf_bpf_object *object);
+/// bpf_map__fd(bpf_object__find_map_by_name(...)), or -ENOENT.
+int nf_bpf_object_map_fd(struct nf_bpf_object *object, const char *name);
+
+/// bpf_map_update_elem / bpf_map_delete_elem / bpf_map_lookup_elem on 4-byte keys.
+int nf_bpf_map_update_u32_u8(int fd, uint32_t key, uint8_t value);
+int nf_bpf_map_delete_u32(int fd, uint32_t key);
+int nf_bpf_map_lookup_u32_u64(int fd, uint32_t key, uint64_t *value);
+
+/// ring_buffer__new on a BPF_MAP_TYPE_RINGBUF map: `handler` gets each record.
+struct nf_bpf_ring *nf_bpf_ring_new(int map_fd, void (*handler)(void *context, const void *data, size_t size),
+                                    void *context, int *error);
+/// ring_buffer__poll: waits up to `timeout_ms`, consumes what is there; records handled, or -errno.
+int nf_bpf_ring_poll(struct nf_bpf_ring *ring, int timeout_ms);
+void nf_bpf_ring_free(struct nf_bpf_ring *ring);
+
+/// Calls `each` with every member of the running kernel's `enum enum_name` (from
+/// /sys/kernel/btf/vmlinux). Members seen, or -errno (-ENOENT: no BTF, or no such enum).
+int nf_btf_enum_members(const char *enum_name, void (*each)(void *context, int64_t value, const char *name),
+                        void *context);
+
+#endif

@@ -1,0 +1,196 @@
+import NetfaultKernel
+
+/// Joins the kernel's events with the sampler's sockets into one recording. Pure.
+///
+/// A full socket's transitions come from its inet_sock_set_state events, at exact
+/// instants. The sampler keeps what no event shows: a request socket's SYN_RECV before the
+/// child exists, and a TIME_WAIT socket's life (the full socket's CLOSE event is the
+/// instant the TIME_WAIT socket replaced it, so that CLOSE becomes TIME_WAIT there).
+enum KernelEventMerge {
+    struct Input {
+        var events: [TCPEvent]
+        /// Namespace inode → host name.
+        var hosts: [UInt32: String]
+        /// CLOCK_MONOTONIC nanoseconds at the scenario's start.
+        var t0: Int64
+        /// The sampler's last sample, before the processes were stopped: state changes after it
+        /// are the teardown's, not the scenario's (as sampling ends there too).
+        var statesUntil: Int64
+        var dropReasons: [UInt32: String]
+        var resetReasons: [UInt32: String]
+    }
+
+    struct Output {
+        var sockets: [ObservedSocket]
+        var drops: [KernelDrop] = []
+        var retransmissions: [KernelRetransmission] = []
+        var resets: [KernelReset] = []
+    }
+
+    static func merge(_ input: Input, sampled: [ObservedSocket]) -> Output {
+        func seconds(_ time: Int64) -> Double { Double(time - input.t0) / 1e9 }
+        var output = Output(sockets: [])
+        var lifetimes: [SocketKey: [ObservedTransition]] = [:]
+        var keyOrder: [SocketKey] = []
+        var open: [LifeKey: (transitions: [ObservedTransition], local: Endpoint?, remote: Endpoint)] = [:]
+
+        for event in input.events {
+            guard let host = input.hosts[event.netns] else { continue }
+            let time = seconds(event.time)
+            switch event.kind {
+            case .state:
+                guard let state = event.newState, event.time <= input.statesUntil else { continue }
+                let life = LifeKey(netns: event.netns, socket: event.socket)
+                var entry = open[life] ?? ([], nil, event.remote)
+                entry.transitions.append(ObservedTransition(time: time, state: state, source: .event))
+                // SYN_SENT is entered before the local port is chosen: later events carry it.
+                if event.local.port != 0 { entry.local = event.local }
+                entry.remote = event.remote
+                if state == .close {
+                    open[life] = nil
+                    if let local = entry.local {
+                        let key = SocketKey(host: host, local: local, remote: entry.remote)
+                        if lifetimes[key] == nil { keyOrder.append(key) }
+                        lifetimes[key, default: []] += entry.transitions
+                    }
+                } else {
+                    open[life] = entry
+                }
+            case .drop:
+                let reason = event.reason.map { input.dropReasons[$0] ?? "reason \($0)" } ?? "unknown"
+                output.drops.append(KernelDrop(time: time, host: host, reason: reason, segment: segment(event, ack: true)))
+            case .retransmit, .retransmitSynAck:
+                // A stamp after the tracepoint is a later transmission's (the segment was sent again meanwhile).
+                let earliest = event.stamped.flatMap { $0 <= event.time ? seconds($0) : nil }
+                output.retransmissions.append(KernelRetransmission(time: time, earliest: earliest, host: host, kind: retransmissionKind(event),
+                                                                   segment: segment(event, ack: false)))
+            case .sendReset, .receiveReset:
+                output.resets.append(KernelReset(time: time, host: host, direction: event.kind == .sendReset ? .sent : .received,
+                                                 local: event.local.description, remote: event.remote.description,
+                                                 reason: event.reason.map { input.resetReasons[$0] ?? "reason \($0)" }))
+            }
+        }
+        // Sockets still open at the end (listeners, held connections).
+        for (life, entry) in open.sorted(by: { $0.value.transitions[0].time < $1.value.transitions[0].time }) {
+            guard let local = entry.local, let host = input.hosts[life.netns] else { continue }
+            let key = SocketKey(host: host, local: local, remote: entry.remote)
+            if lifetimes[key] == nil { keyOrder.append(key) }
+            lifetimes[key, default: []] += entry.transitions
+        }
+
+        var merged: [ObservedSocket] = sampled.map { socket in
+            let key = SocketKey(host: socket.host, local: socket.local, remote: socket.remote)
+            guard let events = lifetimes.removeValue(forKey: key) else { return socket }
+            var result = socket
+            result.transitions = mergeTransitions(events: events, sampled: socket.transitions)
+            return result
+        }
+        // Sockets that lived and died between two samples: known from events alone.
+        for key in keyOrder {
+            guard let events = lifetimes[key] else { continue }
+            merged.append(ObservedSocket(host: key.host, local: key.local, remote: key.remote,
+                                         transitions: mergeTransitions(events: events, sampled: []), samples: []))
+        }
+        output.sockets = merged
+        return output
+    }
+
+    /// A segment a fault dropped before the wire carries the engine's instant, up to
+    /// `Tolerance.queueStamped.early` after the kernel sent it. Where the kernel announced that
+    /// sending (a retransmission: same host, endpoints and sequence number, no later than the
+    /// engine's reading and within that margin of it), it takes the kernel's instant instead.
+    static func restamp(_ segments: [ObservedSegment], with retransmissions: [KernelRetransmission]) -> [ObservedSegment] {
+        var used = Set<Int>()
+        var result = segments.map { segment -> ObservedSegment in
+            guard segment.engineStamped else { return segment }
+            let match = retransmissions.indices.first { index in
+                let retransmission = retransmissions[index]
+                return !used.contains(index) && retransmission.host == segment.host
+                    && retransmission.segment.from == segment.source && retransmission.segment.to == segment.destination
+                    && retransmission.segment.seq == segment.header.sequence
+                    && (retransmission.earliest ?? retransmission.time) <= segment.time
+                    && segment.time - retransmission.time <= Tolerance.queueStamped.early
+            }
+            guard let match else { return segment }
+            used.insert(match)
+            var restamped = segment
+            restamped.time = retransmissions[match].earliest ?? retransmissions[match].time
+            restamped.kernelStamped = true
+            return restamped
+        }
+        result.sort { $0.time < $1.time }
+        return result
+    }
+
+    /// Events for the full socket; from sampling, only the states events cannot show: a
+    /// request socket's SYN_RECV before any event, and a timewait socket's life after the full
+    /// socket's CLOSE (TIME_WAIT, or an orphan's FIN_WAIT2 for tcp_fin_timeout) — known to be
+    /// there when a sample taken after that CLOSE still shows the 4-tuple.
+    static func mergeTransitions(events: [ObservedTransition], sampled: [ObservedTransition]) -> [ObservedTransition] {
+        let firstEvent = events.first?.time ?? .infinity
+        var merged = sampled.filter { $0.state == .synRecv && $0.time < firstEvent }
+        for (index, event) in events.enumerated() {
+            guard event.state == .close else {
+                merged.append(event)
+                continue
+            }
+            let next = index + 1 < events.count ? events[index + 1].time : .infinity
+            let after = sampled.filter { event.time < $0.time && $0.time < next }
+            // Evidence of a timewait socket: TIME_WAIT sampled (a full socket never shows it), a
+            // dump that began after the CLOSE still listing the 4-tuple, or the tuple listed to
+            // the end. (A dump that ended after the CLOSE may have read the full socket before it.)
+            let gone = after.first { $0.state == .close }
+            let lingered = after.contains { $0.state == .timeWait } || (gone.map { $0.earliest > event.time } ?? false)
+                || (gone == nil && next == .infinity && [.finWait2, .timeWait].contains(sampled.last?.state))
+            guard lingered else {
+                merged.append(event)
+                continue
+            }
+            // The timewait socket starts as an orphan's FIN_WAIT2 (out of FIN_WAIT2, seen so after
+            // the CLOSE) or as TIME_WAIT, at the CLOSE's instant. Samples that end after the
+            // CLOSE may still show the full socket's last states: only what follows the timewait
+            // socket's first sighting is its own.
+            let startsAs: TCPState = index > 0 && events[index - 1].state == .finWait2
+                && after.contains { $0.state == .finWait2 } ? .finWait2 : .timeWait
+            if startsAs == .timeWait {
+                merged.append(ObservedTransition(time: event.time, state: .timeWait, source: .event))
+            }
+            if let sighting = after.firstIndex(where: { $0.state == startsAs }) {
+                merged += after[(sighting + 1)...]
+            } else {
+                merged += after.filter { $0.state == .close }
+            }
+        }
+        merged.sort { $0.time < $1.time }
+        // One entry per state change and source: a child's SYN_RECV (event) stays apart from
+        // its request socket's (sample), which began earlier.
+        var result: [ObservedTransition] = []
+        for transition in merged where result.last.map({ $0.state != transition.state || $0.source != transition.source }) ?? true {
+            result.append(transition)
+        }
+        return result
+    }
+
+    private static func segment(_ event: TCPEvent, ack: Bool) -> EventSegment {
+        EventSegment(from: event.local.description, to: event.remote.description, flags: EventSegment.flagNames(event.flags),
+                     seq: event.sequence, ack: ack && event.flags & 0x10 != 0 ? event.acknowledgment : nil, length: event.length)
+    }
+
+    private static func retransmissionKind(_ event: TCPEvent) -> KernelRetransmission.Kind {
+        if event.kind == .retransmitSynAck { return .synAck }
+        if event.flags & 0x02 != 0 { return .syn }
+        if event.flags & 0x01 != 0 && event.length == 0 { return .fin }
+        return .data
+    }
+
+    private struct SocketKey: Hashable {
+        let host: String
+        let local: Endpoint
+        let remote: Endpoint
+    }
+
+    private struct LifeKey: Hashable {
+        let netns: UInt32
+        let socket: UInt64
+    }
+}

@@ -1,0 +1,87 @@
+import NetfaultKernel
+
+/// A TCP segment as a kernel event describes it (drops, retransmissions).
+public struct EventSegment: Codable, Sendable, Equatable {
+    public var from: String
+    public var to: String
+    /// "SYN", "SYN,ACK", "ACK", "FIN,ACK", "PSH,ACK", "RST" …
+    public var flags: String
+    /// Absolute sequence and acknowledgment numbers (the kernel's, not relative).
+    public var seq: UInt32
+    public var ack: UInt32?
+    public var length: Int
+
+    public init(from: String, to: String, flags: String, seq: UInt32, ack: UInt32? = nil, length: Int) {
+        self.from = from
+        self.to = to
+        self.flags = flags
+        self.seq = seq
+        self.ack = ack
+        self.length = length
+    }
+
+    static func flagNames(_ flags: UInt8) -> String {
+        let names: [(UInt8, String)] = [(0x02, "SYN"), (0x01, "FIN"), (0x04, "RST"), (0x08, "PSH"), (0x10, "ACK")]
+        let present = names.filter { flags & $0.0 != 0 }.map(\.1)
+        return present.isEmpty ? "none" : present.joined(separator: ",")
+    }
+}
+
+/// A segment the kernel freed without delivering it (kfree_skb), with the reason's name
+/// as this kernel spells it (enum skb_drop_reason without SKB_DROP_REASON_: NO_SOCKET,
+/// TCP_OLD_ACK, NETFILTER_DROP …).
+public struct KernelDrop: Codable, Sendable, Equatable {
+    public var time: Double
+    public var host: String
+    public var reason: String
+    public var segment: EventSegment
+
+    public init(time: Double, host: String, reason: String, segment: EventSegment) {
+        self.time = time
+        self.host = host
+        self.reason = reason
+        self.segment = segment
+    }
+}
+
+/// A segment TCP sent again (tcp_retransmit_skb, tcp_retransmit_synack). `time` is the
+/// tracepoint's instant, once the device has taken the segment; for a queued segment (data,
+/// SYN, FIN) `earliest` is when TCP stamped the transmission before sending it down, so it
+/// left between the two (some 25 µs apart on this loaded 2-CPU machine).
+public struct KernelRetransmission: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case syn = "SYN", synAck = "SYN-ACK", fin = "FIN", data }
+    public var time: Double
+    public var earliest: Double?
+    public var host: String
+    public var kind: Kind
+    public var segment: EventSegment
+
+    public init(time: Double, earliest: Double? = nil, host: String, kind: Kind, segment: EventSegment) {
+        self.time = time
+        self.earliest = earliest
+        self.host = host
+        self.kind = kind
+        self.segment = segment
+    }
+}
+
+/// A RST a host sent (tcp_send_reset) or a socket took (tcp_receive_reset).
+public struct KernelReset: Codable, Sendable, Equatable {
+    public enum Direction: String, Codable, Sendable { case sent, received }
+    public var time: Double
+    public var host: String
+    public var direction: Direction
+    public var local: String
+    public var remote: String
+    /// Why, where the kernel says (enum sk_rst_reason, 6.10+, for resets sent).
+    public var reason: String?
+
+    public init(time: Double, host: String, direction: Direction, local: String, remote: String, reason: String? = nil) {
+        self.time = time
+        self.host = host
+        self.direction = direction
+        self.local = local
+        self.remote = remote
+        self.reason = reason
+    }
+}

@@ -1,0 +1,136 @@
+import CNetfaultBPF
+import Foundation
+import Glibc
+
+/// A BPF object (ELF with programs, maps and BTF) opened, CO-RE-relocated against the
+/// running kernel's BTF and loaded through libbpf, its programs attached. The one caller
+/// of libbpf (through CNetfaultBPF). Equivalent to `bpftool prog loadall OBJ DIR
+/// autoattach`, without pinning: closing the object detaches everything.
+final class BPFObject {
+    private let object: OpaquePointer
+
+    /// Opens, loads and attaches `bytes`; the verifier's refusal, if any, is in the error.
+    init(bytes: [UInt8], name: String) throws {
+        var error: Int32 = 0
+        var log = [CChar](repeating: 0, count: 4096)
+        guard let loaded = bytes.withUnsafeBytes({ nf_bpf_object_load($0.baseAddress, $0.count, name, &error, &log, log.count) })
+        else { throw BPFError("load \(name)", errno: -error, log: Self.text(log)) }
+        object = loaded
+        var failed = [CChar](repeating: 0, count: 128)
+        let result = nf_bpf_object_attach_all(object, &failed, failed.count, &log, log.count)
+        if result != 0 {
+            nf_bpf_object_close(object)
+            throw BPFError("attach \(Self.text(failed))", errno: -result, log: Self.text(log))
+        }
+    }
+
+    deinit { nf_bpf_object_close(object) }
+
+    /// A NUL-terminated C buffer's text.
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    func mapFD(_ name: String) throws -> Int32 {
+        let fd = nf_bpf_object_map_fd(object, name)
+        if fd < 0 { throw BPFError("find BPF map \(name)", errno: -fd) }
+        return fd
+    }
+
+    /// Equivalent to `bpftool map update id ID key … value …`.
+    static func update(map fd: Int32, key: UInt32, value: UInt8) throws {
+        let result = nf_bpf_map_update_u32_u8(fd, key, value)
+        if result != 0 { throw BPFError("update BPF map", errno: -result) }
+    }
+
+    /// Equivalent to `bpftool map delete id ID key …`.
+    static func delete(map fd: Int32, key: UInt32) { _ = nf_bpf_map_delete_u32(fd, key) }
+
+    /// Equivalent to `bpftool map lookup id ID key …`; nil when the key is absent.
+    static func lookupU64(map fd: Int32, key: UInt32) -> UInt64? {
+        var value: UInt64 = 0
+        return nf_bpf_map_lookup_u32_u64(fd, key, &value) == 0 ? value : nil
+    }
+}
+
+/// A BPF ring buffer's consumer: `poll` calls `handler` with each record, in order.
+final class BPFRingBuffer {
+    typealias Handler = (UnsafeRawBufferPointer) -> Void
+    private var ring: OpaquePointer?
+    private let box: Box
+
+    private final class Box {
+        let handler: Handler
+        init(_ handler: @escaping Handler) { self.handler = handler }
+    }
+
+    init(mapFD: Int32, handler: @escaping Handler) throws {
+        box = Box(handler)
+        var error: Int32 = 0
+        ring = nf_bpf_ring_new(mapFD, { context, data, size in
+            Unmanaged<Box>.fromOpaque(context!).takeUnretainedValue().handler(UnsafeRawBufferPointer(start: data, count: size))
+        }, Unmanaged.passUnretained(box).toOpaque(), &error)
+        if ring == nil { throw BPFError("ring_buffer__new", errno: -error) }
+    }
+
+    deinit { nf_bpf_ring_free(ring) }
+
+    /// Waits up to `timeoutMilliseconds` for records (epoll), then consumes all there are.
+    func poll(timeoutMilliseconds: Int32) throws {
+        let result = nf_bpf_ring_poll(ring, timeoutMilliseconds)
+        if result < 0 && result != -EINTR { throw BPFError("ring_buffer__poll", errno: -result) }
+    }
+}
+
+/// Names of a kernel enum's members, from the running kernel's BTF: what `bpftool btf
+/// dump file /sys/kernel/btf/vmlinux` prints for `enum NAME`. Drop and reset reasons are
+/// numbered differently by each kernel version, so only names mean anything.
+public enum KernelEnumNames {
+    /// Value → name without `prefix` (SKB_DROP_REASON_NO_SOCKET → NO_SOCKET); empty when
+    /// the kernel has no BTF or no such enum.
+    public static func names(of enumName: String, droppingPrefix prefix: String) -> [UInt32: String] {
+        final class Collector {
+            var names: [UInt32: String] = [:]
+            let prefix: String
+            init(prefix: String) { self.prefix = prefix }
+        }
+        let collector = Collector(prefix: prefix)
+        _ = nf_btf_enum_members(enumName, { context, value, name in
+            let collector = Unmanaged<Collector>.fromOpaque(context!).takeUnretainedValue()
+            guard let name else { return }
+            let text = String(cString: name)
+            collector.names[UInt32(truncatingIfNeeded: value)] =
+                text.hasPrefix(collector.prefix) ? String(text.dropFirst(collector.prefix.count)) : text
+        }, Unmanaged.passUnretained(collector).toOpaque())
+        return collector.names
+    }
+}
+
+/// A libbpf operation that failed: its errno and, for a load, libbpf's log (the verifier's
+/// last lines say why it refused).
+public struct BPFError: Error, CustomStringConvertible, Sendable {
+    public let operation: String
+    public let errno: Int32
+    public let log: String
+
+    init(_ operation: String, errno: Int32, log: String = "") {
+        self.operation = operation
+        self.errno = errno
+        self.log = log
+    }
+
+    /// The operation, the errno, and why: the verifier's last two lines before libbpf's
+    /// "-- END PROG LOAD LOG --", or libbpf's own last line.
+    public var description: String {
+        var text = "\(operation): \(String(cString: strerror(errno))) (\(Errno.name(errno)))"
+        let lines = log.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let why: ArraySlice<String>
+        if let end = lines.lastIndex(where: { $0.contains("END PROG LOAD LOG") }) {
+            why = lines[..<end].suffix(2) + lines[(end + 1)...].prefix(1)
+        } else {
+            why = lines.suffix(1)
+        }
+        if !why.isEmpty { text += ": " + why.joined(separator: " / ") }
+        return text
+    }
+}

@@ -1,0 +1,238 @@
+// Kernel TCP events for netfault, from BTF-typed tracepoints (tp_btf: no tracefs needed).
+// Each program keeps only events of the namespaces in `netns_filter` (the scenario's
+// hosts, by namespace inode) and writes one `struct nf_tcp_event` to the ring buffer.
+// Built by Plugins/BPFObjectPlugin with clang -target bpf; CO-RE against the running
+// kernel's BTF, so one object loads on every kernel with BTF and these tracepoints.
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "tcp_events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, __u32);
+    __type(value, __u8);
+} netns_filter SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 1 << 22);  // 4 MiB: ~60 000 events between two polls
+} events SEC(".maps");
+
+// Counts events lost because the ring buffer was full (one slot, read by user space).
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u64);
+} lost SEC(".maps");
+
+static __always_inline int watched(__u32 netns) {
+    return bpf_map_lookup_elem(&netns_filter, &netns) != 0;
+}
+
+static __always_inline __u32 sock_netns(const struct sock_common *skc) {
+    return BPF_CORE_READ(skc, skc_net.net, ns.inum);
+}
+
+static __always_inline struct nf_tcp_event *reserve(void) {
+    struct nf_tcp_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+    if (!event) {
+        __u32 zero = 0;
+        __u64 one = 1, *count = bpf_map_lookup_elem(&lost, &zero);
+        if (count) __sync_fetch_and_add(count, 1);
+        else bpf_map_update_elem(&lost, &zero, &one, BPF_ANY);
+        return 0;
+    }
+    __builtin_memset(event, 0, sizeof(*event));
+    event->time_ns = bpf_ktime_get_ns();
+    event->reason = NF_NO_REASON;
+    return event;
+}
+
+/// The socket's 4-tuple, local first.
+static __always_inline void fill_tuple(struct nf_tcp_event *event, const struct sock_common *skc) {
+    event->family = BPF_CORE_READ(skc, skc_family);
+    event->sport = BPF_CORE_READ(skc, skc_num);
+    event->dport = __builtin_bswap16(BPF_CORE_READ(skc, skc_dport));
+    if (event->family == 10) {
+        BPF_CORE_READ_INTO(&event->saddr, skc, skc_v6_rcv_saddr);
+        BPF_CORE_READ_INTO(&event->daddr, skc, skc_v6_daddr);
+    } else {
+        __u32 saddr = BPF_CORE_READ(skc, skc_rcv_saddr), daddr = BPF_CORE_READ(skc, skc_daddr);
+        __builtin_memcpy(event->saddr, &saddr, 4);
+        __builtin_memcpy(event->daddr, &daddr, 4);
+    }
+}
+
+/// The IP and TCP headers of a segment in `skb` (source first). 0 when it is not TCP.
+static __always_inline int fill_from_headers(struct nf_tcp_event *event, const struct sk_buff *skb) {
+    unsigned char *head = BPF_CORE_READ(skb, head);
+    __u16 network = BPF_CORE_READ(skb, network_header);
+    if (network == 0xffff) return 0;
+    unsigned char *ip = head + network;
+    __u8 first;
+    if (bpf_probe_read_kernel(&first, 1, ip)) return 0;
+    unsigned char *tcp;
+    __u32 payload;
+    if ((first >> 4) == 4) {
+        __u8 header[20];
+        if (bpf_probe_read_kernel(header, sizeof(header), ip) || header[9] != 6) return 0;
+        event->family = 2;
+        __builtin_memcpy(event->saddr, &header[12], 4);
+        __builtin_memcpy(event->daddr, &header[16], 4);
+        __u32 ip_header = (first & 0x0f) * 4;
+        tcp = ip + ip_header;
+        payload = ((__u32)header[2] << 8 | header[3]) - ip_header;
+    } else if ((first >> 4) == 6) {
+        __u8 header[40];
+        if (bpf_probe_read_kernel(header, sizeof(header), ip) || header[6] != 6) return 0;
+        event->family = 10;
+        __builtin_memcpy(event->saddr, &header[8], 16);
+        __builtin_memcpy(event->daddr, &header[24], 16);
+        tcp = ip + 40;
+        payload = (__u32)header[4] << 8 | header[5];
+    } else {
+        return 0;
+    }
+    __u8 th[14];
+    if (bpf_probe_read_kernel(th, sizeof(th), tcp)) return 0;
+    event->sport = (__u16)th[0] << 8 | th[1];
+    event->dport = (__u16)th[2] << 8 | th[3];
+    event->seq = (__u32)th[4] << 24 | (__u32)th[5] << 16 | (__u32)th[6] << 8 | th[7];
+    event->ack = (__u32)th[8] << 24 | (__u32)th[9] << 16 | (__u32)th[10] << 8 | th[11];
+    __u32 tcp_header = (th[12] >> 4) * 4;
+    event->tcp_flags = th[13];
+    event->length = payload > tcp_header ? payload - tcp_header : 0;
+    return 1;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_state, const struct sock *sk, int oldstate, int newstate) {
+    if (!watched(sock_netns(&sk->__sk_common))) return 0;
+    struct nf_tcp_event *event = reserve();
+    if (!event) return 0;
+    event->kind = NF_EVENT_STATE;
+    event->netns = sock_netns(&sk->__sk_common);
+    event->old_state = oldstate;
+    event->new_state = newstate;
+    // A connecting socket enters SYN_SENT before it has a local port: the address ties
+    // this event to the socket's later ones.
+    event->sock = (__u64)sk;
+    fill_tuple(event, &sk->__sk_common);
+    if (!event->sport) event->sport = __builtin_bswap16(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+    bpf_ringbuf_submit(event, 0);
+    return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(on_retransmit, const struct sock *sk, const struct sk_buff *skb) {
+    __u32 netns = sock_netns(&sk->__sk_common);
+    if (!watched(netns)) return 0;
+    struct nf_tcp_event *event = reserve();
+    if (!event) return 0;
+    event->kind = NF_EVENT_RETRANSMIT;
+    event->netns = netns;
+    fill_tuple(event, &sk->__sk_common);
+    const struct tcp_skb_cb *cb = (const void *)skb->cb;
+    event->seq = BPF_CORE_READ(cb, seq);
+    __u32 end_seq = BPF_CORE_READ(cb, end_seq);
+    event->tcp_flags = BPF_CORE_READ(cb, tcp_flags);
+    // end_seq counts SYN and FIN as one each; the payload does not.
+    __u32 span = end_seq - event->seq - ((event->tcp_flags & 0x02) ? 1 : 0) - ((event->tcp_flags & 0x01) ? 1 : 0);
+    event->length = span;
+    // The segment left between the instant TCP stamped the transmission (skb_mstamp_ns, the
+    // clock it times RTTs with) and this tracepoint, which fires once the device has taken it.
+    event->stamped_ns = BPF_CORE_READ(skb, skb_mstamp_ns);
+    bpf_ringbuf_submit(event, 0);
+    return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(on_retransmit_synack, const struct sock *sk, const struct request_sock *req) {
+    __u32 netns = sock_netns(&req->__req_common);
+    if (!watched(netns)) return 0;
+    struct nf_tcp_event *event = reserve();
+    if (!event) return 0;
+    event->kind = NF_EVENT_RETRANSMIT_SYNACK;
+    event->netns = netns;
+    fill_tuple(event, &req->__req_common);
+    event->seq = BPF_CORE_READ((const struct tcp_request_sock *)req, snt_isn);
+    event->tcp_flags = 0x12;
+    bpf_ringbuf_submit(event, 0);
+    return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(on_send_reset, const struct sock *sk, const struct sk_buff *skb) {
+    struct nf_tcp_event *event;
+    if (sk) {
+        __u32 netns = sock_netns(&sk->__sk_common);
+        if (!watched(netns)) return 0;
+        if (!(event = reserve())) return 0;
+        event->netns = netns;
+        fill_tuple(event, &sk->__sk_common);
+    } else {
+        // No socket: the reset answers `skb`, the segment that arrived; its tuple, reversed.
+        if (!skb) return 0;
+        __u32 netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+        if (!watched(netns)) return 0;
+        if (!(event = reserve())) return 0;
+        event->netns = netns;
+        if (!fill_from_headers(event, skb)) { bpf_ringbuf_discard(event, 0); return 0; }
+        __u8 address[16];
+        __builtin_memcpy(address, event->saddr, 16);
+        __builtin_memcpy(event->saddr, event->daddr, 16);
+        __builtin_memcpy(event->daddr, address, 16);
+        __u16 port = event->sport;
+        event->sport = event->dport;
+        event->dport = port;
+        event->seq = 0;
+        event->ack = 0;
+        event->length = 0;
+    }
+    event->kind = NF_EVENT_SEND_RESET;
+    event->tcp_flags = 0x04;
+    // 6.10+ passes why (enum sk_rst_reason) as a third argument; older kernels have two.
+    if (bpf_core_type_exists(enum sk_rst_reason)) event->reason = (__u32)ctx[2];
+    bpf_ringbuf_submit(event, 0);
+    return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(on_receive_reset, const struct sock *sk) {
+    __u32 netns = sock_netns(&sk->__sk_common);
+    if (!watched(netns)) return 0;
+    struct nf_tcp_event *event = reserve();
+    if (!event) return 0;
+    event->kind = NF_EVENT_RECEIVE_RESET;
+    event->netns = netns;
+    event->tcp_flags = 0x04;
+    fill_tuple(event, &sk->__sk_common);
+    bpf_ringbuf_submit(event, 0);
+    return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(on_drop, const struct sk_buff *skb) {
+    struct net_device *dev = BPF_CORE_READ(skb, dev);
+    __u32 netns = dev ? BPF_CORE_READ(dev, nd_net.net, ns.inum) : 0;
+    if (!netns) {
+        struct sock *sk = BPF_CORE_READ(skb, sk);
+        if (!sk) return 0;
+        netns = sock_netns(&sk->__sk_common);
+    }
+    if (!watched(netns)) return 0;
+    struct nf_tcp_event *event = reserve();
+    if (!event) return 0;
+    event->kind = NF_EVENT_DROP;
+    event->netns = netns;
+    if (bpf_core_type_exists(enum skb_drop_reason)) event->reason = (__u32)ctx[2];
+    if (!fill_from_headers(event, skb)) { bpf_ringbuf_discard(event, 0); return 0; }
+    bpf_ringbuf_submit(event, 0);
+    return 0;
+}
