@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The second kernel: Debian's stock kernel (6.1, with sch_netem) booted in QEMU by
-# scripts/in-vm, running the netem kernel tests and the catalog scenario served by
-# netem (K3) from the build that scripts/test.sh just made. Prints the run's JSON to
-# results/vm/; exits non-zero if a test fails or K3 was not served by netem there.
+# scripts/in-vm, running the netem kernel tests, the kernel-event programs' load test (they
+# pass that kernel's verifier, its drop-reason names read from its BTF) and the catalog
+# scenario served by netem (K3) from the build that scripts/test.sh just made. Prints the
+# run's JSON to results/vm/; exits non-zero if a test fails or K3 was not served by netem.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${NETFAULT_BUILD:-.build/debug}
 mkdir -p results/vm
 
-scripts/in-vm debian -- "$build/netfaultPackageTests.xctest" --testing-library swift-testing --filter NetemKernelTests
+scripts/in-vm debian -- "$build/netfaultPackageTests.xctest" --testing-library swift-testing \
+    --filter "NetemKernelTests|KernelEventsLoadTests"
 
 # The guest may write only where IN_VM_RW says; the terminal report goes to the log.
 IN_VM_RW="$PWD/results/vm" scripts/in-vm debian -- "$build/netfault" run K3 --verbose --json results/vm/K3.json || status=$?
