@@ -19,7 +19,8 @@ struct ClaimsCommand: ParsableCommand {
     var ids: [String] = []
 
     @Option(name: .customLong("from"), parsing: .upToNextOption,
-            help: ArgumentHelp("Saved runs' JSON, one per kernel, compared in the order given.", valueName: "RESULT.json"))
+            help: ArgumentHelp("Saved runs' JSON, one per kernel (shards of one kernel's run are joined), compared in the order given.",
+                               valueName: "RESULT.json"))
     var runs: [String] = []
 
     @Flag(help: "Print the claims as JSON: {kernels, claims: [{id, claim, cells: [{kernel, verdict, evidence}]}], changes}.")
@@ -33,6 +34,7 @@ struct ClaimsCommand: ParsableCommand {
 
     func validate() throws {
         if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
+        try OutputPaths.check([.file("--html", html)])
     }
 
     func run() throws {
@@ -43,10 +45,10 @@ struct ClaimsCommand: ParsableCommand {
             SignalCleanup.install()
             results = [CatalogRunner.run(scenarios, parallel: parallel)]
         } else {
-            results = try runs.map(SavedRun.read)
+            results = try SavedRun.readPerKernel(runs)
         }
         let matrix = ClaimsMatrix(runs: results, catalog: CommandCatalog.scenarios, ids: ids)
-        if let html { try Data(ClaimsHTMLReport.render(matrix).utf8).write(to: URL(fileURLWithPath: html)) }
+        OutputPaths.write([("--html", html, { Data(ClaimsHTMLReport.render(matrix).utf8) })])
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

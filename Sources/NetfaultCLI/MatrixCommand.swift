@@ -9,7 +9,8 @@ struct MatrixCommand: ParsableCommand {
         discussion: "Exits 1 if a scenario failed in any run (skips allowed)."
     )
 
-    @Argument(help: ArgumentHelp("Saved runs' JSON (`netfault run --json`), one per kernel.", valueName: "RESULT.json"))
+    @Argument(help: ArgumentHelp("Saved runs' JSON (`netfault run --json`), one per kernel (shards of one kernel's run are joined).",
+                                 valueName: "RESULT.json"))
     var runs: [String]
 
     func validate() throws {
@@ -17,7 +18,7 @@ struct MatrixCommand: ParsableCommand {
     }
 
     func run() throws {
-        let results = try runs.map(SavedRun.read)
+        let results = try SavedRun.readPerKernel(runs)
         print(MatrixSummary.render(results))
         if results.contains(where: { $0.scenarios.contains { $0.status == .failed } }) {
             throw ExitCode(ExitStatus.failed)

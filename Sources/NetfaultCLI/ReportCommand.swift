@@ -45,4 +45,9 @@ enum SavedRun {
             throw ValidationError("\(path) is not a run written by `netfault run --json`: \(error)")
         }
     }
+
+    /// Saved runs, one per kernel: shards of one kernel's run are joined.
+    static func readPerKernel(_ paths: [String]) throws -> [RunResult] {
+        RunResult.joiningShards(try paths.map(read))
+    }
 }
