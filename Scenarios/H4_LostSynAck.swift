@@ -24,7 +24,7 @@ extension Catalog {
         Peer("client", on: "client", .connect(to: "server", port: 8080), .write(bytes: 5), .readToEnd, .close)
         WaitFor(exitOf: "client", timeout: 5)
         Expect.fault("first SYN-ACKs", acted: .equals(2))
-        // Each side's timer fires once: a second SYN and a second SYN-ACK, 1 s after the first.
+        // Each side's timer fires once: a second SYN, and SYN-ACKs 1 s after the first.
         Expect.segments(.syn, from: "client", at: .seconds([0, 1]))
         Expect.segments(.synAck, from: "server", count: .atLeast(3))
         // The server's timer starts when the SYN arrives, where it sends the first SYN-ACK; the
@@ -33,7 +33,7 @@ extension Catalog {
         // the fault engine stamps (60–340 ms late in an emulated VM).
         Expect.delay(from: .segment(.syn, from: "client"), to: .segment(.synAck, from: "server", occurrence: 3), is: 1)
         Expect.socket(.connection(on: "server", port: 8080), passesThrough: [.synRecv, .established])
-        // Both timers start at 1 s (TCP_TIMEOUT_INIT); the first to fire ends the wait.
+        // Both timers start at 1 s (TCP_TIMEOUT_INIT); the SYN-ACK after the later one ends the wait.
         Expect.socket(.connection(on: "server", port: 8080), staysIn: .synRecv, for: 1.0)
         Expect.counter("TcpExtTCPSynRetrans", on: "server", .atLeast(1))
         Expect.peer("client", succeeds: "connect", tookAtLeast: 1.0, tookAtMost: 1.2)

@@ -7,8 +7,9 @@ extension Catalog {
             Four SYNs from an attacker whose SYN-ACKs never come back (as from forged addresses) \
             against servers listening with backlog 2. Linux keeps backlog + 1 = 3 of them as \
             SYN_RECV requests (backlog = 2 before a fix of 2025, as on 5.10.223: the counts \
-            below are then one more drop or cookie; measured on the kernel): the SYN queue is bounded by the listen backlog (min(backlog, \
-            somaxconn)), not by tcp_max_syn_backlog, raised to 4096 on server0 to no effect; that \
+            below are then one more drop or cookie; measured on the kernel): the SYN queue is \
+            bounded by the listen backlog (min(backlog, somaxconn)), not by tcp_max_syn_backlog, \
+            raised to 4096 on server0 to no effect; that \
             sysctl only matters with syncookies off, where it keeps its last quarter for peers \
             already proven alive. So a larger tcp_max_syn_backlog alone is no remedy. With \
             tcp_syncookies=0 the fourth SYN and a legitimate client's SYNs at 0 and 1 s are \
