@@ -6,8 +6,10 @@ extension Catalog {
         summary: """
             Four SYNs from an attacker whose SYN-ACKs never come back (as from forged addresses) \
             against servers listening with backlog 2. Linux keeps backlog + 1 = 3 of them as \
-            SYN_RECV requests: the SYN queue is bounded by the listen backlog (min(backlog, \
-            somaxconn)), not by tcp_max_syn_backlog, raised to 4096 on server0 to no effect; that \
+            SYN_RECV requests (backlog = 2 before a fix of 2025, as on 5.10.223: the counts \
+            below are then one more drop or cookie; measured on the kernel): the SYN queue is \
+            bounded by the listen backlog (min(backlog, somaxconn)), not by tcp_max_syn_backlog, \
+            raised to 4096 on server0 to no effect; that \
             sysctl only matters with syncookies off, where it keeps its last quarter for peers \
             already proven alive. So a larger tcp_max_syn_backlog alone is no remedy. With \
             tcp_syncookies=0 the fourth SYN and a legitimate client's SYNs at 0 and 1 s are \
@@ -21,7 +23,9 @@ extension Catalog {
             """,
         claim: "A SYN flood fills the half-open (SYN) queue and new SYNs are dropped; remedies are a larger tcp_max_syn_backlog, tcp_syncookies (0 off, 1 when the queue overflows, 2 always) and fewer SYN-ACK retries (002, 004).",
         verdict: .partly,
-        timeLimit: 8
+        // About 3 s here; in an emulated VM (scripts/in-vm 5.10) its 17 processes took until
+        // 6.8 s to start, and client0 then waits its 1.5 s: 8 s ran out there.
+        timeLimit: 20
     ) {
         Host("client0")
         Host("attacker0")
@@ -73,19 +77,20 @@ extension Catalog {
         WaitFor(.connection(on: "server1", port: 6000), in: .established, timeout: 2)
         WaitFor(exitOf: "client0", timeout: 3)
 
-        // tcp_syncookies=0: the queue holds three requests and the client is shut out.
-        // Three is backlog + 1: inet_csk_reqsk_queue_is_full() tests "more than the backlog"
-        // since a fix of January 2025 (commit 3479c7549fb1, also taken into the stable
-        // kernels); before it the queue was full at the backlog itself. Debian's 5.10.223 (August
-        // 2024) predates it and fails here (2 requests); no sysctl or version tells a backport apart.
-        Expect.sockets(on: "server0", in: .synRecv, port: 8080, count: .equals(3))
+        // tcp_syncookies=0: the queue is full and the client is shut out. Full at backlog + 1 = 3
+        // requests: inet_csk_reqsk_queue_is_full() tests "more than the backlog" since a fix of
+        // January 2025 (commit 3479c7549fb1, also taken into the stable kernels); before it, at
+        // the backlog itself (Debian's 5.10.223 of August 2024). No sysctl or version tells a
+        // backport apart, so the capacity is measured on the kernel (SynQueueCapacity), and
+        // each count below follows from it: 3 here, 2 on 5.10.223.
+        Expect.sockets(on: "server0", in: .synRecv, port: 8080, count: .equalsKernel(.synQueueCapacity(backlog: 2)))
         Expect.fault("flood SYN-ACKs 0", acted: .atLeast(3))
         Expect.peer("client0", fails: "connect", with: "ETIMEDOUT")
         Expect.segments(.syn, from: "client0", count: .equals(2))
         Expect.noSegments(.synAck, from: "server0", port: 6000)
-        // The attacker's fourth SYN and the client's two.
-        Expect.counter("TcpExtTCPReqQFullDrop", on: "server0", .equals(3))
-        Expect.counter("TcpExtListenDrops", on: "server0", .equals(3))
+        // The attacker's SYNs past the queue (the fourth) and the client's two.
+        Expect.counter("TcpExtTCPReqQFullDrop", on: "server0", .equalsKernel(.synQueueOverflow(backlog: 2, syns: 4 + 2)))
+        Expect.counter("TcpExtListenDrops", on: "server0", .equalsKernel(.synQueueOverflow(backlog: 2, syns: 4 + 2)))
         Expect.counter("TcpExtSyncookiesSent", on: "server0", .equals(0))
         // Counted as drops, yet the kernel gives no drop reason: tcp_conn_request() refuses the
         // SYN and its caller frees it as consumed (consume_skb), so kfree_skb never sees it.
@@ -93,11 +98,12 @@ extension Catalog {
         Expect.retransmissions(.syn, from: "client0", at: .seconds([0, 1]))
 
         // tcp_syncookies=1: the same full queue, but the client gets in with a cookie.
-        Expect.sockets(on: "server1", in: .synRecv, port: 8080, count: .equals(3))
+        Expect.sockets(on: "server1", in: .synRecv, port: 8080, count: .equalsKernel(.synQueueCapacity(backlog: 2)))
         Expect.fault("flood SYN-ACKs 1", acted: .atLeast(4))
         Expect.peer("client1", succeeds: "connect")
         Expect.segments(.syn, from: "client1", count: .equals(1))
-        Expect.counter("TcpExtSyncookiesSent", on: "server1", .equals(2))
+        // The attacker's SYNs past the queue and the client's one.
+        Expect.counter("TcpExtSyncookiesSent", on: "server1", .equalsKernel(.synQueueOverflow(backlog: 2, syns: 4 + 1)))
         Expect.counter("TcpExtSyncookiesRecv", on: "server1", .equals(1))
         Expect.counter("TcpExtTCPReqQFullDrop", on: "server1", .equals(0))
         // No request socket waits in SYN_RECV: the child is made from the cookie's ACK and is

@@ -34,13 +34,16 @@ extension Catalog {
         Wait(0.5)
         // TCPOrigDataSent counts new data segments, the FIN included: 101 if nothing merged.
         // With Nagle, one segment per 50 ms ACK round: 2–4 data segments (writes take well
-        // under 0.2 s), 10 allows a slow machine. TCP_NODELAY 43–101 measured, because once the
-        // initial congestion window (10) is full, later writes join the unsent tail segment
-        // with or without Nagle.
+        // under 0.2 s), 10 allows a slow machine. With TCP_NODELAY each write leaves alone until
+        // the initial congestion window (10 segments) is in flight unacknowledged; then later
+        // writes join the unsent tail segment, with or without Nagle. So at least 10 + 1, however
+        // the ACKs race the writes: 43–101 measured here, 27 in an emulated 5.10 VM whose
+        // receiver acknowledged 10 in-flight segments only after the writer had made its last
+        // 74 writes (one 370-byte segment with the FIN; every segment before it one write).
         Expect.counter("TcpExtTCPOrigDataSent", on: "nagle", .atMost(10))
         Expect.segments(.data, from: "nagle", count: .atMost(10))
-        Expect.counter("TcpExtTCPOrigDataSent", on: "nodelay", .atLeast(40))
-        Expect.segments(.data, from: "nodelay", count: .atLeast(40))
+        Expect.counter("TcpExtTCPOrigDataSent", on: "nodelay", .atLeast(11))
+        Expect.segments(.data, from: "nodelay", count: .atLeast(11))
         Expect.peer("sink1", succeeds: "read", result: 500)
         Expect.peer("sink2", succeeds: "read", result: 500)
     }

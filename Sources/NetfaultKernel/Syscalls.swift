@@ -460,6 +460,37 @@ extension Sys {
         }
     }
 
+    /// bind(2) to 127.0.0.1:`port`, then listen(2) with `backlog`.
+    static func listenOnLoopback(_ fd: Int32, port: UInt16, backlog: Int32, operation: String) throws {
+        var address = loopbackAddress(port: port)
+        _ = try check("\(operation): bind 127.0.0.1:\(port)", withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        })
+        _ = try check("\(operation): listen(\(backlog))", listen(fd, backlog))
+    }
+
+    /// A blocking connect(2) to 127.0.0.1:`port` that waits at most `timeoutSeconds`
+    /// (SO_SNDTIMEO): true when connected, false when the wait ran out (EINPROGRESS).
+    static func connectToLoopback(_ fd: Int32, port: UInt16, timeoutSeconds: Double, operation: String) throws -> Bool {
+        var timeout = timeval(tv_sec: Int(timeoutSeconds), tv_usec: Int((timeoutSeconds - timeoutSeconds.rounded(.down)) * 1e6))
+        _ = try check("\(operation): SO_SNDTIMEO", setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)))
+        var address = loopbackAddress(port: port)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if result == 0 { return true }
+        if errno == EINPROGRESS { return false }
+        throw KernelError("\(operation): connect 127.0.0.1:\(port)", errno: errno)
+    }
+
+    private static func loopbackAddress(port: UInt16) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        return address
+    }
+
     /// getsockopt(2) of an int option.
     static func socketOption(_ fd: Int32, level: Int32, name: Int32, operation: String) throws -> Int32 {
         var value: Int32 = 0

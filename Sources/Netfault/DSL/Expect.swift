@@ -117,13 +117,27 @@ public enum SocketInfoField: String, Sendable {
 
 public enum Comparison: Sendable, Equatable, CustomStringConvertible {
     case equals(Int64), atLeast(Int64), atMost(Int64)
+    /// Exactly what the running kernel makes of `quantity`, measured on it when the scenario
+    /// runs (`measured` once it is): for behaviour that differs between kernels without a
+    /// sysctl or version to compute it from.
+    case equalsKernel(KernelQuantity)
+    /// `equalsKernel` with the number the kernel gave, or why it could not be measured.
+    case measured(KernelQuantity, Result<Int64, KernelError>)
 
     public func holds(for value: Int64) -> Bool {
         switch self {
         case .equals(let n): value == n
         case .atLeast(let n): value >= n
         case .atMost(let n): value <= n
+        case .equalsKernel: false
+        case .measured(_, let n): (try? n.get()) == value
         }
+    }
+
+    /// `equalsKernel` measured on the running kernel; any other comparison as it is.
+    func measuringKernel() -> Comparison {
+        guard case .equalsKernel(let quantity) = self else { return self }
+        return .measured(quantity, quantity.onRunningKernel())
     }
 
     public var description: String {
@@ -131,6 +145,9 @@ public enum Comparison: Sendable, Equatable, CustomStringConvertible {
         case .equals(let n): "\(n)"
         case .atLeast(let n): "at least \(n)"
         case .atMost(let n): "at most \(n)"
+        case .equalsKernel(let quantity): "\(quantity)"
+        case .measured(let quantity, .success(let n)): "\(n) (\(quantity) on this kernel)"
+        case .measured(let quantity, .failure(let error)): "\(quantity) (not measured: \(error))"
         }
     }
 }

@@ -100,7 +100,7 @@ public enum ScenarioRunner {
             result.segments = recording.segments.map(SegmentRecord.init)
             result.captureDropped = run.captureDropped
             // Last, so user-written checks see everything recorded.
-            result.expectations = ExpectationEvaluator.evaluate(scenario.expectations, against: recording, result: result)
+            result.expectations = ExpectationEvaluator.evaluate(scenario.expectations.map { $0.measuringKernel() }, against: recording, result: result)
             if let outcome {
                 result.error = outcome.message
                 result.errorCause = outcome.cause
