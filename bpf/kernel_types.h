@@ -24,7 +24,7 @@ typedef __u32 u32;
 typedef __u64 u64;
 
 // UAPI constants (include/uapi/linux/bpf.h): stable across kernels.
-enum bpf_map_type { BPF_MAP_TYPE_HASH = 1, BPF_MAP_TYPE_RINGBUF = 27 };
+enum bpf_map_type { BPF_MAP_TYPE_HASH = 1, BPF_MAP_TYPE_LRU_HASH = 9, BPF_MAP_TYPE_RINGBUF = 27 };
 enum { BPF_ANY = 0 };
 
 struct ns_common { unsigned int inum; } __attribute__((preserve_access_index));
@@ -51,7 +51,8 @@ struct sock { struct sock_common __sk_common; } __attribute__((preserve_access_i
 struct inet_sock { __be16 inet_sport; } __attribute__((preserve_access_index));
 
 struct request_sock { struct sock_common __req_common; } __attribute__((preserve_access_index));
-struct tcp_request_sock { __u32 snt_isn; } __attribute__((preserve_access_index));
+// snt_synack: the first SYN-ACK's stamp (its skb_mstamp_ns in µs), set once.
+struct tcp_request_sock { __u32 snt_isn; __u64 snt_synack; } __attribute__((preserve_access_index));
 
 struct net_device { possible_net_t nd_net; } __attribute__((preserve_access_index));
 

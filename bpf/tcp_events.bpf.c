@@ -31,6 +31,26 @@ struct {
     __type(value, __u64);
 } lost SEC(".maps");
 
+// When the device took each TCP segment of a watched namespace's sockets, keyed by the
+// sending socket (a request socket for SYN-ACKs) and sequence number: the retransmission
+// tracepoints fire after the transmit and look their segment up here. LRU: a bulk transfer
+// overwrites old entries, while a retransmission reads its own a few microseconds after.
+struct departure_key {
+    __u64 sock;
+    __u32 seq;
+    __u32 pad;
+};
+struct departure {
+    __u64 departed_ns;  // bpf_ktime_get_ns in net_dev_start_xmit
+    __u64 stamped_ns;   // the skb's skb_mstamp_ns: TCP's stamp of this very transmission
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 8192);
+    __type(key, struct departure_key);
+    __type(value, struct departure);
+} departures SEC(".maps");
+
 static __always_inline int watched(__u32 netns) {
     return bpf_map_lookup_elem(&netns_filter, &netns) != 0;
 }
@@ -129,6 +149,36 @@ int BPF_PROG(on_state, const struct sock *sk, int oldstate, int newstate) {
     return 0;
 }
 
+// xmit_one, right after dev_queue_xmit_nit handed the frame to AF_PACKET taps (the
+// capture's stamp): the instant the device takes the segment.
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(on_transmit, const struct sk_buff *skb, const struct net_device *dev) {
+    if (!watched(BPF_CORE_READ(dev, nd_net.net, ns.inum))) return 0;
+    struct sock *sk = BPF_CORE_READ(skb, sk);
+    if (!sk) return 0;
+    struct nf_tcp_event segment;
+    if (!fill_from_headers(&segment, skb)) return 0;
+    struct departure_key key = { .sock = (__u64)sk, .seq = segment.seq };
+    struct departure value = { .departed_ns = bpf_ktime_get_ns(), .stamped_ns = BPF_CORE_READ(skb, skb_mstamp_ns) };
+    bpf_map_update_elem(&departures, &key, &value, BPF_ANY);
+    return 0;
+}
+
+/// The departure of this transmission of (sock, seq), taken once; 0 if none was recorded.
+/// `first_us`, when not 0, is a SYN-ACK's first transmission (its stamp in µs): not this one.
+static __always_inline __u64 take_departure(__u64 sock, __u32 seq, __u64 stamped_ns, __u64 first_us) {
+    struct departure_key key = { .sock = sock, .seq = seq };
+    struct departure *found = bpf_map_lookup_elem(&departures, &key);
+    if (!found) return 0;
+    __u64 departed = found->departed_ns, stamp = found->stamped_ns;
+    bpf_map_delete_elem(&departures, &key);
+    // The wire's clone carries the stamp TCP gave this transmission: an earlier one's entry
+    // (this one still held in a queue, say by a fault) has another.
+    if (stamped_ns && stamp != stamped_ns) return 0;
+    if (first_us && stamp / 1000 == first_us) return 0;
+    return departed;
+}
+
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(on_retransmit, const struct sock *sk, const struct sk_buff *skb) {
     __u32 netns = sock_netns(&sk->__sk_common);
@@ -148,6 +198,7 @@ int BPF_PROG(on_retransmit, const struct sock *sk, const struct sk_buff *skb) {
     // The segment left between the instant TCP stamped the transmission (skb_mstamp_ns, the
     // clock it times RTTs with) and this tracepoint, which fires once the device has taken it.
     event->stamped_ns = BPF_CORE_READ(skb, skb_mstamp_ns);
+    event->departed_ns = take_departure((__u64)sk, event->seq, event->stamped_ns, 0);
     bpf_ringbuf_submit(event, 0);
     return 0;
 }
@@ -161,8 +212,12 @@ int BPF_PROG(on_retransmit_synack, const struct sock *sk, const struct request_s
     event->kind = NF_EVENT_RETRANSMIT_SYNACK;
     event->netns = netns;
     fill_tuple(event, &req->__req_common);
-    event->seq = BPF_CORE_READ((const struct tcp_request_sock *)req, snt_isn);
+    const struct tcp_request_sock *treq = (const void *)req;
+    event->seq = BPF_CORE_READ(treq, snt_isn);
     event->tcp_flags = 0x12;
+    // The SYN-ACK's skb is gone; its departure is the request socket's newest, unless that
+    // is still the first SYN-ACK's (this one held in a queue).
+    event->departed_ns = take_departure((__u64)req, event->seq, 0, BPF_CORE_READ(treq, snt_synack));
     bpf_ringbuf_submit(event, 0);
     return 0;
 }

@@ -36,6 +36,8 @@ struct nf_tcp_event {
     __u64 sock;        // 72 the socket's kernel address, its identity while it lives (0 for drops)
     __u64 stamped_ns;  // 80 retransmissions of queued segments: when TCP stamped the transmission
                        //    (skb_mstamp_ns, CLOCK_MONOTONIC), before it went down the stack; else 0
-};                     // 88 bytes
+    __u64 departed_ns; // 88 retransmissions: when the device took this transmission
+                       //    (net_dev_start_xmit, CLOCK_MONOTONIC); 0 when it was not matched
+};                     // 96 bytes
 
 #endif

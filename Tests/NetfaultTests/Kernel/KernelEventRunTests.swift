@@ -68,15 +68,15 @@ struct KernelEventRunTests {
         let captured = result.segments.filter { $0.host == "client" && $0.direction == "out" && $0.flags == "S" && $0.dst.hasSuffix(":8080") }
         #expect(captured.count == 2)
         let capturedRetransmission = try #require(captured.last)
-        // The capture stamps the segment as the device takes it: after TCP stamped the
-        // transmission, before the tracepoint fired. 2 µs either side for mapping the capture's
-        // CLOCK_REALTIME onto CLOCK_MONOTONIC (read once, bracketed by two readings).
+        // The kernel's instant is the device's (net_dev_start_xmit, in xmit_one right after
+        // dev_queue_xmit_nit stamped the capture's copy, CLOCK_REALTIME). TODO margin
+        #expect(retransmission.timeSource == .departure, "no departure matched: \(retransmission)")
         let earliest = try #require(retransmission.earliest)
-        #expect(earliest - 2e-6 <= capturedRetransmission.time && capturedRetransmission.time <= retransmission.time + 2e-6,
-                "TCP stamped it at \(earliest), captured at \(capturedRetransmission.time), announced at \(retransmission.time)")
-        // The bracket is this transmission's, not an older one's: on this loaded 2-CPU machine
-        // (load average 7–11) TCP's stamp came 12–18 µs before the capture and the tracepoint
-        // 9–22 µs after it, over 6 runs; 100 µs is far beyond that and far below a timeout.
-        #expect(retransmission.time - earliest < 100e-6)
+        print("EV2 earliest \(Int((capturedRetransmission.time - earliest) * 1e9)) ns before capture; departure \(Int((retransmission.time - capturedRetransmission.time) * 1e9)) ns after capture; announced \(Int((retransmission.announced - capturedRetransmission.time) * 1e9)) ns after")
+        #expect(abs(retransmission.time - capturedRetransmission.time) <= 10e-6,
+                "departed at \(retransmission.time), captured at \(capturedRetransmission.time)")
+        // TCP stamped this transmission before it left, and the tracepoint fired after.
+        #expect(earliest <= retransmission.time && retransmission.time <= retransmission.announced,
+                "TCP stamped it at \(earliest), departed at \(retransmission.time), announced at \(retransmission.announced)")
     }
 }

@@ -211,7 +211,7 @@ import Testing
     }
 
     static func retransmission(_ time: Double, earliest: Double?, seq: UInt32) -> KernelRetransmission {
-        KernelRetransmission(time: time, earliest: earliest, host: "client", kind: .syn,
+        KernelRetransmission(announced: time, earliest: earliest, host: "client", kind: .syn,
                              segment: EventSegment(from: "10.77.1.1:43210", to: "10.77.1.2:8080", flags: "SYN", seq: seq, length: 0))
     }
 
