@@ -54,7 +54,10 @@ struct request_sock { struct sock_common __req_common; } __attribute__((preserve
 // snt_synack: the first SYN-ACK's stamp (its skb_mstamp_ns in µs), set once.
 struct tcp_request_sock { __u32 snt_isn; __u64 snt_synack; } __attribute__((preserve_access_index));
 
-struct net_device { possible_net_t nd_net; } __attribute__((preserve_access_index));
+// A device's root qdisc; `enqueue` is NULL for noqueue (veth's default): __dev_queue_xmit
+// then hands the segment straight to the taps and the driver.
+struct Qdisc { void *enqueue; } __attribute__((preserve_access_index));
+struct net_device { possible_net_t nd_net; struct Qdisc *qdisc; } __attribute__((preserve_access_index));
 
 struct sk_buff {
     struct net_device *dev;

@@ -68,14 +68,17 @@ struct KernelEventRunTests {
         let captured = result.segments.filter { $0.host == "client" && $0.direction == "out" && $0.flags == "S" && $0.dst.hasSuffix(":8080") }
         #expect(captured.count == 2)
         let capturedRetransmission = try #require(captured.last)
-        // The kernel's instant is the device's (net_dev_start_xmit, in xmit_one right after
-        // dev_queue_xmit_nit stamped the capture's copy, CLOCK_REALTIME). TODO margin
+        // The kernel's instant is the device's: net_dev_queue, when the client's veth (noqueue)
+        // took the segment and went straight on to the capture's tap (dev_queue_xmit_nit), which
+        // stamps it after. Measured on this 2-CPU machine loaded by VMs (load average 6), 6 runs:
+        // the capture 3.5–8.2 µs after the departure. So the capture never precedes it but by the
+        // 2 µs of mapping its CLOCK_REALTIME onto CLOCK_MONOTONIC (read once, bracketed by two
+        // readings), and follows within the 10 µs.
         #expect(retransmission.timeSource == .departure, "no departure matched: \(retransmission)")
-        let earliest = try #require(retransmission.earliest)
-        print("EV2 earliest \(Int((capturedRetransmission.time - earliest) * 1e9)) ns before capture; departure \(Int((retransmission.time - capturedRetransmission.time) * 1e9)) ns after capture; announced \(Int((retransmission.announced - capturedRetransmission.time) * 1e9)) ns after")
-        #expect(abs(retransmission.time - capturedRetransmission.time) <= 10e-6,
-                "departed at \(retransmission.time), captured at \(capturedRetransmission.time)")
+        let lag = capturedRetransmission.time - retransmission.time
+        #expect(-2e-6 <= lag && lag <= 10e-6, "departed at \(retransmission.time), captured at \(capturedRetransmission.time)")
         // TCP stamped this transmission before it left, and the tracepoint fired after.
+        let earliest = try #require(retransmission.earliest)
         #expect(earliest <= retransmission.time && retransmission.time <= retransmission.announced,
                 "TCP stamped it at \(earliest), departed at \(retransmission.time), announced at \(retransmission.announced)")
     }
