@@ -51,6 +51,19 @@ struct {
     __type(value, struct departure);
 } departures SEC(".maps");
 
+// Retransmissions that had not left the device when their tracepoint fired (held in a
+// fault's queue): the departure, when it comes, is announced as an event of its own.
+struct pending {
+    __u64 stamped_ns;  // TCP's stamp of the transmission (0 for a SYN-ACK)
+    __u64 first_us;    // a SYN-ACK's first transmission, which this is not
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 1024);
+    __type(key, struct departure_key);
+    __type(value, struct pending);
+} pending SEC(".maps");
+
 static __always_inline int watched(__u32 netns) {
     return bpf_map_lookup_elem(&netns_filter, &netns) != 0;
 }
@@ -149,15 +162,38 @@ int BPF_PROG(on_state, const struct sock *sk, int oldstate, int newstate) {
     return 0;
 }
 
-/// Records when `skb` left, for a TCP segment of a watched namespace's socket.
-static __always_inline void record_departure(const struct sk_buff *skb) {
+/// Whether a transmission stamped `stamp` is the one awaited: its stamp when known (queued
+/// segments), else not a SYN-ACK's first (`first_us`, its stamp in µs).
+static __always_inline int is_this_transmission(__u64 stamp, __u64 stamped_ns, __u64 first_us) {
+    if (stamped_ns) return stamp == stamped_ns;
+    return !first_us || stamp / 1000 != first_us;
+}
+
+/// Records when `skb` left, for a TCP segment of a watched namespace's socket; announces
+/// it if a retransmission awaits it.
+static __always_inline void record_departure(const struct sk_buff *skb, __u32 netns) {
     struct sock *sk = BPF_CORE_READ(skb, sk);
     if (!sk) return;
     struct nf_tcp_event segment;
     if (!fill_from_headers(&segment, skb)) return;
     struct departure_key key = { .sock = (__u64)sk, .seq = segment.seq };
     struct departure value = { .departed_ns = bpf_ktime_get_ns(), .stamped_ns = BPF_CORE_READ(skb, skb_mstamp_ns) };
-    bpf_map_update_elem(&departures, &key, &value, BPF_ANY);
+    struct pending *awaited = bpf_map_lookup_elem(&pending, &key);
+    if (!awaited) {
+        bpf_map_update_elem(&departures, &key, &value, BPF_ANY);
+        return;
+    }
+    if (!is_this_transmission(value.stamped_ns, awaited->stamped_ns, awaited->first_us)) return;
+    bpf_map_delete_elem(&pending, &key);
+    struct nf_tcp_event *event = reserve();
+    if (!event) return;
+    if (!fill_from_headers(event, skb)) { bpf_ringbuf_discard(event, 0); return; }
+    event->kind = NF_EVENT_DEPARTURE;
+    event->netns = netns;
+    event->sock = (__u64)sk;
+    event->stamped_ns = value.stamped_ns;
+    event->departed_ns = value.departed_ns;
+    bpf_ringbuf_submit(event, 0);
 }
 
 static __always_inline int has_queue(const struct net_device *dev) {
@@ -171,8 +207,9 @@ static __always_inline int has_queue(const struct net_device *dev) {
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(on_queue, const struct sk_buff *skb) {
     const struct net_device *dev = BPF_CORE_READ(skb, dev);
-    if (!watched(BPF_CORE_READ(dev, nd_net.net, ns.inum)) || has_queue(dev)) return 0;
-    record_departure(skb);
+    __u32 netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+    if (!watched(netns) || has_queue(dev)) return 0;
+    record_departure(skb, netns);
     return 0;
 }
 
@@ -180,24 +217,26 @@ int BPF_PROG(on_queue, const struct sk_buff *skb) {
 // it: xmit_one, right after the capture's tap.
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(on_transmit, const struct sk_buff *skb, const struct net_device *dev) {
-    if (!watched(BPF_CORE_READ(dev, nd_net.net, ns.inum)) || !has_queue(dev)) return 0;
-    record_departure(skb);
+    __u32 netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+    if (!watched(netns) || !has_queue(dev)) return 0;
+    record_departure(skb, netns);
     return 0;
 }
 
-/// The departure of this transmission of (sock, seq), taken once; 0 if none was recorded.
-/// `first_us`, when not 0, is a SYN-ACK's first transmission (its stamp in µs): not this one.
+/// The departure of this transmission of (sock, seq), taken once; 0 if it has not left
+/// yet (still held in a queue, say by a fault), which is then awaited.
 static __always_inline __u64 take_departure(__u64 sock, __u32 seq, __u64 stamped_ns, __u64 first_us) {
     struct departure_key key = { .sock = sock, .seq = seq };
     struct departure *found = bpf_map_lookup_elem(&departures, &key);
-    if (!found) return 0;
-    __u64 departed = found->departed_ns, stamp = found->stamped_ns;
-    bpf_map_delete_elem(&departures, &key);
-    // The wire's clone carries the stamp TCP gave this transmission: an earlier one's entry
-    // (this one still held in a queue, say by a fault) has another.
-    if (stamped_ns && stamp != stamped_ns) return 0;
-    if (first_us && stamp / 1000 == first_us) return 0;
-    return departed;
+    if (found) {
+        __u64 departed = found->departed_ns, stamp = found->stamped_ns;
+        bpf_map_delete_elem(&departures, &key);
+        // An earlier transmission's entry has another stamp.
+        if (is_this_transmission(stamp, stamped_ns, first_us)) return departed;
+    }
+    struct pending awaited = { .stamped_ns = stamped_ns, .first_us = first_us };
+    bpf_map_update_elem(&pending, &key, &awaited, BPF_ANY);
+    return 0;
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
@@ -219,6 +258,7 @@ int BPF_PROG(on_retransmit, const struct sock *sk, const struct sk_buff *skb) {
     // The segment left between the instant TCP stamped the transmission (skb_mstamp_ns, the
     // clock it times RTTs with) and this tracepoint, which fires once the device has taken it.
     event->stamped_ns = BPF_CORE_READ(skb, skb_mstamp_ns);
+    event->sock = (__u64)sk;
     event->departed_ns = take_departure((__u64)sk, event->seq, event->stamped_ns, 0);
     bpf_ringbuf_submit(event, 0);
     return 0;
@@ -238,6 +278,7 @@ int BPF_PROG(on_retransmit_synack, const struct sock *sk, const struct request_s
     event->tcp_flags = 0x12;
     // The SYN-ACK's skb is gone; its departure is the request socket's newest, unless that
     // is still the first SYN-ACK's (this one held in a queue).
+    event->sock = (__u64)req;
     event->departed_ns = take_departure((__u64)req, event->seq, 0, BPF_CORE_READ(treq, snt_synack));
     bpf_ringbuf_submit(event, 0);
     return 0;

@@ -56,7 +56,7 @@ import Testing
     @Test func refusesShortRecordsUnknownKindsAndFamilies() {
         #expect(decode(Array(Self.record(kind: 1).prefix(95))) == nil)
         #expect(decode(Self.record(kind: 0)) == nil)
-        #expect(decode(Self.record(kind: 7)) == nil)
+        #expect(decode(Self.record(kind: 8)) == nil)
         #expect(decode(Self.record(kind: 1, family: 17)) == nil)
     }
 }

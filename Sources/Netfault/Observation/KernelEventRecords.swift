@@ -45,9 +45,9 @@ public struct KernelDrop: Codable, Sendable, Equatable {
 }
 
 /// A segment TCP sent again (tcp_retransmit_skb, tcp_retransmit_synack). `time` is when the
-/// device took it (net_dev_start_xmit, beside the capture's tap: `timeSource` "departure");
-/// where no departure matched (the segment still held in a queue when the tracepoint fired),
-/// the tracepoint's instant ("tracepoint"), after the device took it. `announced` is always
+/// device took it (`timeSource` "departure"; the segment may have been held in a fault's
+/// queue until after the tracepoint); where no departure was seen (a fault dropped it before
+/// the device), the tracepoint's instant ("tracepoint"). `announced` is always
 /// the tracepoint's; `earliest`, for a queued segment (data, SYN, FIN), is when TCP stamped
 /// the transmission before sending it down.
 public struct KernelRetransmission: Codable, Sendable, Equatable {
@@ -70,6 +70,11 @@ public struct KernelRetransmission: Codable, Sendable, Equatable {
         self.host = host
         self.kind = kind
         self.segment = segment
+    }
+
+    mutating func departed(at time: Double) {
+        self.time = time
+        timeSource = .departure
     }
 
     /// The best instant of its leaving: the device's, or else TCP's stamp (it left after).

@@ -13,6 +13,9 @@ public struct TCPEvent: Sendable, Equatable {
         case receiveReset = 5
         /// kfree_skb: the kernel dropped a TCP segment, with its reason.
         case drop = 6
+        /// net_dev_queue / net_dev_start_xmit: a retransmission that was still held in a queue
+        /// (a fault's) when announced left the device at `departed`.
+        case departure = 7
     }
 
     public var kind: Kind
@@ -21,8 +24,8 @@ public struct TCPEvent: Sendable, Equatable {
     /// For a retransmitted queued segment: when TCP stamped the transmission (skb_mstamp_ns,
     /// CLOCK_MONOTONIC) before sending it down; it left between this and `time`.
     public var stamped: Int64?
-    /// For a retransmission: when the device took this transmission (net_dev_start_xmit, beside
-    /// the capture's tap, CLOCK_MONOTONIC); nil when no departure matched it.
+    /// For a retransmission or a departure: when the device took this transmission (just
+    /// before or after the capture's tap, CLOCK_MONOTONIC); nil when it had not left yet.
     public var departed: Int64?
     /// The network namespace's inode (`ls -Li /proc/PID/ns/net`).
     public var netns: UInt32
@@ -40,7 +43,8 @@ public struct TCPEvent: Sendable, Equatable {
     public var length: Int
     /// TCP header flags: FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10.
     public var flags: UInt8
-    /// The socket's kernel address: with `netns`, its identity while it lives (state events only).
+    /// The socket's kernel address: with `netns`, its identity while it lives (state events;
+    /// retransmissions and departures: the sending socket, a request socket for SYN-ACKs).
     public var socket: UInt64
     /// The drop reason (enum skb_drop_reason) or reset reason (enum sk_rst_reason, 6.10+)
     /// as this kernel numbers it; names come from its BTF (`KernelEnumNames`).

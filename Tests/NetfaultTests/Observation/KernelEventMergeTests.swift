@@ -134,13 +134,22 @@ import Testing
         let departed = TCPEvent(kind: .retransmit, time: Self.t0 + 3_000_015_000, netns: Self.clientNetns, local: Self.client,
                                 remote: Self.server, sequence: 5, flags: 0x02, stamped: Self.t0 + 2_999_980_000,
                                 departed: Self.t0 + 3_000_001_000)
+        // Held 10 ms in a fault's queue: its departure comes later, as an event of its own.
         var held = departed
         held.departed = nil
-        let output = Self.merge([departed, held], sampled: [])
-        #expect(output.retransmissions.map(\.timeSource) == [.departure, .tracepoint])
-        #expect(output.retransmissions.map(\.time) == [3.000001, 3.000015])
-        #expect(output.retransmissions.map(\.announced) == [3.000015, 3.000015])
-        #expect(output.retransmissions.map(\.earliest) == [2.99998, 2.99998])
+        held.socket = 0xA
+        var release = held
+        release.kind = .departure
+        release.time = Self.t0 + 3_010_000_000
+        release.departed = release.time
+        // Dropped by a fault before the device: it never leaves.
+        var dropped = held
+        dropped.socket = 0xB
+        let output = Self.merge([departed, held, dropped, release], sampled: [])
+        #expect(output.retransmissions.map(\.timeSource) == [.departure, .departure, .tracepoint])
+        #expect(output.retransmissions.map(\.time) == [3.000001, 3.01, 3.000015])
+        #expect(output.retransmissions.map(\.announced) == [3.000015, 3.000015, 3.000015])
+        #expect(output.retransmissions.map(\.earliest) == [2.99998, 2.99998, 2.99998])
     }
 }
 
