@@ -39,6 +39,7 @@ struct sock_common {
     __be16 skc_dport;
     __u16 skc_num;
     unsigned short skc_family;
+    volatile unsigned char skc_state;
     possible_net_t skc_net;
     struct in6_addr skc_v6_daddr;
     struct in6_addr skc_v6_rcv_saddr;
@@ -51,6 +52,9 @@ struct sock { struct sock_common __sk_common; } __attribute__((preserve_access_i
 struct inet_sock { __be16 inet_sport; } __attribute__((preserve_access_index));
 
 struct request_sock { struct sock_common __req_common; } __attribute__((preserve_access_index));
+// The next sequence number a full socket sends new data at.
+struct tcp_sock { __u32 snd_nxt; } __attribute__((preserve_access_index));
+enum { TCP_NEW_SYN_RECV = 12 };
 // snt_synack: the first SYN-ACK's stamp (its skb_mstamp_ns in µs), set once.
 struct tcp_request_sock { __u32 snt_isn; __u64 snt_synack; } __attribute__((preserve_access_index));
 
