@@ -174,13 +174,17 @@ static __always_inline int is_this_transmission(__u64 stamp, __u64 stamped_ns, _
 static __always_inline void record_departure(const struct sk_buff *skb, __u32 netns) {
     struct sock *sk = BPF_CORE_READ(skb, sk);
     if (!sk) return;
+    // A full socket sends new data, pure ACKs and a first SYN or FIN at snd_nxt (advanced
+    // after the transmit): only what lies before it can be a retransmission. Checked first,
+    // on the TCP header's sequence number alone, this keeps a bulk transfer's segments out of
+    // the maps and the header parsing. A request socket's segments are SYN-ACKs.
+    __u32 seq;
+    unsigned char *tcp = BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, transport_header);
+    if (bpf_probe_read_kernel(&seq, 4, tcp + 4)) return;
+    if (BPF_CORE_READ(&sk->__sk_common, skc_state) != TCP_NEW_SYN_RECV
+        && (__s32)(__builtin_bswap32(seq) - BPF_CORE_READ((const struct tcp_sock *)sk, snd_nxt)) >= 0) return;
     struct nf_tcp_event segment;
     if (!fill_from_headers(&segment, skb)) return;
-    // A full socket sends new data, pure ACKs and a first SYN or FIN at snd_nxt (advanced
-    // after the transmit): only what lies before it can be a retransmission. This keeps a
-    // bulk transfer's segments out of the maps. A request socket's segments are SYN-ACKs.
-    if (BPF_CORE_READ(&sk->__sk_common, skc_state) != TCP_NEW_SYN_RECV
-        && (__s32)(segment.seq - BPF_CORE_READ((const struct tcp_sock *)sk, snd_nxt)) >= 0) return;
     struct departure_key key = { .sock = (__u64)sk, .seq = segment.seq };
     struct departure value = { .departed_ns = bpf_ktime_get_ns(), .stamped_ns = BPF_CORE_READ(skb, skb_mstamp_ns) };
     struct pending *awaited = bpf_map_lookup_elem(&pending, &key);
