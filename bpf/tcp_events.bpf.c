@@ -41,7 +41,7 @@ struct departure_key {
     __u32 pad;
 };
 struct departure {
-    __u64 departed_ns;  // bpf_ktime_get_ns in net_dev_start_xmit
+    __u64 departed_ns;  // bpf_ktime_get_ns in net_dev_queue or net_dev_start_xmit
     __u64 stamped_ns;   // the skb's skb_mstamp_ns: TCP's stamp of this very transmission
 };
 struct {
@@ -211,8 +211,8 @@ static __always_inline int has_queue(const struct net_device *dev) {
 
 // The segment handed to the device (__dev_queue_xmit). Without a queue (noqueue, veth's
 // default) it goes on at once to the capture's tap (dev_queue_xmit_nit) and the driver:
-// measured here, this fires 3–7 µs before the tap's stamp, while net_dev_start_xmit fires
-// 8–11 µs after it (the taps' delivery lies between).
+// measured here, this fires 3.5–8 µs before the tap's stamp, while net_dev_start_xmit fires
+// 7–11 µs after it (the taps' delivery lies between).
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(on_queue, const struct sk_buff *skb) {
     const struct net_device *dev = BPF_CORE_READ(skb, dev);
