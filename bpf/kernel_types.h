@@ -24,7 +24,7 @@ typedef __u32 u32;
 typedef __u64 u64;
 
 // UAPI constants (include/uapi/linux/bpf.h): stable across kernels.
-enum bpf_map_type { BPF_MAP_TYPE_HASH = 1, BPF_MAP_TYPE_RINGBUF = 27 };
+enum bpf_map_type { BPF_MAP_TYPE_HASH = 1, BPF_MAP_TYPE_LRU_HASH = 9, BPF_MAP_TYPE_RINGBUF = 27 };
 enum { BPF_ANY = 0 };
 
 struct ns_common { unsigned int inum; } __attribute__((preserve_access_index));
@@ -39,6 +39,7 @@ struct sock_common {
     __be16 skc_dport;
     __u16 skc_num;
     unsigned short skc_family;
+    volatile unsigned char skc_state;
     possible_net_t skc_net;
     struct in6_addr skc_v6_daddr;
     struct in6_addr skc_v6_rcv_saddr;
@@ -51,9 +52,16 @@ struct sock { struct sock_common __sk_common; } __attribute__((preserve_access_i
 struct inet_sock { __be16 inet_sport; } __attribute__((preserve_access_index));
 
 struct request_sock { struct sock_common __req_common; } __attribute__((preserve_access_index));
-struct tcp_request_sock { __u32 snt_isn; } __attribute__((preserve_access_index));
+// The next sequence number a full socket sends new data at.
+struct tcp_sock { __u32 snd_nxt; } __attribute__((preserve_access_index));
+enum { TCP_NEW_SYN_RECV = 12 };
+// snt_synack: the first SYN-ACK's stamp (its skb_mstamp_ns in µs), set once.
+struct tcp_request_sock { __u32 snt_isn; __u64 snt_synack; } __attribute__((preserve_access_index));
 
-struct net_device { possible_net_t nd_net; } __attribute__((preserve_access_index));
+// A device's root qdisc; `enqueue` is NULL for noqueue (veth's default): __dev_queue_xmit
+// then hands the segment straight to the taps and the driver.
+struct Qdisc { void *enqueue; } __attribute__((preserve_access_index));
+struct net_device { possible_net_t nd_net; struct Qdisc *qdisc; } __attribute__((preserve_access_index));
 
 struct sk_buff {
     struct net_device *dev;

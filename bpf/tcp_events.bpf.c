@@ -31,6 +31,39 @@ struct {
     __type(value, __u64);
 } lost SEC(".maps");
 
+// When the device took each TCP segment of a watched namespace's sockets, keyed by the
+// sending socket (a request socket for SYN-ACKs) and sequence number: the retransmission
+// tracepoints fire after the transmit and look their segment up here. LRU: a bulk transfer
+// overwrites old entries, while a retransmission reads its own a few microseconds after.
+struct departure_key {
+    __u64 sock;
+    __u32 seq;
+    __u32 pad;
+};
+struct departure {
+    __u64 departed_ns;  // bpf_ktime_get_ns in net_dev_queue or net_dev_start_xmit
+    __u64 stamped_ns;   // the skb's skb_mstamp_ns: TCP's stamp of this very transmission
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 8192);
+    __type(key, struct departure_key);
+    __type(value, struct departure);
+} departures SEC(".maps");
+
+// Retransmissions that had not left the device when their tracepoint fired (held in a
+// fault's queue): the departure, when it comes, is announced as an event of its own.
+struct pending {
+    __u64 stamped_ns;  // TCP's stamp of the transmission (0 for a SYN-ACK)
+    __u64 first_us;    // a SYN-ACK's first transmission, which this is not
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 1024);
+    __type(key, struct departure_key);
+    __type(value, struct pending);
+} pending SEC(".maps");
+
 static __always_inline int watched(__u32 netns) {
     return bpf_map_lookup_elem(&netns_filter, &netns) != 0;
 }
@@ -129,6 +162,92 @@ int BPF_PROG(on_state, const struct sock *sk, int oldstate, int newstate) {
     return 0;
 }
 
+/// Whether a transmission stamped `stamp` is the one awaited: its stamp when known (queued
+/// segments), else not a SYN-ACK's first (`first_us`, its stamp in µs).
+static __always_inline int is_this_transmission(__u64 stamp, __u64 stamped_ns, __u64 first_us) {
+    if (stamped_ns) return stamp == stamped_ns;
+    return !first_us || stamp / 1000 != first_us;
+}
+
+/// Records when `skb` left, for a TCP segment of a watched namespace's socket; announces
+/// it if a retransmission awaits it.
+static __always_inline void record_departure(const struct sk_buff *skb, __u32 netns) {
+    struct sock *sk = BPF_CORE_READ(skb, sk);
+    if (!sk) return;
+    // A full socket sends new data, pure ACKs and a first SYN or FIN at snd_nxt (advanced
+    // after the transmit): only what lies before it can be a retransmission. Checked first,
+    // on the TCP header's sequence number alone, this keeps a bulk transfer's segments out of
+    // the maps and the header parsing. A request socket's segments are SYN-ACKs.
+    __u32 seq;
+    unsigned char *tcp = BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, transport_header);
+    if (bpf_probe_read_kernel(&seq, 4, tcp + 4)) return;
+    if (BPF_CORE_READ(&sk->__sk_common, skc_state) != TCP_NEW_SYN_RECV
+        && (__s32)(__builtin_bswap32(seq) - BPF_CORE_READ((const struct tcp_sock *)sk, snd_nxt)) >= 0) return;
+    struct nf_tcp_event segment;
+    if (!fill_from_headers(&segment, skb)) return;
+    struct departure_key key = { .sock = (__u64)sk, .seq = segment.seq };
+    struct departure value = { .departed_ns = bpf_ktime_get_ns(), .stamped_ns = BPF_CORE_READ(skb, skb_mstamp_ns) };
+    struct pending *awaited = bpf_map_lookup_elem(&pending, &key);
+    if (!awaited) {
+        bpf_map_update_elem(&departures, &key, &value, BPF_ANY);
+        return;
+    }
+    if (!is_this_transmission(value.stamped_ns, awaited->stamped_ns, awaited->first_us)) return;
+    bpf_map_delete_elem(&pending, &key);
+    struct nf_tcp_event *event = reserve();
+    if (!event) return;
+    if (!fill_from_headers(event, skb)) { bpf_ringbuf_discard(event, 0); return; }
+    event->kind = NF_EVENT_DEPARTURE;
+    event->netns = netns;
+    event->sock = (__u64)sk;
+    event->stamped_ns = value.stamped_ns;
+    event->departed_ns = value.departed_ns;
+    bpf_ringbuf_submit(event, 0);
+}
+
+static __always_inline int has_queue(const struct net_device *dev) {
+    return BPF_CORE_READ(dev, qdisc, enqueue) != 0;
+}
+
+// The segment handed to the device (__dev_queue_xmit). Without a queue (noqueue, veth's
+// default) it goes on at once to the capture's tap (dev_queue_xmit_nit) and the driver:
+// measured here, this fires 3.5–8 µs before the tap's stamp, while net_dev_start_xmit fires
+// 7–11 µs after it (the taps' delivery lies between).
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(on_queue, const struct sk_buff *skb) {
+    const struct net_device *dev = BPF_CORE_READ(skb, dev);
+    __u32 netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+    if (!watched(netns) || has_queue(dev)) return 0;
+    record_departure(skb, netns);
+    return 0;
+}
+
+// A device with a queue (netem in a VM, say) sends the segment when the qdisc releases
+// it: xmit_one, right after the capture's tap.
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(on_transmit, const struct sk_buff *skb, const struct net_device *dev) {
+    __u32 netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+    if (!watched(netns) || !has_queue(dev)) return 0;
+    record_departure(skb, netns);
+    return 0;
+}
+
+/// The departure of this transmission of (sock, seq), taken once; 0 if it has not left
+/// yet (still held in a queue, say by a fault), which is then awaited.
+static __always_inline __u64 take_departure(__u64 sock, __u32 seq, __u64 stamped_ns, __u64 first_us) {
+    struct departure_key key = { .sock = sock, .seq = seq };
+    struct departure *found = bpf_map_lookup_elem(&departures, &key);
+    if (found) {
+        __u64 departed = found->departed_ns, stamp = found->stamped_ns;
+        bpf_map_delete_elem(&departures, &key);
+        // An earlier transmission's entry has another stamp.
+        if (is_this_transmission(stamp, stamped_ns, first_us)) return departed;
+    }
+    struct pending awaited = { .stamped_ns = stamped_ns, .first_us = first_us };
+    bpf_map_update_elem(&pending, &key, &awaited, BPF_ANY);
+    return 0;
+}
+
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(on_retransmit, const struct sock *sk, const struct sk_buff *skb) {
     __u32 netns = sock_netns(&sk->__sk_common);
@@ -148,6 +267,8 @@ int BPF_PROG(on_retransmit, const struct sock *sk, const struct sk_buff *skb) {
     // The segment left between the instant TCP stamped the transmission (skb_mstamp_ns, the
     // clock it times RTTs with) and this tracepoint, which fires once the device has taken it.
     event->stamped_ns = BPF_CORE_READ(skb, skb_mstamp_ns);
+    event->sock = (__u64)sk;
+    event->departed_ns = take_departure((__u64)sk, event->seq, event->stamped_ns, 0);
     bpf_ringbuf_submit(event, 0);
     return 0;
 }
@@ -161,8 +282,13 @@ int BPF_PROG(on_retransmit_synack, const struct sock *sk, const struct request_s
     event->kind = NF_EVENT_RETRANSMIT_SYNACK;
     event->netns = netns;
     fill_tuple(event, &req->__req_common);
-    event->seq = BPF_CORE_READ((const struct tcp_request_sock *)req, snt_isn);
+    const struct tcp_request_sock *treq = (const void *)req;
+    event->seq = BPF_CORE_READ(treq, snt_isn);
     event->tcp_flags = 0x12;
+    // The SYN-ACK's skb is gone; its departure is the request socket's newest, unless that
+    // is still the first SYN-ACK's (this one held in a queue).
+    event->sock = (__u64)req;
+    event->departed_ns = take_departure((__u64)req, event->seq, 0, BPF_CORE_READ(treq, snt_synack));
     bpf_ringbuf_submit(event, 0);
     return 0;
 }

@@ -11,6 +11,7 @@ enum nf_event_kind {
     NF_EVENT_SEND_RESET = 4,       // tcp_send_reset
     NF_EVENT_RECEIVE_RESET = 5,    // tcp_receive_reset
     NF_EVENT_DROP = 6,             // kfree_skb of a TCP segment
+    NF_EVENT_DEPARTURE = 7,        // a retransmission held in a queue (a fault's) left the device
 };
 
 #define NF_NO_REASON 0xffffffffu
@@ -33,9 +34,12 @@ struct nf_tcp_event {
     __u8 saddr[16];    // 36 local address (drops: source); IPv4 in the first 4 bytes
     __u8 daddr[16];    // 52 remote address (drops: destination)
     __u32 pad2;        // 68
-    __u64 sock;        // 72 the socket's kernel address, its identity while it lives (0 for drops)
+    __u64 sock;        // 72 the socket's kernel address, its identity while it lives (0 for drops;
+                       //    retransmissions and departures: the sending socket, a request one for SYN-ACKs)
     __u64 stamped_ns;  // 80 retransmissions of queued segments: when TCP stamped the transmission
                        //    (skb_mstamp_ns, CLOCK_MONOTONIC), before it went down the stack; else 0
-};                     // 88 bytes
+    __u64 departed_ns; // 88 retransmissions and departures: when the device took this transmission
+                       //    (CLOCK_MONOTONIC); 0 when it had not yet left at the tracepoint
+};                     // 96 bytes
 
 #endif

@@ -90,7 +90,7 @@ int nf_bpf_object_attach_all(struct nf_bpf_object *holder, char *failed, size_t 
         }
         holder->links[holder->link_count++] = link;
     }
-    return 0;
+    return holder->link_count;
 }
 
 void nf_bpf_object_close(struct nf_bpf_object *holder) {

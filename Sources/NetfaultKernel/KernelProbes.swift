@@ -69,7 +69,7 @@ public enum KernelProbes {
         case .success(let events):
             let reasons = events.dropReasons.count
             return ProbeResult(name: Name.kernelEvents, present: true,
-                               detail: "6 tp_btf programs attached in \(Int((events.loadSeconds * 1000).rounded())) ms; "
+                               detail: "\(events.programCount) tp_btf programs attached in \(Int((events.loadSeconds * 1000).rounded())) ms; "
                                    + "\(reasons) drop reasons from BTF" + (events.resetReasons.isEmpty ? "" : ", \(events.resetReasons.count) reset reasons"))
         case .failure(let unavailable):
             return ProbeResult(name: Name.kernelEvents, present: false, detail: unavailable.reason + "; scenarios run on sampling alone")

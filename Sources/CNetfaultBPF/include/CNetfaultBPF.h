@@ -16,7 +16,7 @@ struct nf_bpf_ring;
 /// verifier's last lines say why it refused).
 struct nf_bpf_object *nf_bpf_object_load(const void *bytes, size_t size, const char *name, int *error,
                                          char *log, size_t log_size);
-/// bpf_program__attach for every program, by its section (tp_btf/NAME). 0, or -errno with
+/// bpf_program__attach for every program, by its section (tp_btf/NAME). How many, or -errno with
 /// the failing program's name in `failed` and libbpf's log in `log`.
 int nf_bpf_object_attach_all(struct nf_bpf_object *object, char *failed, size_t failed_size, char *log,
                              size_t log_size);

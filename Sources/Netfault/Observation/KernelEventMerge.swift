@@ -33,6 +33,8 @@ enum KernelEventMerge {
         var lifetimes: [SocketKey: [ObservedTransition]] = [:]
         var keyOrder: [SocketKey] = []
         var open: [LifeKey: (transitions: [ObservedTransition], local: Endpoint?, remote: Endpoint)] = [:]
+        // Retransmissions still held in a queue when announced, by socket and sequence number.
+        var awaitingDeparture: [DepartureKey: Int] = [:]
 
         for event in input.events {
             guard let host = input.hosts[event.netns] else { continue }
@@ -62,8 +64,15 @@ enum KernelEventMerge {
             case .retransmit, .retransmitSynAck:
                 // A stamp after the tracepoint is a later transmission's (the segment was sent again meanwhile).
                 let earliest = event.stamped.flatMap { $0 <= event.time ? seconds($0) : nil }
-                output.retransmissions.append(KernelRetransmission(time: time, earliest: earliest, host: host, kind: retransmissionKind(event),
-                                                                   segment: segment(event, ack: false)))
+                if event.departed == nil {
+                    awaitingDeparture[DepartureKey(netns: event.netns, socket: event.socket, sequence: event.sequence)] = output.retransmissions.count
+                }
+                output.retransmissions.append(KernelRetransmission(announced: time, departed: event.departed.map(seconds), earliest: earliest,
+                                                                   host: host, kind: retransmissionKind(event), segment: segment(event, ack: false)))
+            case .departure:
+                let key = DepartureKey(netns: event.netns, socket: event.socket, sequence: event.sequence)
+                guard let index = awaitingDeparture.removeValue(forKey: key), let departed = event.departed else { continue }
+                output.retransmissions[index].departed(at: seconds(departed))
             case .sendReset, .receiveReset:
                 output.resets.append(KernelReset(time: time, host: host, direction: event.kind == .sendReset ? .sent : .received,
                                                  local: event.local.description, remote: event.remote.description,
@@ -98,7 +107,8 @@ enum KernelEventMerge {
     /// A segment a fault dropped before the wire carries the engine's instant, up to
     /// `Tolerance.queueStamped.early` after the kernel sent it. Where the kernel announced that
     /// sending (a retransmission: same host, endpoints and sequence number, no later than the
-    /// engine's reading and within that margin of it), it takes the kernel's instant instead.
+    /// engine's reading and within that margin of it), it takes the kernel's instant instead:
+    /// the device's if it got that far, else TCP's stamp.
     static func restamp(_ segments: [ObservedSegment], with retransmissions: [KernelRetransmission]) -> [ObservedSegment] {
         var used = Set<Int>()
         var result = segments.map { segment -> ObservedSegment in
@@ -108,13 +118,13 @@ enum KernelEventMerge {
                 return !used.contains(index) && retransmission.host == segment.host
                     && retransmission.segment.from == segment.source && retransmission.segment.to == segment.destination
                     && retransmission.segment.seq == segment.header.sequence
-                    && (retransmission.earliest ?? retransmission.time) <= segment.time
-                    && segment.time - retransmission.time <= Tolerance.queueStamped.early
+                    && retransmission.sentAt <= segment.time
+                    && segment.time - retransmission.announced <= Tolerance.queueStamped.early
             }
             guard let match else { return segment }
             used.insert(match)
             var restamped = segment
-            restamped.time = retransmissions[match].earliest ?? retransmissions[match].time
+            restamped.time = retransmissions[match].sentAt
             restamped.kernelStamped = true
             return restamped
         }
@@ -187,6 +197,12 @@ enum KernelEventMerge {
         let host: String
         let local: Endpoint
         let remote: Endpoint
+    }
+
+    private struct DepartureKey: Hashable {
+        let netns: UInt32
+        let socket: UInt64
+        let sequence: UInt32
     }
 
     private struct LifeKey: Hashable {

@@ -44,25 +44,41 @@ public struct KernelDrop: Codable, Sendable, Equatable {
     }
 }
 
-/// A segment TCP sent again (tcp_retransmit_skb, tcp_retransmit_synack). `time` is the
-/// tracepoint's instant, once the device has taken the segment; for a queued segment (data,
-/// SYN, FIN) `earliest` is when TCP stamped the transmission before sending it down, so it
-/// left between the two (some 25 µs apart on this loaded 2-CPU machine).
+/// A segment TCP sent again (tcp_retransmit_skb, tcp_retransmit_synack). `time` is when the
+/// device took it (`timeSource` "departure"; the segment may have been held in a fault's
+/// queue until after the tracepoint); where no departure was seen (a fault dropped it before
+/// the device), the tracepoint's instant ("tracepoint"). `announced` is always
+/// the tracepoint's; `earliest`, for a queued segment (data, SYN, FIN), is when TCP stamped
+/// the transmission before sending it down.
 public struct KernelRetransmission: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable { case syn = "SYN", synAck = "SYN-ACK", fin = "FIN", data }
+    public enum TimeSource: String, Codable, Sendable { case departure, tracepoint }
     public var time: Double
+    public var timeSource: TimeSource
+    public var announced: Double
     public var earliest: Double?
     public var host: String
     public var kind: Kind
     public var segment: EventSegment
 
-    public init(time: Double, earliest: Double? = nil, host: String, kind: Kind, segment: EventSegment) {
-        self.time = time
+    /// `departed`: the device's instant, when one matched; else `time` is the tracepoint's.
+    public init(announced: Double, departed: Double? = nil, earliest: Double? = nil, host: String, kind: Kind, segment: EventSegment) {
+        self.time = departed ?? announced
+        self.timeSource = departed == nil ? .tracepoint : .departure
+        self.announced = announced
         self.earliest = earliest
         self.host = host
         self.kind = kind
         self.segment = segment
     }
+
+    mutating func departed(at time: Double) {
+        self.time = time
+        timeSource = .departure
+    }
+
+    /// The best instant of its leaving: the device's, or else TCP's stamp (it left after).
+    var sentAt: Double { timeSource == .departure ? time : earliest ?? time }
 }
 
 /// A RST a host sent (tcp_send_reset) or a socket took (tcp_receive_reset).

@@ -28,6 +28,7 @@ extension ScenarioResult {
         copy.retransmissions = retransmissions.map {
             var retransmission = $0
             retransmission.time = retransmission.time.roundedToMicroseconds
+            retransmission.announced = retransmission.announced.roundedToMicroseconds
             retransmission.earliest = retransmission.earliest?.roundedToMicroseconds
             return retransmission
         }

@@ -18,11 +18,15 @@ final class BPFObject {
         object = loaded
         var failed = [CChar](repeating: 0, count: 128)
         let result = nf_bpf_object_attach_all(object, &failed, failed.count, &log, log.count)
-        if result != 0 {
+        if result < 0 {
             nf_bpf_object_close(object)
             throw BPFError("attach \(Self.text(failed))", errno: -result, log: Self.text(log))
         }
+        attachedPrograms = Int(result)
     }
+
+    /// How many programs are attached.
+    let attachedPrograms: Int
 
     deinit { nf_bpf_object_close(object) }
 

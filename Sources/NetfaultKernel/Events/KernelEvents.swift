@@ -15,6 +15,8 @@ public final class KernelEvents: @unchecked Sendable {
     public let resetReasons: [UInt32: String]
     /// How long loading and attaching took, in seconds.
     public let loadSeconds: Double
+    /// How many programs are attached (tracepoints and the departure stamps).
+    public var programCount: Int { object.attachedPrograms }
 
     private let object: BPFObject
     private let filterFD: Int32

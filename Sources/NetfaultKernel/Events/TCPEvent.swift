@@ -13,6 +13,9 @@ public struct TCPEvent: Sendable, Equatable {
         case receiveReset = 5
         /// kfree_skb: the kernel dropped a TCP segment, with its reason.
         case drop = 6
+        /// net_dev_queue / net_dev_start_xmit: a retransmission that was still held in a queue
+        /// (a fault's) when announced left the device at `departed`.
+        case departure = 7
     }
 
     public var kind: Kind
@@ -21,6 +24,9 @@ public struct TCPEvent: Sendable, Equatable {
     /// For a retransmitted queued segment: when TCP stamped the transmission (skb_mstamp_ns,
     /// CLOCK_MONOTONIC) before sending it down; it left between this and `time`.
     public var stamped: Int64?
+    /// For a retransmission or a departure: when the device took this transmission (just
+    /// before or after the capture's tap, CLOCK_MONOTONIC); nil when it had not left yet.
+    public var departed: Int64?
     /// The network namespace's inode (`ls -Li /proc/PID/ns/net`).
     public var netns: UInt32
     /// The socket's own end; for drops, the segment's source.
@@ -37,7 +43,8 @@ public struct TCPEvent: Sendable, Equatable {
     public var length: Int
     /// TCP header flags: FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10.
     public var flags: UInt8
-    /// The socket's kernel address: with `netns`, its identity while it lives (state events only).
+    /// The socket's kernel address: with `netns`, its identity while it lives (state events;
+    /// retransmissions and departures: the sending socket, a request socket for SYN-ACKs).
     public var socket: UInt64
     /// The drop reason (enum skb_drop_reason) or reset reason (enum sk_rst_reason, 6.10+)
     /// as this kernel numbers it; names come from its BTF (`KernelEnumNames`).
@@ -46,7 +53,7 @@ public struct TCPEvent: Sendable, Equatable {
     public init(kind: Kind, time: Int64, netns: UInt32, local: Endpoint, remote: Endpoint,
                 oldState: TCPState? = nil, newState: TCPState? = nil, sequence: UInt32 = 0,
                 acknowledgment: UInt32 = 0, length: Int = 0, flags: UInt8 = 0, reason: UInt32? = nil, socket: UInt64 = 0,
-                stamped: Int64? = nil) {
+                stamped: Int64? = nil, departed: Int64? = nil) {
         self.kind = kind
         self.time = time
         self.netns = netns
@@ -61,12 +68,13 @@ public struct TCPEvent: Sendable, Equatable {
         self.reason = reason
         self.socket = socket
         self.stamped = stamped
+        self.departed = departed
     }
 }
 
 /// Reads `struct nf_tcp_event` (bpf/tcp_events.h) from the ring buffer's bytes. Pure.
 public enum TCPEventDecoder {
-    public static let recordSize = 88
+    public static let recordSize = 96
     static let noReason: UInt32 = 0xffff_ffff
 
     /// nil for a record too short, of an unknown kind or family.
@@ -91,6 +99,7 @@ public enum TCPEventDecoder {
             newState: kind == .state ? TCPState(kernelValue: bytes[33]) : nil,
             sequence: u32(12), acknowledgment: u32(16), length: Int(u16(28)), flags: bytes[34],
             reason: reason == noReason ? nil : reason, socket: u64(72),
-            stamped: u64(80) == 0 ? nil : Int64(bitPattern: u64(80)))
+            stamped: u64(80) == 0 ? nil : Int64(bitPattern: u64(80)),
+            departed: u64(88) == 0 ? nil : Int64(bitPattern: u64(88)))
     }
 }

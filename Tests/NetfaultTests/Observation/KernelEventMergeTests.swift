@@ -129,6 +129,28 @@ import Testing
         #expect(output.resets == [KernelReset(time: 0.004, host: "server", direction: .sent, local: "10.77.1.2:8080",
                                               remote: "10.77.1.1:43210", reason: "TCP_STATE")])
     }
+
+    @Test func aRetransmissionTakesItsDeparturesInstantOrSaysItHasOnlyTheTracepoints() {
+        let departed = TCPEvent(kind: .retransmit, time: Self.t0 + 3_000_015_000, netns: Self.clientNetns, local: Self.client,
+                                remote: Self.server, sequence: 5, flags: 0x02, stamped: Self.t0 + 2_999_980_000,
+                                departed: Self.t0 + 3_000_001_000)
+        // Held 10 ms in a fault's queue: its departure comes later, as an event of its own.
+        var held = departed
+        held.departed = nil
+        held.socket = 0xA
+        var release = held
+        release.kind = .departure
+        release.time = Self.t0 + 3_010_000_000
+        release.departed = release.time
+        // Dropped by a fault before the device: it never leaves.
+        var dropped = held
+        dropped.socket = 0xB
+        let output = Self.merge([departed, held, dropped, release], sampled: [])
+        #expect(output.retransmissions.map(\.timeSource) == [.departure, .departure, .tracepoint])
+        #expect(output.retransmissions.map(\.time) == [3.000001, 3.01, 3.000015])
+        #expect(output.retransmissions.map(\.announced) == [3.000015, 3.000015, 3.000015])
+        #expect(output.retransmissions.map(\.earliest) == [2.99998, 2.99998, 2.99998])
+    }
 }
 
 /// Expectations on kernel events: judged from the recording's events, skipped without them.
@@ -210,8 +232,8 @@ import Testing
                                fault: "dropped by lost SYNs", engineStamped: true)
     }
 
-    static func retransmission(_ time: Double, earliest: Double?, seq: UInt32) -> KernelRetransmission {
-        KernelRetransmission(time: time, earliest: earliest, host: "client", kind: .syn,
+    static func retransmission(_ time: Double, departed: Double? = nil, earliest: Double?, seq: UInt32) -> KernelRetransmission {
+        KernelRetransmission(announced: time, departed: departed, earliest: earliest, host: "client", kind: .syn,
                              segment: EventSegment(from: "10.77.1.1:43210", to: "10.77.1.2:8080", flags: "SYN", seq: seq, length: 0))
     }
 
@@ -221,6 +243,12 @@ import Testing
         // The first transmission is no retransmission: it keeps the engine's instant and margin.
         #expect(restamped[0].time == 0.2 && restamped[0].queueStamped)
         #expect(restamped[1].time == 1.2200 && !restamped[1].queueStamped && restamped[1].kernelStamped)
+    }
+
+    @Test func aDepartedRetransmissionLendsTheDevicesInstant() throws {
+        let segments = [try Self.droppedSyn(at: 1.23, seq: 7)]
+        let restamped = KernelEventMerge.restamp(segments, with: [Self.retransmission(1.2201, departed: 1.22005, earliest: 1.2200, seq: 7)])
+        #expect(restamped[0].time == 1.22005 && restamped[0].kernelStamped)
     }
 
     @Test func anEventForAnotherSegmentOrTooFarBeforeIsNotTaken() throws {
