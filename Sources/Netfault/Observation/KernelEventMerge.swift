@@ -91,7 +91,12 @@ enum KernelEventMerge {
             let key = SocketKey(host: socket.host, local: socket.local, remote: socket.remote)
             guard let events = lifetimes.removeValue(forKey: key) else { return socket }
             var result = socket
-            result.transitions = mergeTransitions(events: events, sampled: socket.transitions)
+            let transitions = mergeTransitions(events: events, sampled: socket.transitions)
+            // Never less than sampling: should the events miss a state the sampler saw (seen once
+            // in C8 under load: an orphan's FIN_WAIT2 lost between the lifetimes of one 4-tuple),
+            // the socket keeps its samples.
+            let announced = Set(transitions.map(\.state))
+            result.transitions = socket.transitions.allSatisfy { announced.contains($0.state) } ? transitions : socket.transitions
             return result
         }
         // Sockets that lived and died between two samples: known from events alone.
