@@ -64,6 +64,7 @@ struct Qdisc { void *enqueue; } __attribute__((preserve_access_index));
 struct net_device { possible_net_t nd_net; struct Qdisc *qdisc; } __attribute__((preserve_access_index));
 
 struct sk_buff {
+    struct sk_buff *next;
     struct net_device *dev;
     struct sock *sk;
     char cb[48];

@@ -77,6 +77,7 @@ struct nf_bpf_object *nf_bpf_object_load(const void *bytes, size_t size, const c
 
 int nf_bpf_object_attach_all(struct nf_bpf_object *holder, char *failed, size_t failed_size, char *log,
                              size_t log_size) {
+    if (holder->link_count) return holder->link_count;
     begin_log();
     struct bpf_program *program;
     bpf_object__for_each_program(program, holder->object) {
@@ -86,6 +87,7 @@ int nf_bpf_object_attach_all(struct nf_bpf_object *holder, char *failed, size_t 
             int error = -errno;
             snprintf(failed, failed_size, "%s", bpf_program__section_name(program));
             copy_log(log, log_size);
+            nf_bpf_object_detach_all(holder);
             return error;
         }
         holder->links[holder->link_count++] = link;
@@ -93,11 +95,41 @@ int nf_bpf_object_attach_all(struct nf_bpf_object *holder, char *failed, size_t 
     return holder->link_count;
 }
 
+int nf_bpf_object_attached_count(const struct nf_bpf_object *holder) { return holder->link_count; }
+
+void nf_bpf_object_detach_all(struct nf_bpf_object *holder) {
+    for (int i = 0; i < holder->link_count; i++) bpf_link__destroy(holder->links[i]);
+    holder->link_count = 0;
+}
+
 void nf_bpf_object_close(struct nf_bpf_object *holder) {
     if (!holder) return;
-    for (int i = 0; i < holder->link_count; i++) bpf_link__destroy(holder->links[i]);
+    nf_bpf_object_detach_all(holder);
     bpf_object__close(holder->object);
     free(holder);
+}
+
+int nf_bpf_enable_run_time_stats(void) {
+    int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+    return fd < 0 ? -errno : fd;
+}
+
+int nf_bpf_object_program_stats(struct nf_bpf_object *holder, int index, char *name, size_t name_size,
+                                uint64_t *runs, uint64_t *nanoseconds) {
+    struct bpf_program *program;
+    int position = 0;
+    bpf_object__for_each_program(program, holder->object) {
+        if (position++ != index) continue;
+        struct bpf_prog_info info;
+        __u32 length = sizeof(info);
+        memset(&info, 0, sizeof(info));
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &length)) return -errno;
+        snprintf(name, name_size, "%s", bpf_program__name(program));
+        *runs = info.run_cnt;
+        *nanoseconds = info.run_time_ns;
+        return 0;
+    }
+    return -ENOENT;
 }
 
 int nf_bpf_object_map_fd(struct nf_bpf_object *holder, const char *name) {

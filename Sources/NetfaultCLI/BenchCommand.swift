@@ -191,6 +191,11 @@ struct ObservationBenchCommand: ParsableCommand {
         print(String(format: "bulk: %.0f Mbit/s sampling only, %.0f Mbit/s with events; cost %.1f %% (target ≤ 2 %%), %d events a transfer",
                      result.samplingMbps, result.eventsMbps, result.throughputCostPercent, result.eventsPerTransfer))
         print("  rounds (sampling, events): " + result.roundsMbps.map { "\(Int($0[0]))/\(Int($0[1]))" }.joined(separator: "  "))
+        print(String(format: "  programs: %llu runs a transfer, %.0f ns a run: %.2f %% of one CPU over the transfer",
+                     result.programRunsPerTransfer, result.programNanosecondsPerRun, result.programCPUPercent))
+        for program in result.programs where program.runs > 0 {
+            print(String(format: "    %-22@ %10llu runs %8.1f ms", program.program, program.runs, Double(program.nanoseconds) / 1e6))
+        }
         print(String(format: "orchestrator CPU over %@: %.3f s sampling only, %.3f s with events; ratio %.3f (%d events a pass)",
                      result.scenarios.joined(separator: " "), result.samplingCPUSeconds, result.eventsCPUSeconds,
                      result.cpuRatio, result.eventsPerPass))

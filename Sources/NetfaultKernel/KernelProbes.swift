@@ -63,13 +63,14 @@ public enum KernelProbes {
     }
 
     /// The TCP event programs load, pass the verifier and attach (they stay loaded for the
-    /// process: a run's scenarios share them). Missing: scenarios run on sampling alone.
+    /// process: a run's scenarios share them, attached while one observes). Missing:
+    /// scenarios run on sampling alone.
     public static func kernelEvents() -> ProbeResult {
         switch KernelEvents.shared {
         case .success(let events):
             let reasons = events.dropReasons.count
             return ProbeResult(name: Name.kernelEvents, present: true,
-                               detail: "\(events.programCount) tp_btf programs attached in \(Int((events.loadSeconds * 1000).rounded())) ms; "
+                               detail: "\(events.programCount) tp_btf programs load and attach (\(Int((events.loadSeconds * 1000).rounded())) ms); "
                                    + "\(reasons) drop reasons from BTF" + (events.resetReasons.isEmpty ? "" : ", \(events.resetReasons.count) reset reasons"))
         case .failure(let unavailable):
             return ProbeResult(name: Name.kernelEvents, present: false, detail: unavailable.reason + "; scenarios run on sampling alone")

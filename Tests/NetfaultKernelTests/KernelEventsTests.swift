@@ -18,4 +18,22 @@ import Testing
         #expect(received.isEmpty)
         #expect(lost == 0)
     }
+
+    /// Every device's segments pass two of the programs: they are attached only while a
+    /// subscription lives, and a second finish of one does not detach another's.
+    @Test(.enabled(if: KT.canManageNetworks, KT.needsRoot))
+    func programsAreAttachedOnlyWhileSubscribed() throws {
+        let events = try KernelEvents.shared.get()
+        #expect(events.programCount == 8)
+        let first = try NetworkNamespace(name: "nf-events-a"), second = try NetworkNamespace(name: "nf-events-b")
+        #expect(events.attachedNow == 0)
+        let a = try events.subscribe(namespaces: [try first.inode()])
+        #expect(events.attachedNow == events.programCount)
+        let b = try events.subscribe(namespaces: [try second.inode()])
+        _ = try a.finish()
+        _ = try a.finish()
+        #expect(events.attachedNow == events.programCount)
+        _ = try b.finish()
+        #expect(events.attachedNow == 0)
+    }
 }

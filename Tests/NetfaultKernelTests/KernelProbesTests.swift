@@ -43,7 +43,7 @@ struct KernelProbesTests {
         if probe.present {
             // Every program of bpf/tcp_events.bpf.c: six on TCP and skb tracepoints, two on the
             // device tracepoints that stamp departures.
-            #expect(probe.detail.contains("8 tp_btf programs attached"))
+            #expect(probe.detail.contains("8 tp_btf programs load and attach"))
         } else {
             #expect(probe.detail.hasSuffix("scenarios run on sampling alone"))
         }

@@ -17,11 +17,23 @@ struct nf_bpf_ring;
 struct nf_bpf_object *nf_bpf_object_load(const void *bytes, size_t size, const char *name, int *error,
                                          char *log, size_t log_size);
 /// bpf_program__attach for every program, by its section (tp_btf/NAME). How many, or -errno with
-/// the failing program's name in `failed` and libbpf's log in `log`.
+/// the failing program's name in `failed` and libbpf's log in `log` (and none left attached).
 int nf_bpf_object_attach_all(struct nf_bpf_object *object, char *failed, size_t failed_size, char *log,
                              size_t log_size);
+/// How many programs are attached now.
+int nf_bpf_object_attached_count(const struct nf_bpf_object *object);
+/// bpf_link__destroy for every attached program; the object stays loaded, to attach again.
+void nf_bpf_object_detach_all(struct nf_bpf_object *object);
 /// Detaches every program and frees the object and its maps.
 void nf_bpf_object_close(struct nf_bpf_object *object);
+/// bpf(BPF_ENABLE_STATS, BPF_STATS_RUN_TIME): the kernel counts every program's runs and
+/// run time while the returned fd is open (without touching the kernel.bpf_stats_enabled
+/// sysctl). The fd, or -errno.
+int nf_bpf_enable_run_time_stats(void);
+/// The `index`-th program's name, runs and run time (bpf_prog_info run_cnt, run_time_ns),
+/// or -ENOENT past the last.
+int nf_bpf_object_program_stats(struct nf_bpf_object *object, int index, char *name, size_t name_size,
+                                uint64_t *runs, uint64_t *nanoseconds);
 /// bpf_map__fd(bpf_object__find_map_by_name(...)), or -ENOENT.
 int nf_bpf_object_map_fd(struct nf_bpf_object *object, const char *name);
 

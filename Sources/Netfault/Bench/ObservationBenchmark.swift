@@ -2,7 +2,10 @@ import NetfaultKernel
 
 /// `netfault bench observation`: what observing the kernel's TCP events costs, against
 /// sampling alone, alternating variant by variant each round (medians compared):
-/// (1) bulk throughput with the event programs attached and watching the namespaces, or not;
+/// (1) bulk throughput with the event programs attached and watching the namespaces, or not
+/// attached at all (they attach only while a run observes events), and the programs' own CPU
+/// time in the transfer, from the kernel's run-time accounting: a measure the machine's
+/// noise does not blur as it blurs throughput;
 /// (2) the orchestrator's CPU (user + system, all threads) over a set of scenarios.
 /// The programs are loaded once per process, before any round; the load is reported apart.
 public enum ObservationBenchmark {
@@ -17,6 +20,13 @@ public enum ObservationBenchmark {
         public var roundsMbps: [[Double]]
         /// Events one bulk transfer produced (what the programs wrote for it).
         public var eventsPerTransfer: Int
+        /// The programs' runs and CPU time in one transfer (medians), and that time as a share
+        /// of the transfer's duration, in percent of one CPU.
+        public var programRunsPerTransfer: UInt64
+        public var programNanosecondsPerRun: Double
+        public var programCPUPercent: Double
+        /// Per program, in the last transfer with events.
+        public var programs: [ProgramCost]
         public var scenarios: [String]
         public var samplingCPUSeconds: Double
         public var eventsCPUSeconds: Double
@@ -45,14 +55,29 @@ public enum ObservationBenchmark {
         }
         var seconds: [Bool: [Double]] = [:], cpu: [Bool: [Double]] = [:]
         var eventsPerPass = 0, eventsPerTransfer = 0
+        var programs: [ProgramCost] = [], programShares: [Double] = [], programRuns: [Double] = [], nanosecondsPerRun: [Double] = []
         var failures: [String] = []
         for round in 0..<rounds {
             // Alternate which goes first, so neither always runs on a warmer machine.
             for withEvents in round % 2 == 0 ? [false, true] : [true, false] {
                 let scenario = BulkTransfer.scenario("BENCH-OBS", subnet: "10.77.249.0/24", bytes: bytes) {}
-                let transfer = try BulkTransfer.run(scenario, bytes: bytes, capture: false, events: withEvents, what: "bench observation")
-                seconds[withEvents, default: []].append(transfer.seconds)
-                if withEvents { eventsPerTransfer = eventCount(transfer.result) }
+                func transfer() throws -> (seconds: Double, result: ScenarioResult) {
+                    try BulkTransfer.run(scenario, bytes: bytes, capture: false, events: withEvents, what: "bench observation")
+                }
+                if withEvents {
+                    let (measured, cost) = try events.programCost(during: transfer)
+                    seconds[true, default: []].append(measured.seconds)
+                    eventsPerTransfer = eventCount(measured.result)
+                    programs = cost
+                    let runs = cost.reduce(0) { $0 + $1.runs }, nanoseconds = cost.reduce(0) { $0 + $1.nanoseconds }
+                    programRuns.append(Double(runs))
+                    nanosecondsPerRun.append(runs == 0 ? 0 : Double(nanoseconds) / Double(runs))
+                    // Over the whole run of the scenario (setup included), against the transfer's time:
+                    // the programs run only while the scenario does, nearly all of it in the transfer.
+                    programShares.append(Double(nanoseconds) / 1e9 / measured.seconds * 100)
+                } else {
+                    seconds[false, default: []].append(try transfer().seconds)
+                }
                 let before = ProcessCPU.seconds()
                 let result = CatalogRunner.run(scenarios, options: RunOptions(events: withEvents))
                 cpu[withEvents, default: []].append(ProcessCPU.seconds() - before)
@@ -66,7 +91,11 @@ public enum ObservationBenchmark {
         let samplingCPU = TopologyBenchmark.median(cpu[false] ?? []), eventsCPU = TopologyBenchmark.median(cpu[true] ?? [])
         return Measurement(bytes: bytes, rounds: rounds, samplingMbps: mbps(false), eventsMbps: mbps(true),
                            throughputCostPercent: (1 - mbps(true) / mbps(false)) * 100, roundsMbps: roundsMbps,
-                           eventsPerTransfer: eventsPerTransfer, scenarios: scenarios.map(\.id),
+                           eventsPerTransfer: eventsPerTransfer,
+                           programRunsPerTransfer: UInt64(TopologyBenchmark.median(programRuns)),
+                           programNanosecondsPerRun: TopologyBenchmark.median(nanosecondsPerRun),
+                           programCPUPercent: TopologyBenchmark.median(programShares), programs: programs,
+                           scenarios: scenarios.map(\.id),
                            samplingCPUSeconds: samplingCPU, eventsCPUSeconds: eventsCPU, cpuRatio: eventsCPU / samplingCPU,
                            eventsPerPass: eventsPerPass, failures: failures, loadMilliseconds: events.loadSeconds * 1000,
                            kernel: MachineInfo.kernelRelease)

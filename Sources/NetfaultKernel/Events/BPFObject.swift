@@ -3,30 +3,35 @@ import Foundation
 import Glibc
 
 /// A BPF object (ELF with programs, maps and BTF) opened, CO-RE-relocated against the
-/// running kernel's BTF and loaded through libbpf, its programs attached. The one caller
-/// of libbpf (through CNetfaultBPF). Equivalent to `bpftool prog loadall OBJ DIR
-/// autoattach`, without pinning: closing the object detaches everything.
+/// running kernel's BTF and loaded through libbpf; its programs attached on demand. The one
+/// caller of libbpf (through CNetfaultBPF). Equivalent to `bpftool prog loadall OBJ DIR`,
+/// then `autoattach`, without pinning: closing the object detaches everything.
 final class BPFObject {
     private let object: OpaquePointer
 
-    /// Opens, loads and attaches `bytes`; the verifier's refusal, if any, is in the error.
+    /// Opens and loads `bytes`; the verifier's refusal, if any, is in the error.
     init(bytes: [UInt8], name: String) throws {
         var error: Int32 = 0
         var log = [CChar](repeating: 0, count: 4096)
         guard let loaded = bytes.withUnsafeBytes({ nf_bpf_object_load($0.baseAddress, $0.count, name, &error, &log, log.count) })
         else { throw BPFError("load \(name)", errno: -error, log: Self.text(log)) }
         object = loaded
-        var failed = [CChar](repeating: 0, count: 128)
-        let result = nf_bpf_object_attach_all(object, &failed, failed.count, &log, log.count)
-        if result < 0 {
-            nf_bpf_object_close(object)
-            throw BPFError("attach \(Self.text(failed))", errno: -result, log: Self.text(log))
-        }
-        attachedPrograms = Int(result)
     }
 
-    /// How many programs are attached.
-    let attachedPrograms: Int
+    /// Attaches every program (nothing if they are attached); how many. On failure none is attached.
+    @discardableResult
+    func attach() throws -> Int {
+        var failed = [CChar](repeating: 0, count: 128), log = [CChar](repeating: 0, count: 4096)
+        let result = nf_bpf_object_attach_all(object, &failed, failed.count, &log, log.count)
+        if result < 0 { throw BPFError("attach \(Self.text(failed))", errno: -result, log: Self.text(log)) }
+        return Int(result)
+    }
+
+    /// How many programs are attached now.
+    var attachedCount: Int { Int(nf_bpf_object_attached_count(object)) }
+
+    /// Detaches every program; the maps and their contents stay.
+    func detach() { nf_bpf_object_detach_all(object) }
 
     deinit { nf_bpf_object_close(object) }
 
@@ -39,6 +44,28 @@ final class BPFObject {
         let fd = nf_bpf_object_map_fd(object, name)
         if fd < 0 { throw BPFError("find BPF map \(name)", errno: -fd) }
         return fd
+    }
+
+    /// Each program's runs and run time so far (counted only while run-time stats are on);
+    /// what `bpftool prog show` prints as run_cnt and run_time_ns.
+    func programStats() -> [(program: String, runs: UInt64, nanoseconds: UInt64)] {
+        var stats: [(program: String, runs: UInt64, nanoseconds: UInt64)] = []
+        var name = [CChar](repeating: 0, count: 64)
+        var runs: UInt64 = 0, nanoseconds: UInt64 = 0
+        while nf_bpf_object_program_stats(object, Int32(stats.count), &name, name.count, &runs, &nanoseconds) == 0 {
+            stats.append((Self.text(name), runs, nanoseconds))
+        }
+        return stats
+    }
+
+    /// Runs `body` with the kernel counting every program's run time: equivalent to
+    /// `sysctl kernel.bpf_stats_enabled=1` for its duration, without changing the sysctl
+    /// (BPF_ENABLE_STATS holds it on while its descriptor is open).
+    static func withRunTimeStats<T>(_ body: () throws -> T) throws -> T {
+        let fd = nf_bpf_enable_run_time_stats()
+        if fd < 0 { throw BPFError("enable BPF run-time stats", errno: -fd) }
+        defer { Sys.close(fd) }
+        return try body()
     }
 
     /// Equivalent to `bpftool map update id ID key … value …`.

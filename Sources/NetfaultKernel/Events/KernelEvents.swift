@@ -1,9 +1,10 @@
 import Foundation
 
 /// The kernel's TCP events for every scenario of this process: bpf/tcp_events.bpf.c loaded
-/// and attached once, on first use (loading took 66–180 ms here, BTF and the verifier;
-/// a subscription costs one map update per namespace), and one thread polling the ring
-/// buffer and handing each event to the subscription of its namespace.
+/// once, on first use (loading took 30–180 ms here, BTF and the verifier), its programs
+/// attached only while a subscription lives (every device's segments pass two of them, so
+/// the machine pays nothing between runs or in runs without events), and one thread polling
+/// the ring buffer and handing each event to the subscription of its namespace.
 public final class KernelEvents: @unchecked Sendable {
     /// Loaded on first use, or why not: no BTF, no privilege, a kernel without these
     /// tracepoints, a verifier refusal.
@@ -15,8 +16,10 @@ public final class KernelEvents: @unchecked Sendable {
     public let resetReasons: [UInt32: String]
     /// How long loading and attaching took, in seconds.
     public let loadSeconds: Double
-    /// How many programs are attached (tracepoints and the departure stamps).
-    public var programCount: Int { object.attachedPrograms }
+    /// How many programs attach (tracepoints and the departure stamps).
+    public let programCount: Int
+    /// How many are attached now: all while a subscription lives, else none.
+    var attachedNow: Int { condition.withLock { object.attachedCount } }
 
     private let object: BPFObject
     private let filterFD: Int32
@@ -24,6 +27,8 @@ public final class KernelEvents: @unchecked Sendable {
     private var ring: BPFRingBuffer?
     private let condition = NSCondition()
     private var subscriptions: [UInt32: EventSubscription] = [:]
+    /// Subscriptions not yet finished: the programs are attached while there is one.
+    private var live: Set<ObjectIdentifier> = []
     /// Completed polls: a poll that began after a moment has consumed everything before it.
     private var polls: UInt64 = 0
     private var pollFailure: String?
@@ -34,6 +39,10 @@ public final class KernelEvents: @unchecked Sendable {
     private init(object: BPFObject, loadSeconds: Double) throws {
         self.object = object
         self.loadSeconds = loadSeconds
+        // Attached once here so that a program the kernel will not attach is reported at load
+        // (doctor, the fallback to sampling), not in the middle of a run.
+        programCount = try object.attach()
+        object.detach()
         filterFD = try object.mapFD("netns_filter")
         lostFD = try object.mapFD("lost")
         dropReasons = KernelEnumNames.names(of: "skb_drop_reason", droppingPrefix: "SKB_DROP_REASON_")
@@ -64,7 +73,11 @@ public final class KernelEvents: @unchecked Sendable {
     /// Starts delivering the events of these namespaces (by inode) to a new subscription.
     public func subscribe(namespaces: [UInt32]) throws -> EventSubscription {
         let subscription = EventSubscription(events: self, namespaces: namespaces, lostAtStart: lostCount())
-        condition.withLock { for inode in namespaces { subscriptions[inode] = subscription } }
+        try condition.withLock {
+            if live.isEmpty { try object.attach() }
+            live.insert(ObjectIdentifier(subscription))
+            for inode in namespaces { subscriptions[inode] = subscription }
+        }
         do {
             for inode in namespaces { try BPFObject.update(map: filterFD, key: inode, value: 1) }
         } catch {
@@ -82,7 +95,22 @@ public final class KernelEvents: @unchecked Sendable {
             let target = polls + 2
             while polls < target && pollFailure == nil { condition.wait() }
             for inode in subscription.namespaces where subscriptions[inode] === subscription { subscriptions[inode] = nil }
+            // Finishing twice (a failed finish, then the cleanup's) must not detach another's programs.
+            if live.remove(ObjectIdentifier(subscription)) != nil && live.isEmpty { object.detach() }
             return pollFailure
+        }
+    }
+
+    /// What the programs cost while `body` ran: per program, its runs and the CPU time spent
+    /// in it (the kernel's own run-time accounting, not counting the tracepoint's call into it).
+    public func programCost<T>(during body: () throws -> T) throws -> (result: T, programs: [ProgramCost]) {
+        try BPFObject.withRunTimeStats {
+            let before = object.programStats()
+            let result = try body()
+            let after = object.programStats()
+            return (result, zip(before, after).map {
+                ProgramCost(program: $1.program, runs: $1.runs - $0.runs, nanoseconds: $1.nanoseconds - $0.nanoseconds)
+            })
         }
     }
 
@@ -140,6 +168,13 @@ public final class EventSubscription: @unchecked Sendable {
         let lost = Int(events.lostCount() - lostAtStart) + overflow
         return (collected.sorted { $0.time < $1.time }, lost)
     }
+}
+
+/// One program's runs and CPU time over a measured stretch.
+public struct ProgramCost: Codable, Sendable, Equatable {
+    public var program: String
+    public var runs: UInt64
+    public var nanoseconds: UInt64
 }
 
 /// Why kernel events are not observed on this machine; scenarios run on sampling alone.

@@ -13,7 +13,7 @@ public struct TCPEvent: Sendable, Equatable {
         case receiveReset = 5
         /// kfree_skb: the kernel dropped a TCP segment, with its reason.
         case drop = 6
-        /// net_dev_queue / net_dev_start_xmit: a retransmission that was still held in a queue
+        /// net_dev_queue / qdisc_dequeue: a retransmission that was still held in a queue
         /// (a fault's) when announced left the device at `departed`.
         case departure = 7
     }
