@@ -48,7 +48,7 @@
 // fails with ENOTCONN when that cannot be ruled out at parse time.
 // Error positions count argv entries from 1.
 #define _GNU_SOURCE
-#include "CNetfault.h"
+#include "NetfaultPeer.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -485,7 +485,7 @@ void nf_peer_free(nf_peer_script *script) {
 
 // MARK: - Running (child side: no malloc, no stdio streams)
 
-int64_t nf_monotonic_ns(void) {
+static int64_t monotonic_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -524,7 +524,7 @@ static void ev_add(struct ev *e, const char *fmt, ...) {
 }
 
 static void ev_begin(struct ev *e, const struct run *r, const char *call, int64_t result) {
-    int64_t d = nf_monotonic_ns() - r->t0;
+    int64_t d = monotonic_ns() - r->t0;
     const char *sign = d < 0 ? "-" : "";
     if (d < 0) d = -d;
     e->len = 0;
@@ -597,7 +597,7 @@ static void sleep_until(int64_t deadline_ns) {
 }
 
 static void sleep_ms(int64_t ms) {
-    if (ms > 0) sleep_until(nf_monotonic_ns() + ms * 1000000);
+    if (ms > 0) sleep_until(monotonic_ns() + ms * 1000000);
 }
 
 // MARK: - Socket options
@@ -698,7 +698,7 @@ static int wait_connected(int fd, int64_t deadline_ns) {
     for (;;) {
         struct timespec ts, *tsp = NULL;
         if (deadline_ns) {
-            int64_t left = deadline_ns - nf_monotonic_ns();
+            int64_t left = deadline_ns - monotonic_ns();
             if (left <= 0) return ETIMEDOUT;
             ts = (struct timespec){left / 1000000000, left % 1000000000};
             tsp = &ts;
@@ -719,7 +719,7 @@ static int connect_bounded(int fd, const struct step *st, int64_t timeout_ms) {
     if (flags < 0) return errno;
     // Non-blocking only while connecting: later reads and writes block.
     if (timeout_ms && fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return errno;
-    int64_t deadline = timeout_ms ? nf_monotonic_ns() + timeout_ms * 1000000 : 0;
+    int64_t deadline = timeout_ms ? monotonic_ns() + timeout_ms * 1000000 : 0;
     int err = 0;
     if (connect(fd, (const struct sockaddr *)&st->addr, st->addrlen) != 0) {
         err = errno;
@@ -825,7 +825,7 @@ static void do_sendto(struct run *r, const struct step *st) {
 // an observation (none came), not a failure of the script.
 static void do_recvfrom(const struct run *r, int64_t timeout_ms) {
     if (r->udp < 0) fail(r, "recvfrom", ENOTCONN);
-    int64_t deadline = nf_monotonic_ns() + timeout_ms * 1000000;
+    int64_t deadline = monotonic_ns() + timeout_ms * 1000000;
     for (;;) {
         ssize_t n = recv(r->udp, rbuf, sizeof rbuf, MSG_TRUNC | MSG_DONTWAIT);
         if (n >= 0) {
@@ -833,7 +833,7 @@ static void do_recvfrom(const struct run *r, int64_t timeout_ms) {
             return;
         }
         if (errno != EAGAIN && errno != EINTR) fail(r, "recvfrom", errno);
-        int64_t left = deadline - nf_monotonic_ns();
+        int64_t left = deadline - monotonic_ns();
         if (left <= 0) break;
         struct pollfd p = {.fd = r->udp, .events = POLLIN};
         poll(&p, 1, (int)((left + 999999) / 1000000));
@@ -926,5 +926,5 @@ int nf_peer_main(int argc, const char *const *argv) {
     }
     // Events bypass stdio; flush what the caller may have buffered before _exit.
     fflush(NULL);
-    nf_peer_run(s, nf_monotonic_ns());
+    nf_peer_run(s, monotonic_ns());
 }
