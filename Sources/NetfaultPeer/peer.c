@@ -577,6 +577,16 @@ static void emit(const struct run *r, const char *call, int64_t result) {
     ev_send(&e);
 }
 
+// A successful call's event with the socket's local address, and with its peer's
+// address when `connected`.
+static void emit_endpoints(const struct run *r, const char *call, int fd, bool connected) {
+    struct ev e;
+    ev_begin(&e, r, call, 0);
+    ev_local(&e, fd);
+    if (connected) ev_remote(&e, fd);
+    ev_send(&e);
+}
+
 static _Noreturn void finish(const struct run *r, int status) {
     emit(r, "exit", status);
     _exit(status);
@@ -671,10 +681,7 @@ static void do_listen(struct run *r, const struct step *st) {
     if (bind(fd, (const struct sockaddr *)&st->addr, st->addrlen) != 0) fail(r, "listen", errno);
     if (listen(fd, (int)st->n[1]) != 0) fail(r, "listen", errno);
     r->lsn = fd;
-    struct ev e;
-    ev_begin(&e, r, "listen", 0);
-    ev_local(&e, fd);
-    ev_send(&e);
+    emit_endpoints(r, "listen", fd, false);
 }
 
 static void do_accept(struct run *r) {
@@ -683,11 +690,7 @@ static void do_accept(struct run *r) {
     do { fd = accept4(r->lsn, NULL, NULL, SOCK_CLOEXEC); } while (fd < 0 && errno == EINTR);
     if (fd < 0) fail(r, "accept", errno);
     r->conn = fd;
-    struct ev e;
-    ev_begin(&e, r, "accept", 0);
-    ev_local(&e, fd);
-    ev_remote(&e, fd);
-    ev_send(&e);
+    emit_endpoints(r, "accept", fd, true);
     apply_pending(r, fd, false);
 }
 
@@ -738,11 +741,7 @@ static void do_connect(struct run *r, const struct step *st) {
     int err = connect_bounded(fd, st, st->n[1]);
     if (err) fail(r, "connect", err);
     r->conn = fd;
-    struct ev e;
-    ev_begin(&e, r, "connect", 0);
-    ev_local(&e, fd);
-    ev_remote(&e, fd);
-    ev_send(&e);
+    emit_endpoints(r, "connect", fd, true);
 }
 
 static void do_write(const struct run *r, const struct step *st) {
@@ -802,10 +801,7 @@ static void do_udp_bind(struct run *r, const struct step *st) {
     apply_pending(r, fd, false);  // rcvbuf, typically
     if (bind(fd, (const struct sockaddr *)&st->addr, st->addrlen) != 0) fail(r, "udp-bind", errno);
     r->udp = fd;
-    struct ev e;
-    ev_begin(&e, r, "udp-bind", 0);
-    ev_local(&e, fd);
-    ev_send(&e);
+    emit_endpoints(r, "udp-bind", fd, false);
 }
 
 static void do_sendto(struct run *r, const struct step *st) {
