@@ -14,15 +14,20 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // C shim: libmnl, libpcap, uapi headers, macros Swift cannot import, fork→setns→exec, the peer.
+        // The scripted socket peer (`Peer` steps, `netfault peer`): a program of its own, in C
+        // so that it runs in the forked child without exec and without malloc.
+        .target(name: "NetfaultPeer"),
+        // C shim: libmnl, libpcap, uapi headers, macros Swift cannot import, fork→setns→exec
+        // (or → the peer).
         .target(
             name: "CNetfault",
+            dependencies: ["NetfaultPeer"],
             linkerSettings: [.linkedLibrary("mnl"), .linkedLibrary("pcap")]
         ),
         // libbpf, apart: its <linux/bpf.h> and libpcap's <pcap/bpf.h> clash in one module.
         .target(name: "CNetfaultBPF", linkerSettings: [.linkedLibrary("bpf")]),
         // The only module that makes system calls; it embeds the BPF programs of bpf/.
-        .target(name: "NetfaultKernel", dependencies: ["CNetfault", "CNetfaultBPF"], plugins: ["BPFObjectPlugin"]),
+        .target(name: "NetfaultKernel", dependencies: ["CNetfault", "CNetfaultBPF", "NetfaultPeer"], plugins: ["BPFObjectPlugin"]),
         // Compiles bpf/*.bpf.c with clang -target bpf and embeds the object as Swift source.
         .plugin(name: "BPFObjectPlugin", capability: .buildTool(), dependencies: ["netfault-embed-bytes"]),
         .executableTarget(name: "netfault-embed-bytes"),

@@ -10,7 +10,6 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct {
     int netns_fd;
@@ -56,10 +55,4 @@ pcap_t *nf_pcap_open_any_in_netns(int netns_fd, int snaplen, int buffer_bytes, i
     }
     pthread_join(thread, NULL);
     return job.handle;
-}
-
-int64_t nf_realtime_ns(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 }

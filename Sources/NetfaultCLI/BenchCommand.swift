@@ -32,8 +32,7 @@ struct TopologyBenchCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...1000).contains(pairs) else { throw ValidationError("--pairs must be within 1...1000") }
-        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
-        try OutputPaths.check([.file("--json", json)])
+        try BenchOptions.validate(rounds: rounds, json: json)
     }
 
     func run() throws {
@@ -68,9 +67,7 @@ struct FaultsBenchCommand: ParsableCommand {
     var json: String?
 
     func validate() throws {
-        guard bytes >= 1_000_000 else { throw ValidationError("--bytes must be at least 1000000") }
-        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
-        try OutputPaths.check([.file("--json", json)])
+        try BenchOptions.validate(bytes: bytes, atLeast: 1_000_000, rounds: rounds, json: json)
     }
 
     func run() throws {
@@ -101,9 +98,7 @@ struct TimelineBenchCommand: ParsableCommand {
     var json: String?
 
     func validate() throws {
-        guard bytes >= 1_000_000 else { throw ValidationError("--bytes must be at least 1000000") }
-        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
-        try OutputPaths.check([.file("--json", json)])
+        try BenchOptions.validate(bytes: bytes, atLeast: 1_000_000, rounds: rounds, json: json)
     }
 
     func run() throws {
@@ -140,9 +135,7 @@ struct OutputBenchCommand: ParsableCommand {
     var json: String?
 
     func validate() throws {
-        guard bytes >= 1 else { throw ValidationError("--bytes must be at least 1") }
-        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
-        try OutputPaths.check([.file("--json", json)])
+        try BenchOptions.validate(bytes: bytes, atLeast: 1, rounds: rounds, json: json)
     }
 
     func run() throws {
@@ -179,9 +172,7 @@ struct ObservationBenchCommand: ParsableCommand {
     var json: String?
 
     func validate() throws {
-        guard bytes >= 1_000_000 else { throw ValidationError("--bytes must be at least 1000000") }
-        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
-        try OutputPaths.check([.file("--json", json)])
+        try BenchOptions.validate(bytes: bytes, atLeast: 1_000_000, rounds: rounds, json: json)
     }
 
     func run() throws {
@@ -203,6 +194,16 @@ struct ObservationBenchCommand: ParsableCommand {
         if !result.failures.isEmpty { print("failed in a pass (the CPU still counts): \(result.failures.joined(separator: ", "))") }
         print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
         writeJSON(result, to: json)
+    }
+}
+
+/// The checks of the options the benchmarks share (each keeps its own defaults and help):
+/// `--bytes` (for those that take it) at least `minimum`, `--rounds` at least 1, `--json` writable.
+enum BenchOptions {
+    static func validate(bytes: Int? = nil, atLeast minimum: Int = 1, rounds: Int, json: String?) throws {
+        if let bytes, bytes < minimum { throw ValidationError("--bytes must be at least \(minimum)") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        try OutputPaths.check([.file("--json", json)])
     }
 }
 

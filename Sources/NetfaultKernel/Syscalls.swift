@@ -234,10 +234,17 @@ enum Sys {
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
-    static func monotonicNanoseconds() -> Int64 { nf_monotonic_ns() }
+    /// CLOCK_MONOTONIC (shared by all network namespaces), the clock of the peer's event times.
+    static func monotonicNanoseconds() -> Int64 { nanoseconds(of: CLOCK_MONOTONIC) }
 
     /// CLOCK_REALTIME, the clock of packet timestamps.
-    static func realtimeNanoseconds() -> Int64 { nf_realtime_ns() }
+    static func realtimeNanoseconds() -> Int64 { nanoseconds(of: CLOCK_REALTIME) }
+
+    private static func nanoseconds(of clock: clockid_t) -> Int64 {
+        var now = timespec()
+        clock_gettime(clock, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
 
     static func sleep(nanoseconds: Int64) {
         var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))

@@ -105,14 +105,28 @@ let isRoot = getuid() == 0
         #expect(result.stdout.contains("(default: 4)"))
     }
 
-    @Test func benchOutputHelpAndBadUsage() throws {
-        let help = try CLI.run(["bench", "output", "--help"])
+    /// The benchmarks share their checks but keep their own defaults and help.
+    @Test(arguments: [
+        ("topology", ["--pairs", "--rounds", "--json", "(default: 50)", "(default: 5)"], nil),
+        ("faults", ["--bytes", "--rounds", "--json", "(default: 200000000)", "(default: 3)"], 1_000_000),
+        ("timeline", ["--bytes", "--rounds", "--json", "(default: 200000000)", "(default: 5)"], 1_000_000),
+        ("output", ["--bytes", "--rounds", "--json", "(default: 2000000000)", "(default: 3)"], 1),
+        ("observation", ["--bytes", "--rounds", "--scenarios", "--json", "(default: 200000000)", "(default: 5)"], 1_000_000),
+    ] as [(String, [String], Int?)])
+    func benchHelpAndBadUsage(bench: String, help expected: [String], minimumBytes: Int?) throws {
+        let help = try CLI.run(["bench", bench, "--help"])
         #expect(help.status == 0, "\(help)")
-        for option in ["--bytes", "--rounds", "--json", "2000000000"] {
-            #expect(help.stdout.contains(option), "bench output --help lacks \(option)")
+        // The help is wrapped to the terminal width: compare with whitespace folded.
+        let folded = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for text in expected {
+            #expect(folded.contains(text), "bench \(bench) --help lacks \(text)")
         }
-        let bad = try CLI.run(["bench", "output", "--bytes", "0"])
-        #expect(bad.status == 2 && bad.stderr.contains("--bytes must be at least 1"), "\(bad)")
+        let noRounds = try CLI.run(["bench", bench, "--rounds", "0"])
+        #expect(noRounds.status == 2 && noRounds.stderr.contains("--rounds must be at least 1"), "\(noRounds)")
+        if let minimumBytes {
+            let tooFew = try CLI.run(["bench", bench, "--bytes", "\(minimumBytes - 1)"])
+            #expect(tooFew.status == 2 && tooFew.stderr.contains("--bytes must be at least \(minimumBytes)"), "\(tooFew)")
+        }
     }
 
     @Test func aShardOutsideItsCountIsAUsageError() throws {

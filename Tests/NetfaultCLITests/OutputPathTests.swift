@@ -62,7 +62,7 @@ import Testing
         let report = try CLI.run(["report", "/nonexistent/run.json", "--html", "/nonexistent/r.html"])
         #expect(report.status == 2, "\(report)")
         #expect(report.stderr.contains("--html /nonexistent/r.html: No such file or directory (ENOENT)"), "\(report)")
-        for bench in ["topology", "faults", "timeline"] {
+        for bench in ["topology", "faults", "timeline", "output", "observation"] {
             let result = try CLI.run(["bench", bench, "--json", "/nonexistent/b.json"])
             #expect(result.status == 2, "\(result)")
             #expect(result.stderr.contains("--json /nonexistent/b.json: No such file or directory (ENOENT)"), "\(bench): \(result)")

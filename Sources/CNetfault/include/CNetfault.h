@@ -3,7 +3,8 @@
 
 // What Swift cannot import or should not do itself: libmnl, the uapi netlink
 // headers, one prefixed function per C macro, namespace-bound file descriptors
-// made on throw-away threads, fork→setns→exec, and the scripted socket peer.
+// made on throw-away threads, and fork→setns→exec (or the scripted peer of
+// NetfaultPeer, run in the forked child).
 
 #include <stddef.h>
 #include <stdint.h>
@@ -66,25 +67,10 @@ uint32_t nf_ethtool_cmd_stso(void);
 uint32_t nf_ethtool_cmd_sgso(void);
 uint32_t nf_ethtool_cmd_sgro(void);
 
-// MARK: - The scripted socket peer
-
-/// A parsed peer script: see peer.c for the words it understands.
-typedef struct nf_peer_script nf_peer_script;
-
-/// Parses the words of a peer script. Returns NULL and writes a message that
-/// names the offending word into `err` when the script is invalid.
-nf_peer_script *nf_peer_parse(int argc, const char *const *argv, char *err, size_t errlen);
-void nf_peer_free(nf_peer_script *script);
-
-/// Runs a parsed script and exits the process; writes one JSON line per event
-/// to fd 1. Times are seconds since `t0_ns` on CLOCK_MONOTONIC. Uses no malloc
-/// and no stdio, so it is safe in a child forked from a threaded process.
-_Noreturn void nf_peer_run(const nf_peer_script *script, int64_t t0_ns);
-
-/// `netfault peer WORDS…`: parse, then run with t0 = now. Returns 2 on a bad script.
-int nf_peer_main(int argc, const char *const *argv);
-
 // MARK: - Processes
+
+// The scripted peer that a child may run instead of exec'ing.
+#include <NetfaultPeer.h>
 
 typedef struct {
     /// Namespace to enter before exec, or -1 to stay.
@@ -160,9 +146,6 @@ long nf_splice(int in, int out, unsigned long length);
 /// memmem(3), which glibc declares only under _GNU_SOURCE: 1 when `needle` occurs in `haystack`.
 int nf_contains(const void *haystack, unsigned long haystack_length, const void *needle, unsigned long needle_length);
 
-/// CLOCK_MONOTONIC in nanoseconds (shared by all network namespaces).
-int64_t nf_monotonic_ns(void);
-
 // MARK: - nf_tables rules (NftablesQueueRules)
 
 // Self-contained uapi headers (they include nothing): the nf_tables message,
@@ -201,8 +184,5 @@ static inline int nf_recvmmsg(int fd, struct nf_mmsghdr *messages, unsigned int 
 /// LINUX_SLL2 link type, which records each packet's interface and direction.
 /// Returns NULL with a message in `errbuf` (PCAP_ERRBUF_SIZE bytes).
 pcap_t *nf_pcap_open_any_in_netns(int netns_fd, int snaplen, int buffer_bytes, int timeout_ms, char *errbuf);
-
-/// CLOCK_REALTIME in nanoseconds: the clock of the kernel's packet timestamps.
-int64_t nf_realtime_ns(void);
 
 #endif

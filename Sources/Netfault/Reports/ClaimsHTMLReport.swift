@@ -3,24 +3,14 @@
 /// kernels" (`KernelComparison`). Inline CSS only, every string escaped, as `HTMLReport`.
 public enum ClaimsHTMLReport {
     public static func render(_ matrix: ClaimsMatrix) -> String {
-        var page = [
-            "<!DOCTYPE html>",
-            #"<html lang="en">"#,
-            "<head>",
-            #"<meta charset="utf-8">"#,
-            #"<meta name="viewport" content="width=device-width, initial-scale=1">"#,
-            "<title>netfault claims across kernels</title>",
-            "<style>\(HTMLReport.stylesheet)\(stylesheet)</style>",
-            "</head>",
-            "<body>",
+        var body = [
             "<h1>netfault claims across kernels</h1>",
             "<p class=\"run\">\(matrix.claims.count) claims, \(matrix.kernels.count) kernels: "
                 + matrix.kernels.map { "<code>\(text($0))</code>" }.joined(separator: ", ") + "</p>",
         ]
-        page += claimsTable(matrix)
-        page += changesSection(matrix)
-        page += ["</body>", "</html>"]
-        return page.joined(separator: "\n") + "\n"
+        body += claimsTable(matrix)
+        body += changesSection(matrix)
+        return HTMLReport.page(title: "netfault claims across kernels", stylesheet: HTMLReport.stylesheet + stylesheet, body: body)
     }
 
     private static func text(_ string: String) -> String { XMLEscaping.text(string) }

@@ -5,25 +5,31 @@
 public enum HTMLReport {
     public static func render(_ result: RunResult) -> String {
         let anchors = anchors(for: result.scenarios)
-        var page = [
+        var body = [
+            "<h1>netfault report</h1>",
+            #"<p class="run">kernel <code>\#(text(result.kernel))</code> · started \#(text(result.startedAt))</p>"#,
+        ]
+        body += summaryTable(result.scenarios, anchors: anchors)
+        for (scenario, anchor) in zip(result.scenarios, anchors) {
+            body += section(scenario, anchor: anchor)
+        }
+        return page(title: "netfault report \(result.startedAt)", stylesheet: stylesheet, body: body)
+    }
+
+    /// A whole document: its head (the title, escaped here, and the inline stylesheet), then `body`.
+    static func page(title: String, stylesheet: String, body: [String]) -> String {
+        let head = [
             "<!DOCTYPE html>",
             #"<html lang="en">"#,
             "<head>",
             #"<meta charset="utf-8">"#,
             #"<meta name="viewport" content="width=device-width, initial-scale=1">"#,
-            "<title>netfault report \(text(result.startedAt))</title>",
+            "<title>\(text(title))</title>",
             "<style>\(stylesheet)</style>",
             "</head>",
             "<body>",
-            "<h1>netfault report</h1>",
-            #"<p class="run">kernel <code>\#(text(result.kernel))</code> · started \#(text(result.startedAt))</p>"#,
         ]
-        page += summaryTable(result.scenarios, anchors: anchors)
-        for (scenario, anchor) in zip(result.scenarios, anchors) {
-            page += section(scenario, anchor: anchor)
-        }
-        page += ["</body>", "</html>"]
-        return page.joined(separator: "\n") + "\n"
+        return (head + body + ["</body>", "</html>"]).joined(separator: "\n") + "\n"
     }
 
     /// Element content.

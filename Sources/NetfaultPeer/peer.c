@@ -48,7 +48,7 @@
 // fails with ENOTCONN when that cannot be ruled out at parse time.
 // Error positions count argv entries from 1.
 #define _GNU_SOURCE
-#include "CNetfault.h"
+#include "NetfaultPeer.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -485,7 +485,7 @@ void nf_peer_free(nf_peer_script *script) {
 
 // MARK: - Running (child side: no malloc, no stdio streams)
 
-int64_t nf_monotonic_ns(void) {
+static int64_t monotonic_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -524,7 +524,7 @@ static void ev_add(struct ev *e, const char *fmt, ...) {
 }
 
 static void ev_begin(struct ev *e, const struct run *r, const char *call, int64_t result) {
-    int64_t d = nf_monotonic_ns() - r->t0;
+    int64_t d = monotonic_ns() - r->t0;
     const char *sign = d < 0 ? "-" : "";
     if (d < 0) d = -d;
     e->len = 0;
@@ -577,6 +577,16 @@ static void emit(const struct run *r, const char *call, int64_t result) {
     ev_send(&e);
 }
 
+// A successful call's event with the socket's local address, and with its peer's
+// address when `connected`.
+static void emit_endpoints(const struct run *r, const char *call, int fd, bool connected) {
+    struct ev e;
+    ev_begin(&e, r, call, 0);
+    ev_local(&e, fd);
+    if (connected) ev_remote(&e, fd);
+    ev_send(&e);
+}
+
 static _Noreturn void finish(const struct run *r, int status) {
     emit(r, "exit", status);
     _exit(status);
@@ -597,7 +607,7 @@ static void sleep_until(int64_t deadline_ns) {
 }
 
 static void sleep_ms(int64_t ms) {
-    if (ms > 0) sleep_until(nf_monotonic_ns() + ms * 1000000);
+    if (ms > 0) sleep_until(monotonic_ns() + ms * 1000000);
 }
 
 // MARK: - Socket options
@@ -671,10 +681,7 @@ static void do_listen(struct run *r, const struct step *st) {
     if (bind(fd, (const struct sockaddr *)&st->addr, st->addrlen) != 0) fail(r, "listen", errno);
     if (listen(fd, (int)st->n[1]) != 0) fail(r, "listen", errno);
     r->lsn = fd;
-    struct ev e;
-    ev_begin(&e, r, "listen", 0);
-    ev_local(&e, fd);
-    ev_send(&e);
+    emit_endpoints(r, "listen", fd, false);
 }
 
 static void do_accept(struct run *r) {
@@ -683,11 +690,7 @@ static void do_accept(struct run *r) {
     do { fd = accept4(r->lsn, NULL, NULL, SOCK_CLOEXEC); } while (fd < 0 && errno == EINTR);
     if (fd < 0) fail(r, "accept", errno);
     r->conn = fd;
-    struct ev e;
-    ev_begin(&e, r, "accept", 0);
-    ev_local(&e, fd);
-    ev_remote(&e, fd);
-    ev_send(&e);
+    emit_endpoints(r, "accept", fd, true);
     apply_pending(r, fd, false);
 }
 
@@ -698,7 +701,7 @@ static int wait_connected(int fd, int64_t deadline_ns) {
     for (;;) {
         struct timespec ts, *tsp = NULL;
         if (deadline_ns) {
-            int64_t left = deadline_ns - nf_monotonic_ns();
+            int64_t left = deadline_ns - monotonic_ns();
             if (left <= 0) return ETIMEDOUT;
             ts = (struct timespec){left / 1000000000, left % 1000000000};
             tsp = &ts;
@@ -719,7 +722,7 @@ static int connect_bounded(int fd, const struct step *st, int64_t timeout_ms) {
     if (flags < 0) return errno;
     // Non-blocking only while connecting: later reads and writes block.
     if (timeout_ms && fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return errno;
-    int64_t deadline = timeout_ms ? nf_monotonic_ns() + timeout_ms * 1000000 : 0;
+    int64_t deadline = timeout_ms ? monotonic_ns() + timeout_ms * 1000000 : 0;
     int err = 0;
     if (connect(fd, (const struct sockaddr *)&st->addr, st->addrlen) != 0) {
         err = errno;
@@ -738,11 +741,7 @@ static void do_connect(struct run *r, const struct step *st) {
     int err = connect_bounded(fd, st, st->n[1]);
     if (err) fail(r, "connect", err);
     r->conn = fd;
-    struct ev e;
-    ev_begin(&e, r, "connect", 0);
-    ev_local(&e, fd);
-    ev_remote(&e, fd);
-    ev_send(&e);
+    emit_endpoints(r, "connect", fd, true);
 }
 
 static void do_write(const struct run *r, const struct step *st) {
@@ -802,10 +801,7 @@ static void do_udp_bind(struct run *r, const struct step *st) {
     apply_pending(r, fd, false);  // rcvbuf, typically
     if (bind(fd, (const struct sockaddr *)&st->addr, st->addrlen) != 0) fail(r, "udp-bind", errno);
     r->udp = fd;
-    struct ev e;
-    ev_begin(&e, r, "udp-bind", 0);
-    ev_local(&e, fd);
-    ev_send(&e);
+    emit_endpoints(r, "udp-bind", fd, false);
 }
 
 static void do_sendto(struct run *r, const struct step *st) {
@@ -825,7 +821,7 @@ static void do_sendto(struct run *r, const struct step *st) {
 // an observation (none came), not a failure of the script.
 static void do_recvfrom(const struct run *r, int64_t timeout_ms) {
     if (r->udp < 0) fail(r, "recvfrom", ENOTCONN);
-    int64_t deadline = nf_monotonic_ns() + timeout_ms * 1000000;
+    int64_t deadline = monotonic_ns() + timeout_ms * 1000000;
     for (;;) {
         ssize_t n = recv(r->udp, rbuf, sizeof rbuf, MSG_TRUNC | MSG_DONTWAIT);
         if (n >= 0) {
@@ -833,7 +829,7 @@ static void do_recvfrom(const struct run *r, int64_t timeout_ms) {
             return;
         }
         if (errno != EAGAIN && errno != EINTR) fail(r, "recvfrom", errno);
-        int64_t left = deadline - nf_monotonic_ns();
+        int64_t left = deadline - monotonic_ns();
         if (left <= 0) break;
         struct pollfd p = {.fd = r->udp, .events = POLLIN};
         poll(&p, 1, (int)((left + 999999) / 1000000));
@@ -926,5 +922,5 @@ int nf_peer_main(int argc, const char *const *argv) {
     }
     // Events bypass stdio; flush what the caller may have buffered before _exit.
     fflush(NULL);
-    nf_peer_run(s, nf_monotonic_ns());
+    nf_peer_run(s, monotonic_ns());
 }

@@ -1,4 +1,4 @@
-import CNetfault
+import NetfaultPeer
 
 /// `netfault peer WORDS…`: the built-in peer run by hand, e.g. under `ip netns exec`.
 public enum PeerProgram {
