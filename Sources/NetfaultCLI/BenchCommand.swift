@@ -185,7 +185,8 @@ struct ObservationBenchCommand: ParsableCommand {
         print(String(format: "  programs: %llu runs a transfer, %.0f ns a run: %.2f %% of one CPU over the transfer",
                      result.programRunsPerTransfer, result.programNanosecondsPerRun, result.programCPUPercent))
         for program in result.programs where program.runs > 0 {
-            print(String(format: "    %-22@ %10llu runs %8.1f ms", program.program, program.runs, Double(program.nanoseconds) / 1e6))
+            print("    " + program.program.padding(toLength: 14, withPad: " ", startingAt: 0)
+                  + String(format: "%10llu runs %8.1f ms", program.runs, Double(program.nanoseconds) / 1e6))
         }
         print(String(format: "orchestrator CPU over %@: %.3f s sampling only, %.3f s with events; ratio %.3f (%d events a pass)",
                      result.scenarios.joined(separator: " "), result.samplingCPUSeconds, result.eventsCPUSeconds,

@@ -94,4 +94,18 @@ struct KernelEventRunTests {
         #expect(earliest <= retransmission.time && retransmission.time <= retransmission.announced,
                 "TCP stamped it at \(earliest), departed at \(retransmission.time), announced at \(retransmission.announced)")
     }
+
+    /// `bench observation`'s accounting: the kernel's run counts and run time of each program
+    /// over a run, for programs that ran only because the scenario did.
+    @Test("the programs' runs and CPU time over a scenario, from the kernel's own accounting")
+    func programCostIsCounted() throws {
+        let events = try KernelEvents.shared.get()
+        let (result, cost) = try events.programCost { ScenarioRunner.run(Self.scenario) }
+        #expect(result.status == .passed, "\(result.failureSummary)")
+        func runs(_ program: String) -> UInt64 { cost.first { $0.program == program }?.runs ?? 0 }
+        // At least the two connections' SYN_SENT and CLOSE, the client's two SYNs at the device
+        // (one skb each), and its one SYN retransmission.
+        #expect(runs("on_state") >= 4 && runs("on_queue") >= 2 && runs("on_retransmit") >= 1, "\(cost)")
+        #expect(cost.contains { $0.nanoseconds > 0 })
+    }
 }
