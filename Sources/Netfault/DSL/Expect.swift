@@ -313,8 +313,8 @@ public enum Expect {
 
 enum Format {
     static func milliseconds(_ seconds: Double) -> String {
-        let ms = seconds * 1000
-        return ms == ms.rounded() ? "\(Int(ms)) ms" : "\((ms * 10).rounded() / 10) ms"
+        let tenths = (seconds * 10_000).rounded()
+        return tenths.truncatingRemainder(dividingBy: 10) == 0 ? "\(Int(tenths / 10)) ms" : "\(tenths / 10) ms"
     }
 
     /// 0.125 → "12.5 %", 0.1 → "10 %"

@@ -248,27 +248,32 @@ public enum ExpectationEvaluator {
                       times: recording.faultDecisions.filter { $0.fault == name }.map(\.time), none: "never acted")
     }
 
-    /// Instants, as offsets from the first, against a schedule's: as many, each within the
-    /// tolerance; with `givingUp`, that call's first failure at the schedule's end.
+    /// Instants, as offsets from the anchor (the first of them unless said), against a
+    /// schedule's: as many, each within its range; with `givingUp`, that call's first failure
+    /// at the schedule's end.
     static func judgeSchedule(_ schedule: RetransmissionSchedule, _ tolerance: Tolerance,
-                              _ givingUp: PeerCall?, _ recording: Recording, times: [Double], none: String) -> Verdict {
+                              _ givingUp: PeerCall?, _ recording: Recording, times: [Double], none: String,
+                              anchor: ScheduleAnchor? = nil) -> Verdict {
         guard let timeline = schedule.timeline(sysctls: recording.sysctls) else {
             return Verdict(passed: false, expected: "\(schedule)",
                            observed: "the sysctls it is computed from were not recorded")
         }
-        let offsets = times.map { $0 - (times.first ?? 0) }
-        var expected = "at " + instants(timeline.sends) + " (tolerance \(tolerance))"
-        var observed = times.isEmpty ? none : "at " + instants(offsets) + mismatches(offsets, timeline.sends, tolerance)
+        let anchor = anchor ?? .firstSend(times)
+        let offsets = times.map { $0 - anchor.time }
+        let ranges = anchor.allowedRanges(timeline.sends, tolerance)
+        var expected = "at " + instants(timeline.sends) + " (tolerance \(tolerance)"
+            + (anchor.name == nil ? ")" : "; the first late only, from \(anchor.name!))")
+        var observed = times.isEmpty ? none
+            : "at " + instants(offsets) + anchor.note + mismatches(offsets, timeline.sends, ranges)
         var values = [ObservedValue("count", Double(offsets.count))] + (offsets.last.map { [ObservedValue("last", $0, unit: "s")] } ?? [])
-        var passed = offsets.count == timeline.sends.count
-            && zip(offsets, timeline.sends).allSatisfy { tolerance.range(around: $1).contains($0) }
+        var passed = offsets.count == timeline.sends.count && zip(offsets, ranges).allSatisfy { $1.contains($0) }
         if let givingUp, let end = timeline.givesUpAt {
             expected += ", \(givingUp.call) fails at \(Format.seconds(end))"
             let failure = recording.process(givingUp.process)?.events.first { $0.call == givingUp.call && $0.errno != nil }
-            if let failure, let first = times.first {
-                observed += ", \(givingUp.call) failed with \(failure.errno!) at \(Format.seconds(failure.time - first))"
-                values.append(ObservedValue("gives up", failure.time - first, unit: "s"))
-                passed = passed && tolerance.range(around: end).contains(failure.time - first)
+            if let failure, !times.isEmpty {
+                observed += ", \(givingUp.call) failed with \(failure.errno!) at \(Format.seconds(failure.time - anchor.time))"
+                values.append(ObservedValue("gives up", failure.time - anchor.time, unit: "s"))
+                passed = passed && tolerance.range(around: end).contains(failure.time - anchor.time)
             } else {
                 observed += ", \(givingUp.call) did not fail"
                 passed = false

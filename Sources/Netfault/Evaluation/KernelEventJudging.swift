@@ -38,7 +38,8 @@ extension ExpectationEvaluator {
         if let original { times.insert(original.time, at: 0) }
         let wider = original.map { widened(tolerance, for: [$0]) } ?? tolerance
         return judgeSchedule(schedule, wider, givingUp, recording, times: times,
-                             none: "nothing was sent" + nearby(selector, recording))
+                             none: "nothing was sent" + nearby(selector, recording),
+                             anchor: original.map { ScheduleAnchor.of(selector.kind, [$0], recording) })
     }
 
     private static func kind(_ kind: KernelRetransmission.Kind, matches segmentKind: SegmentKind) -> Bool {

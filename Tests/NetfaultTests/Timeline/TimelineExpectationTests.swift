@@ -8,14 +8,15 @@ import Testing
 
     /// A segment the client sent (or, with `host: "server"`, the server), classified the way the builder would.
     func segment(_ time: Double, _ flags: TCPFlags, host: String = "client", seq: UInt32 = 1000, ack: UInt32 = 0,
-                 payload: Int = 0, mss: Int? = nil, dropped: Bool = false) -> ObservedSegment {
+                 payload: Int = 0, mss: Int? = nil, dropped: Bool = false, arrivingAt receiver: String? = nil) -> ObservedSegment {
         let fromClient = host == "client"
         let bytes = TestPackets.tcp(from: fromClient ? TestPackets.client : TestPackets.server,
                                     to: fromClient ? TestPackets.server : TestPackets.client,
                                     sourcePort: fromClient ? 40000 : 8080, destinationPort: fromClient ? 8080 : 40000,
                                     flags: flags, seq: seq, ack: ack, payload: payload)
         let header = bytes.withUnsafeBytes { PacketHeader.parse($0) }!
-        var segment = ObservedSegment(time: time, host: host, direction: .out, header: header, window: 100,
+        // With `receiver`, the copy that host's capture saw arrive.
+        var segment = ObservedSegment(time: time, host: receiver ?? host, direction: receiver == nil ? .out : .in, header: header, window: 100,
                                       options: TCPOptions(mss: mss), fault: dropped ? "dropped by f" : nil, engineStamped: dropped)
         segment.kinds = Set(SegmentKind.allCases.filter { kind in var c = SegmentClassifier(); return c.matches(header, kind) })
         // Relative to each side's SYN: the client's at 1000, the server's at 5000.
@@ -67,6 +68,44 @@ import Testing
         #expect(judge(expectation, recording(synAcks)).passed)
         let result = judge(expectation, recording(Array(synAcks.prefix(3))))
         #expect(!result.passed && result.observed.hasPrefix("3 sent, spaced by 1.01, 2.01 s"))
+    }
+
+    /// The server's SYN-ACKs, `lag` after the SYN arrived at 0.1 s, then at these offsets from that arrival.
+    func synAcks(lag: Double, retransmittedAt offsets: [Double]) -> [ObservedSegment] {
+        [segment(0.1, .syn, seq: 1000, arrivingAt: "server")]
+            + ([0.1 + lag] + offsets.map { 0.1 + $0 }).map { segment($0, [.syn, .ack], host: "server", seq: 5000, ack: 1001) }
+    }
+
+    @Test func synAckSchedulesStartAtTheSynsArrival() {
+        // The request's timer starts on the SYN's arrival; the first SYN-ACK leaves 5 ms later (an
+        // emulated guest), so the retransmission, 1 s after the arrival, is 0.995 s after it.
+        let lagging = recording(synAcks(lag: 0.005, retransmittedAt: [1.002, 3.003, 7.004]))
+        let schedule = judge(Expect.segments(.synAck, from: "server", at: .seconds([0, 1, 3, 7])), lagging)
+        #expect(schedule.passed, "\(schedule.observed)")
+        #expect(schedule.observed.hasPrefix("at 0.005, 1.002, 3.003, 7.004 s (offsets from the SYN's arrival at server, 0.1 s)"))
+        #expect(schedule.expected.contains("the first late only, from the SYN's arrival at server"))
+        let spaced = judge(Expect.segments(.synAck, from: "server", spacedBy: [1, 2, 4]), lagging)
+        #expect(spaced.passed, "\(spaced.observed)")
+        #expect(spaced.observed.contains("the first SYN-ACK came 5 ms after the SYN's arrival at server at 0.1 s"))
+        #expect(spaced.expected.contains("the first may be short by the first send's lag"))
+
+        // 5 ms early relative to the arrival: no timer fires that early.
+        let early = recording(synAcks(lag: 0.005, retransmittedAt: [0.995, 3.001, 7.002]))
+        let earlySchedule = judge(Expect.segments(.synAck, from: "server", at: .seconds([0, 1, 3, 7])), early)
+        #expect(!earlySchedule.passed)
+        #expect(earlySchedule.observed.contains("nothing at 1 s (nearest 0.995 s)"))
+        #expect(!judge(Expect.segments(.synAck, from: "server", spacedBy: [1, 2, 4]), early).passed,
+                "the first gap may be short by the 5 ms lag, not by 10 ms")
+        // The first SYN-ACK answers the SYN within the first timeout's late margin.
+        let slow = recording(synAcks(lag: 0.2, retransmittedAt: [1.0005]))
+        #expect(!judge(Expect.segments(.synAck, from: "server", at: .seconds([0, 1])), slow).passed,
+                "200 ms is beyond the 125 ms late margin of the first timeout")
+    }
+
+    @Test func synSchedulesStayAtTheFirstSend() {
+        // A SYN's timer is armed after it is sent (tcp_connect): no anchor before it.
+        let result = judge(Expect.segments(.syn, from: "client", at: .seconds([0, 1])), recording(syns([0.2, 1.2])))
+        #expect(result.passed && !result.observed.contains("offsets from"))
     }
 
     @Test func countsAndNone() {
