@@ -66,11 +66,14 @@ public struct Expectation: ScenarioComponent {
         /// A matching socket stays in `state` for `seconds`, both changes at the kernel's
         /// instants: for states too short to sample (kernel events).
         case staysExactly(SocketSelector, TCPState, seconds: Double, tolerance: Tolerance)
+        /// A matching socket stays in `state`, at the kernel's instants, as long as the time from
+        /// one event to another measured in the same run (kernel events).
+        case staysExactlyBetween(SocketSelector, TCPState, from: TimelineEvent, to: TimelineEvent, tolerance: Tolerance)
 
         /// Judged only from kernel events: skipped, with the reason, where they cannot be observed.
         public var needsKernelEvents: Bool {
             switch self {
-            case .kernelDrops, .retransmissionTimes, .staysExactly: true
+            case .kernelDrops, .retransmissionTimes, .staysExactly, .staysExactlyBetween: true
             default: false
             }
         }
@@ -303,6 +306,17 @@ public enum Expect {
     public static func socket(_ selector: SocketSelector, staysExactlyIn state: TCPState, for seconds: Double,
                               tolerance: Tolerance = .timer, file: String = #filePath, line: Int = #line) -> Expectation {
         Expectation(.staysExactly(selector, state, seconds: seconds, tolerance: tolerance), file: file, line: line)
+    }
+
+    /// A matching socket stays in `state` (the kernel's instants, as for `staysExactlyIn:for:`)
+    /// as long as from `start` to `end` in the same run: a state that lasts one round trip lasts
+    /// the round trip measured ("SYN_SENT from the SYN's departure to the SYN-ACK's arrival"),
+    /// however long the network or a slow machine made it. The tolerance is on that measured
+    /// duration. Needs kernel events (skipped without).
+    public static func socket(_ selector: SocketSelector, staysExactlyIn state: TCPState,
+                              asLongAsFrom start: TimelineEvent, to end: TimelineEvent, tolerance: Tolerance,
+                              file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.staysExactlyBetween(selector, state, from: start, to: end, tolerance: tolerance), file: file, line: line)
     }
 
     public static func counter(_ name: String, on host: String, _ comparison: Comparison,

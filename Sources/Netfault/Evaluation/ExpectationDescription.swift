@@ -58,6 +58,8 @@ extension Expectation.Kind: CustomStringConvertible {
             "\(selector) retransmitted at \(schedule)" + Self.givingUpText(givingUp)
         case .staysExactly(let selector, let state, let seconds, _):
             "\(selector) stays in \(state.rawValue) for \(Format.microseconds(seconds)), between the kernel's instants"
+        case .staysExactlyBetween(let selector, let state, let start, let end, _):
+            "\(selector) stays in \(state.rawValue) as long as from \(start) to \(end), between the kernel's instants"
         }
     }
 

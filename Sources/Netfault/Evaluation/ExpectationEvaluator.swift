@@ -232,6 +232,8 @@ public enum ExpectationEvaluator {
             return judgeRetransmissionTimes(selector, schedule, tolerance, givingUp, recording)
         case .staysExactly(let selector, let state, let seconds, let tolerance):
             return judgeExactStay(selector, state, seconds, tolerance, recording)
+        case .staysExactlyBetween(let selector, let state, let start, let end, let tolerance):
+            return judgeExactStay(selector, state, from: start, to: end, tolerance, recording)
         }
     }
 

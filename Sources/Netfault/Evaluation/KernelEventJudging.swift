@@ -52,7 +52,31 @@ extension ExpectationEvaluator {
     static func judgeExactStay(_ selector: SocketSelector, _ state: TCPState, _ seconds: Double, _ tolerance: Tolerance,
                                _ recording: Recording) -> Verdict {
         let allowed = tolerance.range(around: seconds)
-        let expected = "\(Format.microseconds(allowed.lowerBound))…\(Format.microseconds(allowed.upperBound))"
+        return judgeExactStay(selector, state, allowed: allowed, tolerance, recording,
+                              expected: "\(Format.microseconds(allowed.lowerBound))…\(Format.microseconds(allowed.upperBound))")
+    }
+
+    /// The stay against the time from `start` to `end` in this run: each instant's uncertainty
+    /// (an engine-stamped segment's) widens the allowed range, then the tolerance does.
+    static func judgeExactStay(_ selector: SocketSelector, _ state: TCPState, from start: TimelineEvent, to end: TimelineEvent,
+                               _ tolerance: Tolerance, _ recording: Recording) -> Verdict {
+        let what = "as long as from \(start) to \(end)"
+        guard let from = instant(of: start, recording) else {
+            return Verdict(passed: false, expected: what, observed: missing(start, recording))
+        }
+        guard let to = instant(of: end, recording) else {
+            return Verdict(passed: false, expected: what, observed: missing(end, recording))
+        }
+        let shortest = to.earliest - from.latest, longest = to.latest - from.earliest
+        let allowed = tolerance.range(around: shortest).lowerBound...tolerance.range(around: longest).upperBound
+        let measured = Format.microseconds(to.latest - from.latest) + " (\(Format.seconds(from.latest)) to \(Format.seconds(to.latest)))"
+        return judgeExactStay(selector, state, allowed: allowed, tolerance, recording,
+                              expected: "\(Format.microseconds(allowed.lowerBound))…\(Format.microseconds(allowed.upperBound)): "
+                                  + "\(start) to \(end) took \(measured)")
+    }
+
+    private static func judgeExactStay(_ selector: SocketSelector, _ state: TCPState, allowed: ClosedRange<Double>,
+                                       _ tolerance: Tolerance, _ recording: Recording, expected: String) -> Verdict {
         let sockets = recording.sockets(matching: selector)
         guard !sockets.isEmpty else {
             return Verdict(passed: false, expected: expected, observed: "no matching socket was seen")

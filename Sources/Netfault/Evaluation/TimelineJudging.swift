@@ -8,6 +8,11 @@ extension ExpectationEvaluator {
         }
     }
 
+    /// The segments of a kind a host's capture saw arrive, in time order.
+    static func arrived(_ kind: SegmentKind, at host: String, _ recording: Recording) -> [ObservedSegment] {
+        recording.segments.filter { $0.host == host && !$0.isSent && $0.kinds.contains(kind) }
+    }
+
     /// A dropped segment never reached the wire, so its instant is the fault engine's,
     /// read up to `Tolerance.queueStamped.early` after the kernel queued it: offsets
     /// measured from such an instant may look early by that much.
@@ -107,13 +112,18 @@ extension ExpectationEvaluator {
     }
 
     /// When an event happened: `latest` is the reading, `earliest` how early it may really have been.
-    private static func instant(of event: TimelineEvent, _ recording: Recording) -> (earliest: Double, latest: Double)? {
+    static func instant(of event: TimelineEvent, _ recording: Recording) -> (earliest: Double, latest: Double)? {
         switch event {
         case .segment(let kind, let host, let occurrence):
             let segments = sent(SegmentSelector(kind, from: host), recording)
             guard occurrence >= 1, occurrence <= segments.count else { return nil }
             let segment = segments[occurrence - 1]
             return (segment.queueStamped ? segment.time - Tolerance.queueStamped.early : segment.time, segment.time)
+        case .arrival(let kind, let host, let occurrence):
+            // Arrivals are always captured: their instants are the kernel's.
+            let segments = arrived(kind, at: host, recording)
+            guard occurrence >= 1, occurrence <= segments.count else { return nil }
+            return (segments[occurrence - 1].time, segments[occurrence - 1].time)
         case .call(let call):
             guard let event = recording.process(call.process)?.events.first(where: { $0.call == call.call }) else { return nil }
             return (event.time, event.time)
@@ -125,11 +135,17 @@ extension ExpectationEvaluator {
     }
 
     /// Why an event has no instant, with what was seen nearby.
-    private static func missing(_ event: TimelineEvent, _ recording: Recording) -> String {
+    static func missing(_ event: TimelineEvent, _ recording: Recording) -> String {
         switch event {
         case .segment(let kind, let host, _):
             let count = sent(SegmentSelector(kind, from: host), recording).count
             return "\(event) was not seen (\(count) \(kind) from \(host))" + nearby(SegmentSelector(kind, from: host), recording)
+        case .arrival(let kind, let host, _):
+            let count = arrived(kind, at: host, recording).count
+            let others = recording.segments.filter { $0.host == host && !$0.isSent }
+            return "\(event) was not seen (\(count) \(kind) arrived at \(host))"
+                + (others.isEmpty ? "; nothing arrived at \(host)"
+                    : "; \(host) received: " + others.prefix(6).map(line).joined(separator: "; ") + (others.count > 6 ? "; …" : ""))
         case .call(let call):
             let calls = recording.process(call.process)?.events.map(\.call) ?? []
             return "\(event) did not happen (events: \(calls.isEmpty ? "none" : calls.joined(separator: ", ")))"

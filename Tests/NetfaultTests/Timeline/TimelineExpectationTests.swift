@@ -108,6 +108,48 @@ import Testing
         #expect(result.passed && !result.observed.contains("offsets from"))
     }
 
+    /// A client socket in SYN_SENT from 0.1 s for `stay` (the kernel's instants), its SYN leaving
+    /// 40 µs after the change and the SYN-ACK arriving `roundTrip` later.
+    func handshake(stay: Double, roundTrip: Double, synAckArrives: Bool = true) -> Recording {
+        var recording = recording([segment(0.10004, .syn)]
+            + (synAckArrives ? [segment(0.10004 + roundTrip, [.syn, .ack], host: "server", seq: 5000, ack: 1001, arrivingAt: "client")] : []))
+        recording.observation = .eventsAndSampling
+        recording.sockets = [ObservedSocket(
+            host: "client", local: F.endpoint("10.77.1.1", 40000), remote: F.endpoint("10.77.1.2", 8080),
+            transitions: [ObservedTransition(time: 0.1, state: .synSent, source: .event),
+                          ObservedTransition(time: 0.1 + stay, state: .established, source: .event)], samples: [])]
+        return recording
+    }
+
+    @Test func aRoundTripStateLastsTheMeasuredRoundTrip() {
+        let expectation = Expect.socket(.connection(on: "client", port: 8080), staysExactlyIn: .synSent,
+                                        asLongAsFrom: .segment(.syn, from: "client"), to: .arrival(.synAck, at: "client"),
+                                        tolerance: Tolerance(early: 0, lateMinimum: 0.002, lateFraction: 0))
+        #expect(expectation.kind.description
+                == "client's connection on port 8080 stays in SYN_SENT as long as from the first SYN from client to the first SYN-ACK arriving at client, between the kernel's instants")
+        // An idle veth: 70 µs on the wire, 120 µs in the state.
+        let idle = judge(expectation, handshake(stay: 0.00012, roundTrip: 0.00007))
+        #expect(idle.passed, "\(idle.observed)")
+        #expect(idle.expected.hasPrefix("70.0 µs…2070.0 µs: the first SYN from client to the first SYN-ACK arriving at client took 70.0 µs"))
+        // An emulated guest: a 9 ms round trip, which a fixed sub-millisecond stay would refuse.
+        #expect(judge(expectation, handshake(stay: 0.0096, roundTrip: 0.009)).passed)
+        let fixed = Expect.socket(.connection(on: "client", port: 8080), staysExactlyIn: .synSent, for: 0,
+                                  tolerance: Tolerance(early: 0, lateMinimum: 0.002, lateFraction: 0))
+        #expect(!judge(fixed, handshake(stay: 0.0096, roundTrip: 0.009)).passed)
+        // Shorter than the round trip it spans: the state did not wait for the answer.
+        let short = judge(expectation, handshake(stay: 0.005, roundTrip: 0.009))
+        #expect(!short.passed && short.observed.contains("5000.0 µs"))
+        // Longer by more than the tolerance: something besides the round trip kept it there.
+        #expect(!judge(expectation, handshake(stay: 0.0115, roundTrip: 0.009)).passed)
+        let unanswered = judge(expectation, handshake(stay: 0.0096, roundTrip: 0.009, synAckArrives: false))
+        #expect(!unanswered.passed
+                && unanswered.observed.hasPrefix("the first SYN-ACK arriving at client was not seen (0 SYN-ACK arrived at client); nothing arrived at client"))
+        // Without kernel events, skipped with the reason.
+        var sampled = handshake(stay: 0.0096, roundTrip: 0.009)
+        sampled.observation = .sampling(reason: "no BTF")
+        #expect(judge(expectation, sampled).skipReason == "no kernel events: no BTF")
+    }
+
     @Test func countsAndNone() {
         let segments = [segment(0.1, .syn), segment(0.2, [.rst, .ack], host: "server", seq: 5000, ack: 1001)]
         #expect(judge(Expect.segments(.syn, from: "client", count: .equals(1)), recording(segments)).passed)
@@ -160,12 +202,16 @@ import Testing
             Expect.segments(.syn, from: "client", at: .seconds([1, 2]))
             Expect.delay(from: .segment(.fin, from: "client", occurrence: 0), to: .call(PeerCall("ghost", "read")), is: -1)
             Expect.segments(.syn, from: "client", at: .seconds([0]), tolerance: Tolerance(early: -1))
+            Expect.socket(.connection(on: "ghost", port: 1), staysExactlyIn: .synSent, asLongAsFrom: .segment(.syn, from: "client"),
+                          to: .arrival(.synAck, at: "client", occurrence: 0), tolerance: .timer)
         }
         let errors = ScenarioValidator.validate(scenario).map(\.description)
         #expect(errors.contains { $0.contains("unknown host \"nowhere\"") })
         #expect(errors.contains { $0.contains("spacedBy needs at least one interval") })
         #expect(errors.contains { $0.contains("start at 0") })
         #expect(errors.contains { $0.contains("occurrence 0") })
+        #expect(errors.filter { $0.contains("occurrence 0") }.count == 2, "a delay's and a stay's")
+        #expect(errors.contains { $0.contains("unknown host \"ghost\"") })
         #expect(errors.contains { $0.contains("\"ghost\"") })
         #expect(errors.contains { $0.contains("a delay must not be negative") })
         #expect(errors.contains { $0.contains("margins must not be negative") })
