@@ -49,7 +49,7 @@ extension ExpectationEvaluator {
         var expected = "\(intervals.count + 1) sent, spaced by " + instants(intervals) + " (tolerance \(tolerance) each"
         if let name = anchor.name {
             expected += "; the first may be short by the first send's lag behind \(name))"
-            if !segments.isEmpty { observed += "; the first \(selector.kind) came \(Format.milliseconds(anchor.lag)) after \(name) at \(Format.seconds(anchor.time))" }
+            if !segments.isEmpty { observed += "; the first \(selector.kind) came \(anchor.lag < 0.001 ? Format.microseconds(anchor.lag) : Format.milliseconds(anchor.lag)) after \(name) at \(Format.seconds(anchor.time))" }
         } else {
             expected += ")"
         }
