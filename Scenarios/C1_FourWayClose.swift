@@ -37,9 +37,9 @@ extension Catalog {
                       tolerance: Tolerance(early: 0.001, lateMinimum: 0.05, lateFraction: 0))
         Expect.socket(.connection(on: "server", port: 8080), neverIn: .timeWait)
         // The server's LAST_ACK, one round trip long, is seen only in the kernel's events: from
-        // its FIN's departure to the arrival of the client's ACK of it.
+        // before its FIN's departure until the client's ACK of it arrives.
         Expect.socket(.connection(on: "server", port: 8080), staysExactlyIn: .lastAck,
-                      asLongAsFrom: .segment(.fin, from: "server"), to: .arrival(.finAck, at: "server"),
+                      from: .segment(.fin, from: "server"), until: .arrival(.finAck, at: "server"),
                       tolerance: Catalog.roundTripEnds)
         Expect.fault("slow ACK of the FIN", acted: .equals(1))
         Expect.segments(.fin, from: "client", count: .equals(1))

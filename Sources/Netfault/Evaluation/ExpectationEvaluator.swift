@@ -78,37 +78,8 @@ public enum ExpectationEvaluator {
             return Verdict(passed: offenders.isEmpty, expected: "no socket in \(state.rawValue)",
                            observed: offenders.isEmpty ? "none" : offenders.map(summary).joined(separator: "; "))
 
-        case .staysIn(let selector, let state, let seconds, let tolerance):
-            let allowed = tolerance.range(around: seconds)
-            let expected = "\(Format.seconds(allowed.lowerBound))…\(Format.seconds(allowed.upperBound))"
-            let sockets = recording.sockets(matching: selector)
-            guard !sockets.isEmpty else { return noSocket(expected) }
-            var observed: [String] = []
-            var stays: [ObservedValue] = []
-            var passed = true
-            for socket in sockets {
-                guard let entry = socket.transitions.firstIndex(where: { $0.state == state }) else {
-                    passed = false
-                    observed.append("\(socket.label) never in \(state.rawValue)")
-                    continue
-                }
-                let start = socket.transitions[entry]
-                guard entry + 1 < socket.transitions.count else {
-                    passed = false
-                    observed.append("\(socket.label) still in \(state.rawValue) at the end, \(Format.seconds(recording.duration - start.time)) after entering it")
-                    continue
-                }
-                let end = socket.transitions[entry + 1]
-                // Sampling brackets each change between two samples, so the true stay lies
-                // in this interval; it passes if the interval meets the allowed range.
-                let shortest = end.earliest - start.time, longest = end.time - start.earliest
-                if longest < allowed.lowerBound || shortest > allowed.upperBound { passed = false }
-                stays.append(ObservedValue("stayed", end.time - start.time, unit: "s"))
-                observed.append("\(socket.label) \(Format.seconds(end.time - start.time)) (between \(Format.seconds(shortest)) and \(Format.seconds(longest)), from \(Format.seconds(start.time)))")
-            }
-            // One socket's stay is a number to plot; several are only listed.
-            return Verdict(passed: passed, expected: expected, observed: observed.joined(separator: "; "),
-                           values: sockets.count == 1 ? stays : [], tolerance: tolerance)
+        case .staysIn(let selector, let state, let duration, let tolerance):
+            return judgeStay(selector, state, tolerance, recording, for: duration)
 
         case .count(let host, let state, let port, let comparison):
             let matching = recording.sockets.filter {
@@ -232,8 +203,8 @@ public enum ExpectationEvaluator {
             return judgeRetransmissionTimes(selector, schedule, tolerance, givingUp, recording)
         case .staysExactly(let selector, let state, let seconds, let tolerance):
             return judgeExactStay(selector, state, seconds, tolerance, recording)
-        case .staysExactlyBetween(let selector, let state, let start, let end, let tolerance):
-            return judgeExactStay(selector, state, from: start, to: end, tolerance, recording)
+        case .staysExactlyAcross(let selector, let state, let start, let end, let tolerance):
+            return judgeExactStay(selector, state, from: start, until: end, tolerance, recording)
         }
     }
 
@@ -287,7 +258,7 @@ public enum ExpectationEvaluator {
     /// "0, 1, 2.001 s"
     static func instants(_ offsets: [Double]) -> String { Format.instants(offsets) }
 
-    private static func noSocket(_ expected: String) -> Verdict {
+    static func noSocket(_ expected: String) -> Verdict {
         Verdict(passed: false, expected: expected, observed: "no matching socket was seen")
     }
 

@@ -52,31 +52,39 @@ extension ExpectationEvaluator {
     static func judgeExactStay(_ selector: SocketSelector, _ state: TCPState, _ seconds: Double, _ tolerance: Tolerance,
                                _ recording: Recording) -> Verdict {
         let allowed = tolerance.range(around: seconds)
-        return judgeExactStay(selector, state, allowed: allowed, tolerance, recording,
-                              expected: "\(Format.microseconds(allowed.lowerBound))…\(Format.microseconds(allowed.upperBound))")
+        return judgeExactStay(selector, state, tolerance, recording,
+                              expected: "\(Format.microseconds(allowed.lowerBound))…\(Format.microseconds(allowed.upperBound))") { entry, exit in
+            (allowed.contains(exit - entry), "")
+        }
     }
 
-    /// The stay against the time from `start` to `end` in this run: each instant's uncertainty
-    /// (an engine-stamped segment's) widens the allowed range, then the tolerance does.
-    static func judgeExactStay(_ selector: SocketSelector, _ state: TCPState, from start: TimelineEvent, to end: TimelineEvent,
+    /// Entered no later than `start`, left no earlier than `end` and at most the tolerance's late
+    /// margin after it (each with the tolerance's early margin, and an engine-stamped segment's
+    /// uncertainty). How long before `start` the state began is the sender's own work (choosing
+    /// a port, building the segment: 16 ms once in an emulated guest), reported, not judged.
+    static func judgeExactStay(_ selector: SocketSelector, _ state: TCPState, from start: TimelineEvent, until end: TimelineEvent,
                                _ tolerance: Tolerance, _ recording: Recording) -> Verdict {
-        let what = "as long as from \(start) to \(end)"
+        let what = "from before \(start) until \(end)"
         guard let from = instant(of: start, recording) else {
             return Verdict(passed: false, expected: what, observed: missing(start, recording))
         }
         guard let to = instant(of: end, recording) else {
             return Verdict(passed: false, expected: what, observed: missing(end, recording))
         }
-        let shortest = to.earliest - from.latest, longest = to.latest - from.earliest
-        let allowed = tolerance.range(around: shortest).lowerBound...tolerance.range(around: longest).upperBound
-        let measured = Format.microseconds(to.latest - from.latest) + " (\(Format.seconds(from.latest)) to \(Format.seconds(to.latest)))"
-        return judgeExactStay(selector, state, allowed: allowed, tolerance, recording,
-                              expected: "\(Format.microseconds(allowed.lowerBound))…\(Format.microseconds(allowed.upperBound)): "
-                                  + "\(start) to \(end) took \(measured)")
+        let latestExit = tolerance.range(around: to.latest - from.earliest).upperBound + from.earliest
+        let expected = "entered by \(Format.seconds(from.latest)) (\(start)), left \(Format.seconds(to.earliest))…\(Format.seconds(latestExit))"
+            + " (\(end) at \(Format.seconds(to.latest)), \(Format.microseconds(to.latest - from.latest)) after, then up to "
+            + "\(Format.microseconds(latestExit - to.latest)) late)"
+        return judgeExactStay(selector, state, tolerance, recording, expected: expected) { entry, exit in
+            let passed = entry <= from.latest + tolerance.early && exit >= to.earliest - tolerance.early && exit <= latestExit
+            return (passed, ": entered \(Format.microseconds(from.latest - entry)) before \(start), left \(Format.microseconds(exit - to.latest)) after \(end)")
+        }
     }
 
-    private static func judgeExactStay(_ selector: SocketSelector, _ state: TCPState, allowed: ClosedRange<Double>,
-                                       _ tolerance: Tolerance, _ recording: Recording, expected: String) -> Verdict {
+    /// Each matching socket's stay between the kernel's announced entry into `state` and its next
+    /// announced change, judged by `judge(entry, exit)` (whether it passes, and what to add to the observation).
+    private static func judgeExactStay(_ selector: SocketSelector, _ state: TCPState, _ tolerance: Tolerance, _ recording: Recording,
+                                       expected: String, judge: (Double, Double) -> (Bool, String)) -> Verdict {
         let sockets = recording.sockets(matching: selector)
         guard !sockets.isEmpty else {
             return Verdict(passed: false, expected: expected, observed: "no matching socket was seen")
@@ -96,10 +104,11 @@ extension ExpectationEvaluator {
                 observed.append("\(socket.label): no announced change out of \(state.rawValue)")
                 continue
             }
-            let stay = transitions[entry + 1].time - transitions[entry].time
-            if !allowed.contains(stay) { passed = false }
-            stays.append(ObservedValue("stayed", stay, unit: "s"))
-            observed.append("\(socket.label) \(Format.microseconds(stay)) (from \(Format.seconds(transitions[entry].time)) to \(transitions[entry + 1].state.rawValue))")
+            let (enteredAt, leftAt) = (transitions[entry].time, transitions[entry + 1].time)
+            let (held, note) = judge(enteredAt, leftAt)
+            if !held { passed = false }
+            stays.append(ObservedValue("stayed", leftAt - enteredAt, unit: "s"))
+            observed.append("\(socket.label) \(Format.microseconds(leftAt - enteredAt)) (from \(Format.seconds(enteredAt)) to \(transitions[entry + 1].state.rawValue))\(note)")
         }
         // One socket's stay is a number to plot; several are only listed.
         return Verdict(passed: passed, expected: expected, observed: observed.joined(separator: "; "),

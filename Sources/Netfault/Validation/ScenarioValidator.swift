@@ -187,6 +187,10 @@ public enum ScenarioValidator {
                 if case .passesThrough(_, let states) = expectation.kind, states.isEmpty {
                     fail(location, "passesThrough needs at least one state")
                 }
+                if case .staysIn(_, _, let duration, let tolerance) = expectation.kind {
+                    checkTolerance(tolerance, location, fail)
+                    if let seconds = duration.fixedSeconds, !(seconds >= 0) { fail(location, "a duration must not be negative") }
+                }
             case .count(let host, _, _, _), .counter(let host, _, _):
                 _ = knownHost(host, location, "expectation")
             case .socketInfo(let s, _, _), .timerRestarted(let s, _):
@@ -239,7 +243,7 @@ public enum ScenarioValidator {
                 checkTolerance(tolerance, location, fail)
                 if !(seconds >= 0) { fail(location, "a delay must not be negative") }
                 for event in [start, end] { checkEvent(event, location) }
-            case .staysExactlyBetween(let s, _, let start, let end, let tolerance):
+            case .staysExactlyAcross(let s, _, let start, let end, let tolerance):
                 _ = knownHost(s.host, location, "expectation")
                 checkTolerance(tolerance, location, fail)
                 for event in [start, end] { checkEvent(event, location) }

@@ -109,10 +109,10 @@ import Testing
     }
 
     /// A client socket in SYN_SENT from 0.1 s for `stay` (the kernel's instants), its SYN leaving
-    /// 40 µs after the change and the SYN-ACK arriving `roundTrip` later.
-    func handshake(stay: Double, roundTrip: Double, synAckArrives: Bool = true) -> Recording {
-        var recording = recording([segment(0.10004, .syn)]
-            + (synAckArrives ? [segment(0.10004 + roundTrip, [.syn, .ack], host: "server", seq: 5000, ack: 1001, arrivingAt: "client")] : []))
+    /// `sending` after the change and the SYN-ACK arriving `roundTrip` later.
+    func handshake(stay: Double, roundTrip: Double, sending: Double = 0.00004, synAckArrives: Bool = true) -> Recording {
+        var recording = recording([segment(0.1 + sending, .syn)]
+            + (synAckArrives ? [segment(0.1 + sending + roundTrip, [.syn, .ack], host: "server", seq: 5000, ack: 1001, arrivingAt: "client")] : []))
         recording.observation = .eventsAndSampling
         recording.sockets = [ObservedSocket(
             host: "client", local: F.endpoint("10.77.1.1", 40000), remote: F.endpoint("10.77.1.2", 8080),
@@ -121,26 +121,30 @@ import Testing
         return recording
     }
 
-    @Test func aRoundTripStateLastsTheMeasuredRoundTrip() {
+    @Test func aRoundTripStateSpansTheMeasuredRoundTrip() {
         let expectation = Expect.socket(.connection(on: "client", port: 8080), staysExactlyIn: .synSent,
-                                        asLongAsFrom: .segment(.syn, from: "client"), to: .arrival(.synAck, at: "client"),
+                                        from: .segment(.syn, from: "client"), until: .arrival(.synAck, at: "client"),
                                         tolerance: Tolerance(early: 0, lateMinimum: 0.002, lateFraction: 0))
         #expect(expectation.kind.description
-                == "client's connection on port 8080 stays in SYN_SENT as long as from the first SYN from client to the first SYN-ACK arriving at client, between the kernel's instants")
-        // An idle veth: 70 µs on the wire, 120 µs in the state.
+                == "client's connection on port 8080 stays in SYN_SENT from before the first SYN from client until the first SYN-ACK arriving at client, by the kernel's instants")
+        // An idle veth: sent 40 µs after the change, 70 µs on the wire, left 10 µs after the arrival.
         let idle = judge(expectation, handshake(stay: 0.00012, roundTrip: 0.00007))
         #expect(idle.passed, "\(idle.observed)")
-        #expect(idle.expected.hasPrefix("70.0 µs…2070.0 µs: the first SYN from client to the first SYN-ACK arriving at client took 70.0 µs"))
-        // An emulated guest: a 9 ms round trip, which a fixed sub-millisecond stay would refuse.
-        #expect(judge(expectation, handshake(stay: 0.0096, roundTrip: 0.009)).passed)
+        #expect(idle.expected == "entered by 0.1 s (the first SYN from client), left 0.1 s…0.102 s (the first SYN-ACK arriving at client at 0.1 s, 70.0 µs after, then up to 2000.0 µs late)")
+        #expect(idle.observed.hasSuffix("120.0 µs (from 0.1 s to ESTABLISHED): entered 40.0 µs before the first SYN from client, left 10.0 µs after the first SYN-ACK arriving at client"))
+        // An emulated guest: 16 ms to choose a port and send the SYN, a 9 ms round trip; a fixed
+        // sub-millisecond stay refuses it.
+        #expect(judge(expectation, handshake(stay: 0.0256, roundTrip: 0.009, sending: 0.016)).passed)
         let fixed = Expect.socket(.connection(on: "client", port: 8080), staysExactlyIn: .synSent, for: 0,
                                   tolerance: Tolerance(early: 0, lateMinimum: 0.002, lateFraction: 0))
-        #expect(!judge(fixed, handshake(stay: 0.0096, roundTrip: 0.009)).passed)
-        // Shorter than the round trip it spans: the state did not wait for the answer.
+        #expect(!judge(fixed, handshake(stay: 0.0256, roundTrip: 0.009, sending: 0.016)).passed)
+        // Left before the answer arrived: the state did not wait for it.
         let short = judge(expectation, handshake(stay: 0.005, roundTrip: 0.009))
         #expect(!short.passed && short.observed.contains("5000.0 µs"))
-        // Longer by more than the tolerance: something besides the round trip kept it there.
+        // Left later than the tolerance after the answer: something besides the round trip kept it there.
         #expect(!judge(expectation, handshake(stay: 0.0115, roundTrip: 0.009)).passed)
+        // Entered after the SYN left: not the state that sent it.
+        #expect(!judge(expectation, handshake(stay: 0.0095, roundTrip: 0.009, sending: -0.0001)).passed)
         let unanswered = judge(expectation, handshake(stay: 0.0096, roundTrip: 0.009, synAckArrives: false))
         #expect(!unanswered.passed
                 && unanswered.observed.hasPrefix("the first SYN-ACK arriving at client was not seen (0 SYN-ACK arrived at client); nothing arrived at client"))
@@ -202,8 +206,8 @@ import Testing
             Expect.segments(.syn, from: "client", at: .seconds([1, 2]))
             Expect.delay(from: .segment(.fin, from: "client", occurrence: 0), to: .call(PeerCall("ghost", "read")), is: -1)
             Expect.segments(.syn, from: "client", at: .seconds([0]), tolerance: Tolerance(early: -1))
-            Expect.socket(.connection(on: "ghost", port: 1), staysExactlyIn: .synSent, asLongAsFrom: .segment(.syn, from: "client"),
-                          to: .arrival(.synAck, at: "client", occurrence: 0), tolerance: .timer)
+            Expect.socket(.connection(on: "ghost", port: 1), staysExactlyIn: .synSent, from: .segment(.syn, from: "client"),
+                          until: .arrival(.synAck, at: "client", occurrence: 0), tolerance: .timer)
         }
         let errors = ScenarioValidator.validate(scenario).map(\.description)
         #expect(errors.contains { $0.contains("unknown host \"nowhere\"") })
