@@ -278,6 +278,9 @@ enum RecordingFixtures {
         let raised = judge(expectation, finWait1(for: 0.301, rto: 300_000))
         #expect(raised.passed, "\(raised.observed)")
         #expect(raised.observed.contains("one retransmission timeout (tcp_info rto) 0.3 s: 0.299 s…0.337 s"))
+        // Compared between kernels and plotted: how far beyond its own RTO, not the RTO itself.
+        #expect(raised.observedValues.map(\.name) == ["beyond the RTO"])
+        #expect(abs(raised.observedValues[0].value - 0.001) < 1e-9)
         #expect(!judge(Expect.socket(clientConnection, staysIn: .finWait1, for: 0.2), finWait1(for: 0.301, rto: 300_000)).passed)
         // Two timeouts (the first retransmission lost too) is not one.
         #expect(!judge(expectation, finWait1(for: 0.6, rto: 300_000)).passed)

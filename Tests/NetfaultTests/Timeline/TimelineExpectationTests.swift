@@ -132,6 +132,7 @@ import Testing
         #expect(idle.passed, "\(idle.observed)")
         #expect(idle.expected == "entered by 0.1 s (the first SYN from client), left 0.1 s…0.102 s (the first SYN-ACK arriving at client at 0.1 s, 70.0 µs after, then up to 2000.0 µs late)")
         #expect(idle.observed.hasSuffix("120.0 µs (from 0.1 s to ESTABLISHED): entered 40.0 µs before the first SYN from client, left 10.0 µs after the first SYN-ACK arriving at client"))
+        #expect(idle.observedValues.map(\.name) == ["left after the answer"] && abs(idle.observedValues[0].value - 0.00001) < 1e-9)
         // An emulated guest: 16 ms to choose a port and send the SYN, a 9 ms round trip; a fixed
         // sub-millisecond stay refuses it.
         #expect(judge(expectation, handshake(stay: 0.0256, roundTrip: 0.009, sending: 0.016)).passed)
