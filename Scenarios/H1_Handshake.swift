@@ -10,11 +10,14 @@ extension Catalog {
     /// early: the kernel changes the state before the segment reaches the capture tap on the way
     /// out, and after the answer passed the tap on the way in (one host; the events' and the
     /// captures' clocks advance together, so their offset cancels). Late by what lies between
-    /// the tap and the change on the way in: the softirq that captured the answer processes it
-    /// into the change — µs here, 0.10 ms (SYN-ACK) and 0.30 ms (ACK of the FIN) in an emulated
-    /// 5.10 guest; 2 ms is several times that. (On the way out the work before the departure,
-    /// choosing a port and building the SYN, took up to 16 ms in that guest: not judged.)
-    static let roundTripEnds = Tolerance(early: 0, lateMinimum: 0.002, lateFraction: 0)
+    /// the tap and the change on the way in: the softirq that captured the answer makes the
+    /// change at once (µs here, 0.13 ms in the emulated 5.10 guest) unless the process that sent
+    /// the segment still holds the socket (connect() and close() hold it past the send): then the
+    /// answer waits in the socket's backlog until that syscall lets go — 1.98 ms in the emulated
+    /// 7.2 guest, where the same syscall's work before the SYN left took up to 16 ms (5.10). 20 ms
+    /// covers that, and stays far below the next answer this state could be left on instead
+    /// (a retransmission: 200 ms for a FIN at the least, 1 s for a SYN).
+    static let roundTripEnds = Tolerance(early: 0, lateMinimum: 0.02, lateFraction: 0)
 
     static let handshake = Scenario(
         "H1", "Three-way handshake",
