@@ -117,8 +117,8 @@ enum KernelEventMerge {
     /// A connection's first SYN is no retransmission: it takes its socket's announced SYN_SENT
     /// (`sockets`), which the kernel enters just before it builds and sends that SYN
     /// (tcp_v4_connect/tcp_v6_connect, then tcp_connect): earlier than the SYN by microseconds
-    /// (0.5 ms in an emulated guest), never later, so offsets from it are never early — while the
-    /// engine's reading may be late by 60–340 ms in an emulated guest.
+    /// here (0.5–16 ms in an emulated guest, choosing a port), never later, so offsets from it
+    /// are never early — while the engine's reading was 238 ms late once in an emulated guest.
     static func restamp(_ segments: [ObservedSegment], with retransmissions: [KernelRetransmission],
                         sockets: [ObservedSocket] = []) -> [ObservedSegment] {
         var used = Set<Int>()
