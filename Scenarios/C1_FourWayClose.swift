@@ -36,8 +36,11 @@ extension Catalog {
                       // with the fault engine, the captures and a VM sharing 2 CPUs).
                       tolerance: Tolerance(early: 0.001, lateMinimum: 0.05, lateFraction: 0))
         Expect.socket(.connection(on: "server", port: 8080), neverIn: .timeWait)
-        // The server's LAST_ACK, one round trip long, is seen only in the kernel's events.
-        Expect.socket(.connection(on: "server", port: 8080), staysExactlyIn: .lastAck, for: 0, tolerance: Catalog.subMillisecond)
+        // The server's LAST_ACK, one round trip long, is seen only in the kernel's events: from
+        // before its FIN's departure until the client's ACK of it arrives.
+        Expect.socket(.connection(on: "server", port: 8080), staysExactlyIn: .lastAck,
+                      from: .segment(.fin, from: "server"), until: .arrival(.finAck, at: "server"),
+                      tolerance: Catalog.roundTripEnds)
         Expect.fault("slow ACK of the FIN", acted: .equals(1))
         Expect.segments(.fin, from: "client", count: .equals(1))
         Expect.segments(.fin, from: "server", count: .equals(1))

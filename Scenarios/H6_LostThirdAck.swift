@@ -21,7 +21,9 @@ extension Catalog {
         WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 2)
         Peer("client", on: "client", .connect(to: "server", port: 8080), .hold)
         Wait(8.5)
-        // The client's ACKs answer each SYN-ACK within a round trip, so they keep its schedule.
+        // The request's timer starts when the SYN arrives, just before the first SYN-ACK leaves:
+        // the schedule is timed from that arrival (the server's capture). The client's ACKs answer
+        // each SYN-ACK within a round trip, so they keep its schedule.
         Expect.segments(.synAck, from: "server", at: .seconds([0, 1, 3, 7]))
         Expect.segments(.synAck, from: "server", spacedBy: [1, 2, 4])
         Expect.fault("handshake ACKs", acted: .equals(4))

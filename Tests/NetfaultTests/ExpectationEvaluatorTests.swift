@@ -259,6 +259,36 @@ enum RecordingFixtures {
         #expect(staysIn(0.010, timeWait(for: 0.01)).expected == "0.009 s…0.014 s")
     }
 
+    /// A client in FIN_WAIT1 from 1 s for `stay`, its tcp_info rto `rto` in the state's first
+    /// sample (doubled in a later one, after the retransmission).
+    private func finWait1(for stay: Double, rto: UInt32?) -> Recording {
+        func sample(_ time: Double, rto: UInt32) -> (time: Double, record: SocketRecord) {
+            var info = F.info()
+            info.rtoMicroseconds = rto
+            return (time, F.record(.finWait1, info: info))
+        }
+        let samples = rto.map { [(0.5, F.record(.established)), sample(1.0, rto: $0), sample(1.0 + stay - 0.01, rto: 2 * $0)] } ?? []
+        return F.recording(sockets: [F.client([(0.5, .established), (1.0, .finWait1), (1.0 + stay, .finWait2)], samples: samples)])
+    }
+
+    @Test func staysForTheSocketsOwnRetransmissionTimeout() {
+        let expectation = Expect.socket(clientConnection, staysIn: .finWait1, for: .retransmissionTimeout)
+        #expect(expectation.kind.description == "client's connection on port 8080 stays in FIN_WAIT1 for one retransmission timeout (tcp_info rto)")
+        // An emulated guest's round trips raised the RTO to 0.3 s: a stay of 0.301 s is one RTO, not 0.2 s late.
+        let raised = judge(expectation, finWait1(for: 0.301, rto: 300_000))
+        #expect(raised.passed, "\(raised.observed)")
+        #expect(raised.observed.contains("one retransmission timeout (tcp_info rto) 0.3 s: 0.299 s…0.337 s"))
+        // Compared between kernels and plotted: how far beyond its own RTO, not the RTO itself.
+        #expect(raised.observedValues.map(\.name) == ["beyond the RTO"])
+        #expect(abs(raised.observedValues[0].value - 0.001) < 1e-9)
+        #expect(!judge(Expect.socket(clientConnection, staysIn: .finWait1, for: 0.2), finWait1(for: 0.301, rto: 300_000)).passed)
+        // Two timeouts (the first retransmission lost too) is not one.
+        #expect(!judge(expectation, finWait1(for: 0.6, rto: 300_000)).passed)
+        #expect(!judge(expectation, finWait1(for: 0.29, rto: 300_000)).passed, "no timer fires early")
+        let unsampled = judge(expectation, finWait1(for: 0.301, rto: nil))
+        #expect(!unsampled.passed && unsampled.observed.contains("one retransmission timeout (tcp_info rto) not sampled in FIN_WAIT1"))
+    }
+
     @Test func coarserSamplingWidensTheBracket() {
         // Sampled every 10 ms, a 1 s timer may look up to 11 ms short.
         #expect(staysIn(1, timeWait(for: 0.9895, sampledEvery: 0.01)).passed)

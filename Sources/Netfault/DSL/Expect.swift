@@ -12,8 +12,8 @@ public struct Expectation: ScenarioComponent {
         case endsIn(SocketSelector, TCPState)
         /// No matching socket is ever seen in `state`.
         case neverIn(SocketSelector, TCPState)
-        /// A matching socket stays in `state` for `seconds` (entry to the next change or the end).
-        case staysIn(SocketSelector, TCPState, seconds: Double, tolerance: Tolerance)
+        /// A matching socket stays in `state` for the duration (entry to the next change or the end).
+        case staysIn(SocketSelector, TCPState, StayDuration, tolerance: Tolerance)
         /// How many sockets on `host` (with `port` at either end, if given) are in `state` at the end.
         case count(host: String, state: TCPState, port: Int?, Comparison)
         /// The peer's first `call` event succeeded, or failed with `errno`, no earlier than `after`
@@ -66,11 +66,14 @@ public struct Expectation: ScenarioComponent {
         /// A matching socket stays in `state` for `seconds`, both changes at the kernel's
         /// instants: for states too short to sample (kernel events).
         case staysExactly(SocketSelector, TCPState, seconds: Double, tolerance: Tolerance)
+        /// A matching socket, at the kernel's instants, is in `state` by one event and leaves it
+        /// on another, measured in the same run (kernel events).
+        case staysExactlyAcross(SocketSelector, TCPState, from: TimelineEvent, until: TimelineEvent, tolerance: Tolerance)
 
         /// Judged only from kernel events: skipped, with the reason, where they cannot be observed.
         public var needsKernelEvents: Bool {
             switch self {
-            case .kernelDrops, .retransmissionTimes, .staysExactly: true
+            case .kernelDrops, .retransmissionTimes, .staysExactly, .staysExactlyAcross: true
             default: false
             }
         }
@@ -85,6 +88,22 @@ public struct Expectation: ScenarioComponent {
     }
 
     public var element: ScenarioElement { .expectation(self) }
+}
+
+/// How long a socket should stay in a state.
+public enum StayDuration: Sendable, Equatable, CustomStringConvertible {
+    case seconds(Double)
+    /// The socket's retransmission timeout as the kernel set it (tcp_info's rto, in the state's
+    /// first sample): tcp_rto_min plus the smoothed RTT and its deviation, which a slow machine's
+    /// round trips raise above tcp_rto_min.
+    case retransmissionTimeout
+
+    public var description: String {
+        switch self {
+        case .seconds(let seconds): Format.seconds(seconds)
+        case .retransmissionTimeout: "one retransmission timeout (tcp_info rto)"
+        }
+    }
 }
 
 /// One call of a peer process: `PeerCall("client", "connect")`.
@@ -211,7 +230,14 @@ public enum Expect {
 
     public static func socket(_ selector: SocketSelector, staysIn state: TCPState, for seconds: Double,
                               tolerance: Tolerance = .timer, file: String = #filePath, line: Int = #line) -> Expectation {
-        Expectation(.staysIn(selector, state, seconds: seconds, tolerance: tolerance), file: file, line: line)
+        Expectation(.staysIn(selector, state, .seconds(seconds), tolerance: tolerance), file: file, line: line)
+    }
+
+    /// A matching socket stays in `state` for a duration the kernel decided for that socket
+    /// (`.retransmissionTimeout`: its tcp_info rto), read from the socket's own samples.
+    public static func socket(_ selector: SocketSelector, staysIn state: TCPState, for duration: StayDuration,
+                              tolerance: Tolerance = .timer, file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.staysIn(selector, state, duration, tolerance: tolerance), file: file, line: line)
     }
 
     public static func sockets(on host: String, in state: TCPState, port: Int? = nil, count: Comparison,
@@ -305,6 +331,19 @@ public enum Expect {
         Expectation(.staysExactly(selector, state, seconds: seconds, tolerance: tolerance), file: file, line: line)
     }
 
+    /// A matching socket is in `state` (the kernel's instants, as for `staysExactlyIn:for:`) by
+    /// `start` and leaves it on `end`, at most the tolerance's late margin after it: a state that
+    /// lasts one round trip lasts the round trip measured in the same run ("SYN_SENT from before
+    /// the SYN's departure until the SYN-ACK's arrival"), however long the network or a slow
+    /// machine made it. How long before `start` the state began is the sender's own work (for
+    /// SYN_SENT: choosing a port, building the SYN), reported, not judged. Needs kernel events
+    /// (skipped without).
+    public static func socket(_ selector: SocketSelector, staysExactlyIn state: TCPState,
+                              from start: TimelineEvent, until end: TimelineEvent, tolerance: Tolerance,
+                              file: String = #filePath, line: Int = #line) -> Expectation {
+        Expectation(.staysExactlyAcross(selector, state, from: start, until: end, tolerance: tolerance), file: file, line: line)
+    }
+
     public static func counter(_ name: String, on host: String, _ comparison: Comparison,
                                file: String = #filePath, line: Int = #line) -> Expectation {
         Expectation(.counter(host: host, name: name, comparison), file: file, line: line)
@@ -313,8 +352,8 @@ public enum Expect {
 
 enum Format {
     static func milliseconds(_ seconds: Double) -> String {
-        let ms = seconds * 1000
-        return ms == ms.rounded() ? "\(Int(ms)) ms" : "\((ms * 10).rounded() / 10) ms"
+        let tenths = (seconds * 10_000).rounded()
+        return tenths.truncatingRemainder(dividingBy: 10) == 0 ? "\(Int(tenths / 10)) ms" : "\(tenths / 10) ms"
     }
 
     /// 0.125 → "12.5 %", 0.1 → "10 %"

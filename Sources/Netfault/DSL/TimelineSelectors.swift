@@ -19,8 +19,10 @@ public struct SegmentSelector: Sendable, Equatable, CustomStringConvertible {
 
 /// Something that happens once at an instant, for measuring the time between two.
 public enum TimelineEvent: Sendable, Equatable, CustomStringConvertible {
-    /// The `occurrence`-th (from 1) segment of a kind the host sent.
+    /// The `occurrence`-th (from 1) segment of a kind the host sent (its departure).
     case segment(SegmentKind, from: String, occurrence: Int = 1)
+    /// The `occurrence`-th (from 1) segment of a kind the host's capture saw arrive.
+    case arrival(SegmentKind, at: String, occurrence: Int = 1)
     /// The first return of a peer's call.
     case call(PeerCall)
     /// The first time a matching socket is seen in a state.
@@ -30,6 +32,8 @@ public enum TimelineEvent: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .segment(let kind, let host, let occurrence):
             occurrence == 1 ? "the first \(kind) from \(host)" : "\(kind) #\(occurrence) from \(host)"
+        case .arrival(let kind, let host, let occurrence):
+            occurrence == 1 ? "the first \(kind) arriving at \(host)" : "\(kind) #\(occurrence) arriving at \(host)"
         case .call(let call): "\(call.process)'s \(call.call)"
         case .state(let selector, let state): "\(selector) in \(state.rawValue)"
         }

@@ -11,8 +11,8 @@ extension Expectation.Kind: CustomStringConvertible {
             "\(selector) ends in \(state.rawValue)"
         case .neverIn(let selector, let state):
             "\(selector) is never in \(state.rawValue)"
-        case .staysIn(let selector, let state, let seconds, _):
-            "\(selector) stays in \(state.rawValue) for \(Format.seconds(seconds))"
+        case .staysIn(let selector, let state, let duration, _):
+            "\(selector) stays in \(state.rawValue) for \(duration)"
         case .count(let host, let state, let port, _):
             "sockets on \(host) in \(state.rawValue)\(port.map { " with port \($0)" } ?? "") at the end"
         case .socketInfo(let selector, let field, let comparison):
@@ -58,6 +58,8 @@ extension Expectation.Kind: CustomStringConvertible {
             "\(selector) retransmitted at \(schedule)" + Self.givingUpText(givingUp)
         case .staysExactly(let selector, let state, let seconds, _):
             "\(selector) stays in \(state.rawValue) for \(Format.microseconds(seconds)), between the kernel's instants"
+        case .staysExactlyAcross(let selector, let state, let start, let end, _):
+            "\(selector) stays in \(state.rawValue) from before \(start) until \(end), by the kernel's instants"
         }
     }
 

@@ -78,37 +78,8 @@ public enum ExpectationEvaluator {
             return Verdict(passed: offenders.isEmpty, expected: "no socket in \(state.rawValue)",
                            observed: offenders.isEmpty ? "none" : offenders.map(summary).joined(separator: "; "))
 
-        case .staysIn(let selector, let state, let seconds, let tolerance):
-            let allowed = tolerance.range(around: seconds)
-            let expected = "\(Format.seconds(allowed.lowerBound))…\(Format.seconds(allowed.upperBound))"
-            let sockets = recording.sockets(matching: selector)
-            guard !sockets.isEmpty else { return noSocket(expected) }
-            var observed: [String] = []
-            var stays: [ObservedValue] = []
-            var passed = true
-            for socket in sockets {
-                guard let entry = socket.transitions.firstIndex(where: { $0.state == state }) else {
-                    passed = false
-                    observed.append("\(socket.label) never in \(state.rawValue)")
-                    continue
-                }
-                let start = socket.transitions[entry]
-                guard entry + 1 < socket.transitions.count else {
-                    passed = false
-                    observed.append("\(socket.label) still in \(state.rawValue) at the end, \(Format.seconds(recording.duration - start.time)) after entering it")
-                    continue
-                }
-                let end = socket.transitions[entry + 1]
-                // Sampling brackets each change between two samples, so the true stay lies
-                // in this interval; it passes if the interval meets the allowed range.
-                let shortest = end.earliest - start.time, longest = end.time - start.earliest
-                if longest < allowed.lowerBound || shortest > allowed.upperBound { passed = false }
-                stays.append(ObservedValue("stayed", end.time - start.time, unit: "s"))
-                observed.append("\(socket.label) \(Format.seconds(end.time - start.time)) (between \(Format.seconds(shortest)) and \(Format.seconds(longest)), from \(Format.seconds(start.time)))")
-            }
-            // One socket's stay is a number to plot; several are only listed.
-            return Verdict(passed: passed, expected: expected, observed: observed.joined(separator: "; "),
-                           values: sockets.count == 1 ? stays : [], tolerance: tolerance)
+        case .staysIn(let selector, let state, let duration, let tolerance):
+            return judgeStay(selector, state, tolerance, recording, for: duration)
 
         case .count(let host, let state, let port, let comparison):
             let matching = recording.sockets.filter {
@@ -232,6 +203,8 @@ public enum ExpectationEvaluator {
             return judgeRetransmissionTimes(selector, schedule, tolerance, givingUp, recording)
         case .staysExactly(let selector, let state, let seconds, let tolerance):
             return judgeExactStay(selector, state, seconds, tolerance, recording)
+        case .staysExactlyAcross(let selector, let state, let start, let end, let tolerance):
+            return judgeExactStay(selector, state, from: start, until: end, tolerance, recording)
         }
     }
 
@@ -248,27 +221,32 @@ public enum ExpectationEvaluator {
                       times: recording.faultDecisions.filter { $0.fault == name }.map(\.time), none: "never acted")
     }
 
-    /// Instants, as offsets from the first, against a schedule's: as many, each within the
-    /// tolerance; with `givingUp`, that call's first failure at the schedule's end.
+    /// Instants, as offsets from the anchor (the first of them unless said), against a
+    /// schedule's: as many, each within its range; with `givingUp`, that call's first failure
+    /// at the schedule's end.
     static func judgeSchedule(_ schedule: RetransmissionSchedule, _ tolerance: Tolerance,
-                              _ givingUp: PeerCall?, _ recording: Recording, times: [Double], none: String) -> Verdict {
+                              _ givingUp: PeerCall?, _ recording: Recording, times: [Double], none: String,
+                              anchor: ScheduleAnchor? = nil) -> Verdict {
         guard let timeline = schedule.timeline(sysctls: recording.sysctls) else {
             return Verdict(passed: false, expected: "\(schedule)",
                            observed: "the sysctls it is computed from were not recorded")
         }
-        let offsets = times.map { $0 - (times.first ?? 0) }
-        var expected = "at " + instants(timeline.sends) + " (tolerance \(tolerance))"
-        var observed = times.isEmpty ? none : "at " + instants(offsets) + mismatches(offsets, timeline.sends, tolerance)
+        let anchor = anchor ?? .firstSend(times)
+        let offsets = times.map { $0 - anchor.time }
+        let ranges = anchor.allowedRanges(timeline.sends, tolerance)
+        var expected = "at " + instants(timeline.sends) + " (tolerance \(tolerance)"
+            + (anchor.name == nil ? ")" : "; the first late only, from \(anchor.name!))")
+        var observed = times.isEmpty ? none
+            : "at " + instants(offsets) + anchor.note + mismatches(offsets, timeline.sends, ranges)
         var values = [ObservedValue("count", Double(offsets.count))] + (offsets.last.map { [ObservedValue("last", $0, unit: "s")] } ?? [])
-        var passed = offsets.count == timeline.sends.count
-            && zip(offsets, timeline.sends).allSatisfy { tolerance.range(around: $1).contains($0) }
+        var passed = offsets.count == timeline.sends.count && zip(offsets, ranges).allSatisfy { $1.contains($0) }
         if let givingUp, let end = timeline.givesUpAt {
             expected += ", \(givingUp.call) fails at \(Format.seconds(end))"
             let failure = recording.process(givingUp.process)?.events.first { $0.call == givingUp.call && $0.errno != nil }
-            if let failure, let first = times.first {
-                observed += ", \(givingUp.call) failed with \(failure.errno!) at \(Format.seconds(failure.time - first))"
-                values.append(ObservedValue("gives up", failure.time - first, unit: "s"))
-                passed = passed && tolerance.range(around: end).contains(failure.time - first)
+            if let failure, !times.isEmpty {
+                observed += ", \(givingUp.call) failed with \(failure.errno!) at \(Format.seconds(failure.time - anchor.time))"
+                values.append(ObservedValue("gives up", failure.time - anchor.time, unit: "s"))
+                passed = passed && tolerance.range(around: end).contains(failure.time - anchor.time)
             } else {
                 observed += ", \(givingUp.call) did not fail"
                 passed = false
@@ -280,7 +258,7 @@ public enum ExpectationEvaluator {
     /// "0, 1, 2.001 s"
     static func instants(_ offsets: [Double]) -> String { Format.instants(offsets) }
 
-    private static func noSocket(_ expected: String) -> Verdict {
+    static func noSocket(_ expected: String) -> Verdict {
         Verdict(passed: false, expected: expected, observed: "no matching socket was seen")
     }
 

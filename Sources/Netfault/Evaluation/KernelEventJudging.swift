@@ -38,7 +38,8 @@ extension ExpectationEvaluator {
         if let original { times.insert(original.time, at: 0) }
         let wider = original.map { widened(tolerance, for: [$0]) } ?? tolerance
         return judgeSchedule(schedule, wider, givingUp, recording, times: times,
-                             none: "nothing was sent" + nearby(selector, recording))
+                             none: "nothing was sent" + nearby(selector, recording),
+                             anchor: original.map { ScheduleAnchor.of(selector.kind, [$0], recording) })
     }
 
     private static func kind(_ kind: KernelRetransmission.Kind, matches segmentKind: SegmentKind) -> Bool {
@@ -51,7 +52,43 @@ extension ExpectationEvaluator {
     static func judgeExactStay(_ selector: SocketSelector, _ state: TCPState, _ seconds: Double, _ tolerance: Tolerance,
                                _ recording: Recording) -> Verdict {
         let allowed = tolerance.range(around: seconds)
-        let expected = "\(Format.microseconds(allowed.lowerBound))…\(Format.microseconds(allowed.upperBound))"
+        return judgeExactStay(selector, state, tolerance, recording,
+                              expected: "\(Format.microseconds(allowed.lowerBound))…\(Format.microseconds(allowed.upperBound))") { entry, exit in
+            (allowed.contains(exit - entry), "", ObservedValue("stayed", exit - entry, unit: "s"))
+        }
+    }
+
+    /// Entered no later than `start`, left no earlier than `end` and at most the tolerance's late
+    /// margin after it (each with the tolerance's early margin, and an engine-stamped segment's
+    /// uncertainty). How long before `start` the state began is the sender's own work (choosing
+    /// a port, building the segment: 16 ms once in an emulated guest), reported, not judged.
+    static func judgeExactStay(_ selector: SocketSelector, _ state: TCPState, from start: TimelineEvent, until end: TimelineEvent,
+                               _ tolerance: Tolerance, _ recording: Recording) -> Verdict {
+        let what = "from before \(start) until \(end)"
+        guard let from = instant(of: start, recording) else {
+            return Verdict(passed: false, expected: what, observed: missing(start, recording))
+        }
+        guard let to = instant(of: end, recording) else {
+            return Verdict(passed: false, expected: what, observed: missing(end, recording))
+        }
+        let latestExit = tolerance.range(around: to.latest - from.earliest).upperBound + from.earliest
+        let expected = "entered by \(Format.seconds(from.latest)) (\(start)), left \(Format.seconds(to.earliest))…\(Format.seconds(latestExit))"
+            + " (\(end) at \(Format.seconds(to.latest)), \(Format.microseconds(to.latest - from.latest)) after, then up to "
+            + "\(Format.microseconds(latestExit - to.latest)) late)"
+        return judgeExactStay(selector, state, tolerance, recording, expected: expected) { entry, exit in
+            let passed = entry <= from.latest + tolerance.early && exit >= to.earliest - tolerance.early && exit <= latestExit
+            // What is judged, to compare between kernels: the stay's own length is mostly the
+            // network's and the sender's, which an emulated guest stretches.
+            return (passed, ": entered \(Format.microseconds(from.latest - entry)) before \(start), left \(Format.microseconds(exit - to.latest)) after \(end)",
+                    ObservedValue("left after the answer", exit - to.latest, unit: "s"))
+        }
+    }
+
+    /// Each matching socket's stay between the kernel's announced entry into `state` and its next
+    /// announced change, judged by `judge(entry, exit)`: whether it passes, what to add to the
+    /// observation, and the number to compare and plot.
+    private static func judgeExactStay(_ selector: SocketSelector, _ state: TCPState, _ tolerance: Tolerance, _ recording: Recording,
+                                       expected: String, judge: (Double, Double) -> (Bool, String, ObservedValue)) -> Verdict {
         let sockets = recording.sockets(matching: selector)
         guard !sockets.isEmpty else {
             return Verdict(passed: false, expected: expected, observed: "no matching socket was seen")
@@ -71,10 +108,11 @@ extension ExpectationEvaluator {
                 observed.append("\(socket.label): no announced change out of \(state.rawValue)")
                 continue
             }
-            let stay = transitions[entry + 1].time - transitions[entry].time
-            if !allowed.contains(stay) { passed = false }
-            stays.append(ObservedValue("stayed", stay, unit: "s"))
-            observed.append("\(socket.label) \(Format.microseconds(stay)) (from \(Format.seconds(transitions[entry].time)) to \(transitions[entry + 1].state.rawValue))")
+            let (enteredAt, leftAt) = (transitions[entry].time, transitions[entry + 1].time)
+            let (held, note, value) = judge(enteredAt, leftAt)
+            if !held { passed = false }
+            stays.append(value)
+            observed.append("\(socket.label) \(Format.microseconds(leftAt - enteredAt)) (from \(Format.seconds(enteredAt)) to \(transitions[entry + 1].state.rawValue))\(note)")
         }
         // One socket's stay is a number to plot; several are only listed.
         return Verdict(passed: passed, expected: expected, observed: observed.joined(separator: "; "),

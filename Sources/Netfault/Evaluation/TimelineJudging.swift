@@ -8,6 +8,11 @@ extension ExpectationEvaluator {
         }
     }
 
+    /// The segments of a kind a host's capture saw arrive, in time order.
+    static func arrived(_ kind: SegmentKind, at host: String, _ recording: Recording) -> [ObservedSegment] {
+        recording.segments.filter { $0.host == host && !$0.isSent && $0.kinds.contains(kind) }
+    }
+
     /// A dropped segment never reached the wire, so its instant is the fault engine's,
     /// read up to `Tolerance.queueStamped.early` after the kernel queued it: offsets
     /// measured from such an instant may look early by that much.
@@ -22,7 +27,8 @@ extension ExpectationEvaluator {
                                   _ givingUp: PeerCall?, _ recording: Recording) -> Verdict {
         let segments = sent(selector, recording)
         return judgeSchedule(schedule, widened(tolerance, for: segments), givingUp, recording,
-                             times: segments.map(\.time), none: "none was sent" + nearby(selector, recording))
+                             times: segments.map(\.time), none: "none was sent" + nearby(selector, recording),
+                             anchor: ScheduleAnchor.of(selector.kind, segments, recording))
     }
 
     static func judgeSegmentIntervals(_ selector: SegmentSelector, _ intervals: [Double], _ tolerance: Tolerance,
@@ -30,11 +36,24 @@ extension ExpectationEvaluator {
         let segments = sent(selector, recording)
         let tolerance = widened(tolerance, for: segments)
         let gaps = zip(segments, segments.dropFirst()).map { $1.time - $0.time }
-        let passed = gaps.count == intervals.count && zip(gaps, intervals).allSatisfy { tolerance.range(around: $1).contains($0) }
-        let observed = segments.isEmpty ? "none was sent" + nearby(selector, recording)
+        // The first interval's timer was armed `lag` before the first send (a SYN-ACK's, at the
+        // SYN's arrival): the first gap may be short by that much, and by no more.
+        let anchor = ScheduleAnchor.of(selector.kind, segments, recording)
+        let ranges = intervals.enumerated().map { index, interval in
+            let range = tolerance.range(around: interval)
+            return index == 0 ? (range.lowerBound - anchor.lag)...range.upperBound : range
+        }
+        let passed = gaps.count == intervals.count && zip(gaps, ranges).allSatisfy { $1.contains($0) }
+        var observed = segments.isEmpty ? "none was sent" + nearby(selector, recording)
             : "\(segments.count) sent, spaced by " + (gaps.isEmpty ? "nothing" : instants(gaps)) + " (at " + instants(segments.map(\.time)) + ")"
-        return Verdict(passed: passed,
-                       expected: "\(intervals.count + 1) sent, spaced by " + instants(intervals) + " (tolerance \(tolerance) each)",
+        var expected = "\(intervals.count + 1) sent, spaced by " + instants(intervals) + " (tolerance \(tolerance) each"
+        if let name = anchor.name {
+            expected += "; the first may be short by the first send's lag behind \(name))"
+            if !segments.isEmpty { observed += "; the first \(selector.kind) came \(anchor.lag < 0.001 ? Format.microseconds(anchor.lag) : Format.milliseconds(anchor.lag)) after \(name) at \(Format.seconds(anchor.time))" }
+        } else {
+            expected += ")"
+        }
+        return Verdict(passed: passed, expected: expected,
                        observed: observed, values: [ObservedValue("count", Double(segments.count))]
                            + gaps.enumerated().map { ObservedValue("gap \($0.offset + 1)", $0.element, unit: "s") },
                        tolerance: tolerance)
@@ -93,13 +112,18 @@ extension ExpectationEvaluator {
     }
 
     /// When an event happened: `latest` is the reading, `earliest` how early it may really have been.
-    private static func instant(of event: TimelineEvent, _ recording: Recording) -> (earliest: Double, latest: Double)? {
+    static func instant(of event: TimelineEvent, _ recording: Recording) -> (earliest: Double, latest: Double)? {
         switch event {
         case .segment(let kind, let host, let occurrence):
             let segments = sent(SegmentSelector(kind, from: host), recording)
             guard occurrence >= 1, occurrence <= segments.count else { return nil }
             let segment = segments[occurrence - 1]
             return (segment.queueStamped ? segment.time - Tolerance.queueStamped.early : segment.time, segment.time)
+        case .arrival(let kind, let host, let occurrence):
+            // Arrivals are always captured: their instants are the kernel's.
+            let segments = arrived(kind, at: host, recording)
+            guard occurrence >= 1, occurrence <= segments.count else { return nil }
+            return (segments[occurrence - 1].time, segments[occurrence - 1].time)
         case .call(let call):
             guard let event = recording.process(call.process)?.events.first(where: { $0.call == call.call }) else { return nil }
             return (event.time, event.time)
@@ -111,11 +135,17 @@ extension ExpectationEvaluator {
     }
 
     /// Why an event has no instant, with what was seen nearby.
-    private static func missing(_ event: TimelineEvent, _ recording: Recording) -> String {
+    static func missing(_ event: TimelineEvent, _ recording: Recording) -> String {
         switch event {
         case .segment(let kind, let host, _):
             let count = sent(SegmentSelector(kind, from: host), recording).count
             return "\(event) was not seen (\(count) \(kind) from \(host))" + nearby(SegmentSelector(kind, from: host), recording)
+        case .arrival(let kind, let host, _):
+            let count = arrived(kind, at: host, recording).count
+            let others = recording.segments.filter { $0.host == host && !$0.isSent }
+            return "\(event) was not seen (\(count) \(kind) arrived at \(host))"
+                + (others.isEmpty ? "; nothing arrived at \(host)"
+                    : "; \(host) received: " + others.prefix(6).map(line).joined(separator: "; ") + (others.count > 6 ? "; …" : ""))
         case .call(let call):
             let calls = recording.process(call.process)?.events.map(\.call) ?? []
             return "\(event) did not happen (events: \(calls.isEmpty ? "none" : calls.joined(separator: ", ")))"
@@ -134,13 +164,13 @@ extension ExpectationEvaluator {
 
     /// For each expected instant with no observed one in its range, the nearest observed;
     /// each observed instant that no expected one accounts for.
-    static func mismatches(_ offsets: [Double], _ expected: [Double], _ tolerance: Tolerance) -> String {
+    static func mismatches(_ offsets: [Double], _ expected: [Double], _ ranges: [ClosedRange<Double>]) -> String {
         var notes: [String] = []
-        for instant in expected where !offsets.contains(where: { tolerance.range(around: instant).contains($0) }) {
+        for (instant, range) in zip(expected, ranges) where !offsets.contains(where: range.contains) {
             let nearest = offsets.min { abs($0 - instant) < abs($1 - instant) }
             notes.append("nothing at \(Format.instants([instant]))" + (nearest.map { " (nearest \(Format.instants([$0])))" } ?? ""))
         }
-        for offset in offsets where !expected.contains(where: { tolerance.range(around: $0).contains(offset) }) {
+        for offset in offsets where !ranges.contains(where: { $0.contains(offset) }) {
             notes.append("unexpected at \(Format.instants([offset]))")
         }
         return notes.isEmpty ? "" : "; " + notes.joined(separator: ", ")

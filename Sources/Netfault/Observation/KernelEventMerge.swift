@@ -114,10 +114,22 @@ enum KernelEventMerge {
     /// sending (a retransmission: same host, endpoints and sequence number, no later than the
     /// engine's reading and within that margin of it), it takes the kernel's instant instead:
     /// the device's if it got that far, else TCP's stamp.
-    static func restamp(_ segments: [ObservedSegment], with retransmissions: [KernelRetransmission]) -> [ObservedSegment] {
+    /// A connection's first SYN is no retransmission: it takes its socket's announced SYN_SENT
+    /// (`sockets`), which the kernel enters just before it builds and sends that SYN
+    /// (tcp_v4_connect/tcp_v6_connect, then tcp_connect): earlier than the SYN by microseconds
+    /// here (0.5–16 ms in an emulated guest, choosing a port), never later, so offsets from it
+    /// are never early — while the engine's reading was 238 ms late once in an emulated guest.
+    static func restamp(_ segments: [ObservedSegment], with retransmissions: [KernelRetransmission],
+                        sockets: [ObservedSocket] = []) -> [ObservedSegment] {
         var used = Set<Int>()
         var result = segments.map { segment -> ObservedSegment in
             guard segment.engineStamped else { return segment }
+            if let connecting = connectionStart(of: segment, sockets, segments) {
+                var restamped = segment
+                restamped.time = connecting
+                restamped.kernelStamped = true
+                return restamped
+            }
             let match = retransmissions.indices.first { index in
                 let retransmission = retransmissions[index]
                 return !used.contains(index) && retransmission.host == segment.host
@@ -135,6 +147,24 @@ enum KernelEventMerge {
         }
         result.sort { $0.time < $1.time }
         return result
+    }
+
+    /// When the socket that sent `segment`, a SYN, entered SYN_SENT (the kernel's instant), if
+    /// this is its first SYN: nothing of its flow was sent between that instant and this one.
+    private static func connectionStart(of segment: ObservedSegment, _ sockets: [ObservedSocket],
+                                        _ segments: [ObservedSegment]) -> Double? {
+        guard segment.header.flags.contains(.syn), !segment.header.flags.contains(.ack) else { return nil }
+        let entered = sockets.filter { socket in
+            socket.host == segment.host && socket.local.description == segment.source && socket.remote.description == segment.destination
+        }.flatMap { socket in
+            socket.transitions.filter { $0.state == .synSent && $0.source == .event && $0.time <= segment.time }.map(\.time)
+        }.max()
+        guard let entered else { return nil }
+        let earlier = segments.contains { other in
+            other.host == segment.host && other.isSent && other.source == segment.source && other.destination == segment.destination
+                && other.time >= entered && other.time < segment.time
+        }
+        return earlier ? nil : entered
     }
 
     /// Events for the full socket; from sampling, only the states events cannot show: a

@@ -252,7 +252,7 @@ final class StepExecution {
             recording.sockets = merged.sockets
             recording.kernelDrops = merged.drops
             recording.retransmissions = merged.retransmissions
-            recording.segments = KernelEventMerge.restamp(recording.segments, with: merged.retransmissions)
+            recording.segments = KernelEventMerge.restamp(recording.segments, with: merged.retransmissions, sockets: merged.sockets)
             recording.resets = merged.resets
             recording.eventsLost = lost
             recording.dropReasonNames = Set(eventSource.dropReasons.values)

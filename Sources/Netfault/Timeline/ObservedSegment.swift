@@ -15,7 +15,7 @@ public struct ObservedSegment: Sendable, Equatable {
     /// not a kernel timestamp: the segment never reached the wire to be captured.
     public var engineStamped = false
     /// A segment only the engine saw, re-timed at the kernel's instant of its sending (its
-    /// retransmission event): no queue margin applies to it.
+    /// retransmission event; for a first SYN, its socket's SYN_SENT): no queue margin applies to it.
     public var kernelStamped = false
     /// Whether the instant may be late by the fault engine's queue wake-up.
     public var queueStamped: Bool { engineStamped && !kernelStamped }

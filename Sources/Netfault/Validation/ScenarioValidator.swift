@@ -166,6 +166,18 @@ public enum ScenarioValidator {
 
         FaultValidator.validate(scenario, knownHost: knownHost, processes: Set(processes.keys), fail: fail)
 
+        func checkEvent(_ event: TimelineEvent, _ location: SourceLocation) {
+            switch event {
+            case .segment(_, let host, let occurrence), .arrival(_, let host, let occurrence):
+                _ = knownHost(host, location, "expectation")
+                if occurrence < 1 { fail(location, "occurrence \(occurrence): the first is 1") }
+            case .call(let call):
+                if processes[call.process] == nil { fail(location, "expectation names process \"\(call.process)\", which no step starts") }
+            case .state(let selector, _):
+                _ = knownHost(selector.host, location, "expectation")
+            }
+        }
+
         // Expectations refer to what exists.
         for expectation in scenario.expectations {
             let location = expectation.location
@@ -174,6 +186,10 @@ public enum ScenarioValidator {
                 _ = knownHost(s.host, location, "expectation")
                 if case .passesThrough(_, let states) = expectation.kind, states.isEmpty {
                     fail(location, "passesThrough needs at least one state")
+                }
+                if case .staysIn(_, _, let duration, let tolerance) = expectation.kind {
+                    checkTolerance(tolerance, location, fail)
+                    if let seconds = duration.fixedSeconds, !(seconds >= 0) { fail(location, "a duration must not be negative") }
                 }
             case .count(let host, _, _, _), .counter(let host, _, _):
                 _ = knownHost(host, location, "expectation")
@@ -226,17 +242,11 @@ public enum ScenarioValidator {
             case .delay(let start, let end, let seconds, let tolerance):
                 checkTolerance(tolerance, location, fail)
                 if !(seconds >= 0) { fail(location, "a delay must not be negative") }
-                for event in [start, end] {
-                    switch event {
-                    case .segment(_, let host, let occurrence):
-                        _ = knownHost(host, location, "expectation")
-                        if occurrence < 1 { fail(location, "occurrence \(occurrence): the first is 1") }
-                    case .call(let call):
-                        if processes[call.process] == nil { fail(location, "expectation names process \"\(call.process)\", which no step starts") }
-                    case .state(let selector, _):
-                        _ = knownHost(selector.host, location, "expectation")
-                    }
-                }
+                for event in [start, end] { checkEvent(event, location) }
+            case .staysExactlyAcross(let s, _, let start, let end, let tolerance):
+                _ = knownHost(s.host, location, "expectation")
+                checkTolerance(tolerance, location, fail)
+                for event in [start, end] { checkEvent(event, location) }
             }
         }
         return errors

@@ -245,6 +245,28 @@ import Testing
         #expect(restamped[1].time == 1.2200 && !restamped[1].queueStamped && restamped[1].kernelStamped)
     }
 
+    /// The client's socket, SYN_SENT at `entered` as the kernel announced it.
+    static func connecting(at entered: Double) -> ObservedSocket {
+        ObservedSocket(host: "client", local: RecordingFixtures.endpoint("10.77.1.1", 43210),
+                       remote: RecordingFixtures.endpoint("10.77.1.2", 8080),
+                       transitions: [ObservedTransition(time: entered, state: .synSent, source: .event)], samples: [])
+    }
+
+    @Test func aDroppedFirstSynTakesItsSocketsSynSentInstant() throws {
+        // An emulated guest: the engine read the first SYN 120 ms after the kernel entered SYN_SENT.
+        let segments = [try Self.droppedSyn(at: 0.32, seq: 7), try Self.droppedSyn(at: 1.45, seq: 7)]
+        let restamped = KernelEventMerge.restamp(segments, with: [Self.retransmission(1.2201, departed: 1.22005, earliest: 1.2200, seq: 7)],
+                                                 sockets: [Self.connecting(at: 0.2)])
+        #expect(restamped[0].time == 0.2 && restamped[0].kernelStamped && !restamped[0].queueStamped)
+        // Only the first: a retransmission too late to match its event keeps the engine's instant.
+        #expect(restamped[1].time == 1.45 && restamped[1].queueStamped)
+        // A SYN_SENT entered after the engine's reading, or a sampled one, is not the kernel's instant of this SYN.
+        #expect(KernelEventMerge.restamp([try Self.droppedSyn(at: 0.32, seq: 7)], with: [], sockets: [Self.connecting(at: 0.33)])[0].queueStamped)
+        var sampled = Self.connecting(at: 0.2)
+        sampled.transitions = [ObservedTransition(time: 0.2, state: .synSent)]
+        #expect(KernelEventMerge.restamp([try Self.droppedSyn(at: 0.32, seq: 7)], with: [], sockets: [sampled])[0].queueStamped)
+    }
+
     @Test func aDepartedRetransmissionLendsTheDevicesInstant() throws {
         let segments = [try Self.droppedSyn(at: 1.23, seq: 7)]
         let restamped = KernelEventMerge.restamp(segments, with: [Self.retransmission(1.2201, departed: 1.22005, earliest: 1.2200, seq: 7)])

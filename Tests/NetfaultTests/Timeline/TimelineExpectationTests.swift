@@ -8,14 +8,15 @@ import Testing
 
     /// A segment the client sent (or, with `host: "server"`, the server), classified the way the builder would.
     func segment(_ time: Double, _ flags: TCPFlags, host: String = "client", seq: UInt32 = 1000, ack: UInt32 = 0,
-                 payload: Int = 0, mss: Int? = nil, dropped: Bool = false) -> ObservedSegment {
+                 payload: Int = 0, mss: Int? = nil, dropped: Bool = false, arrivingAt receiver: String? = nil) -> ObservedSegment {
         let fromClient = host == "client"
         let bytes = TestPackets.tcp(from: fromClient ? TestPackets.client : TestPackets.server,
                                     to: fromClient ? TestPackets.server : TestPackets.client,
                                     sourcePort: fromClient ? 40000 : 8080, destinationPort: fromClient ? 8080 : 40000,
                                     flags: flags, seq: seq, ack: ack, payload: payload)
         let header = bytes.withUnsafeBytes { PacketHeader.parse($0) }!
-        var segment = ObservedSegment(time: time, host: host, direction: .out, header: header, window: 100,
+        // With `receiver`, the copy that host's capture saw arrive.
+        var segment = ObservedSegment(time: time, host: receiver ?? host, direction: receiver == nil ? .out : .in, header: header, window: 100,
                                       options: TCPOptions(mss: mss), fault: dropped ? "dropped by f" : nil, engineStamped: dropped)
         segment.kinds = Set(SegmentKind.allCases.filter { kind in var c = SegmentClassifier(); return c.matches(header, kind) })
         // Relative to each side's SYN: the client's at 1000, the server's at 5000.
@@ -67,6 +68,91 @@ import Testing
         #expect(judge(expectation, recording(synAcks)).passed)
         let result = judge(expectation, recording(Array(synAcks.prefix(3))))
         #expect(!result.passed && result.observed.hasPrefix("3 sent, spaced by 1.01, 2.01 s"))
+    }
+
+    /// The server's SYN-ACKs, `lag` after the SYN arrived at 0.1 s, then at these offsets from that arrival.
+    func synAcks(lag: Double, retransmittedAt offsets: [Double]) -> [ObservedSegment] {
+        [segment(0.1, .syn, seq: 1000, arrivingAt: "server")]
+            + ([0.1 + lag] + offsets.map { 0.1 + $0 }).map { segment($0, [.syn, .ack], host: "server", seq: 5000, ack: 1001) }
+    }
+
+    @Test func synAckSchedulesStartAtTheSynsArrival() {
+        // The request's timer starts on the SYN's arrival; the first SYN-ACK leaves 5 ms later (an
+        // emulated guest), so the retransmission, 1 s after the arrival, is 0.995 s after it.
+        let lagging = recording(synAcks(lag: 0.005, retransmittedAt: [1.002, 3.003, 7.004]))
+        let schedule = judge(Expect.segments(.synAck, from: "server", at: .seconds([0, 1, 3, 7])), lagging)
+        #expect(schedule.passed, "\(schedule.observed)")
+        #expect(schedule.observed.hasPrefix("at 0.005, 1.002, 3.003, 7.004 s (offsets from the SYN's arrival at server, 0.1 s)"))
+        #expect(schedule.expected.contains("the first late only, from the SYN's arrival at server"))
+        let spaced = judge(Expect.segments(.synAck, from: "server", spacedBy: [1, 2, 4]), lagging)
+        #expect(spaced.passed, "\(spaced.observed)")
+        #expect(spaced.observed.contains("the first SYN-ACK came 5 ms after the SYN's arrival at server at 0.1 s"))
+        #expect(spaced.expected.contains("the first may be short by the first send's lag"))
+
+        // 5 ms early relative to the arrival: no timer fires that early.
+        let early = recording(synAcks(lag: 0.005, retransmittedAt: [0.995, 3.001, 7.002]))
+        let earlySchedule = judge(Expect.segments(.synAck, from: "server", at: .seconds([0, 1, 3, 7])), early)
+        #expect(!earlySchedule.passed)
+        #expect(earlySchedule.observed.contains("nothing at 1 s (nearest 0.995 s)"))
+        #expect(!judge(Expect.segments(.synAck, from: "server", spacedBy: [1, 2, 4]), early).passed,
+                "the first gap may be short by the 5 ms lag, not by 10 ms")
+        // The first SYN-ACK answers the SYN within the first timeout's late margin.
+        let slow = recording(synAcks(lag: 0.2, retransmittedAt: [1.0005]))
+        #expect(!judge(Expect.segments(.synAck, from: "server", at: .seconds([0, 1])), slow).passed,
+                "200 ms is beyond the 125 ms late margin of the first timeout")
+    }
+
+    @Test func synSchedulesStayAtTheFirstSend() {
+        // A SYN's timer is armed after it is sent (tcp_connect): no anchor before it.
+        let result = judge(Expect.segments(.syn, from: "client", at: .seconds([0, 1])), recording(syns([0.2, 1.2])))
+        #expect(result.passed && !result.observed.contains("offsets from"))
+    }
+
+    /// A client socket in SYN_SENT from 0.1 s for `stay` (the kernel's instants), its SYN leaving
+    /// `sending` after the change and the SYN-ACK arriving `roundTrip` later.
+    func handshake(stay: Double, roundTrip: Double, sending: Double = 0.00004, synAckArrives: Bool = true) -> Recording {
+        var recording = recording([segment(0.1 + sending, .syn)]
+            + (synAckArrives ? [segment(0.1 + sending + roundTrip, [.syn, .ack], host: "server", seq: 5000, ack: 1001, arrivingAt: "client")] : []))
+        recording.observation = .eventsAndSampling
+        recording.sockets = [ObservedSocket(
+            host: "client", local: F.endpoint("10.77.1.1", 40000), remote: F.endpoint("10.77.1.2", 8080),
+            transitions: [ObservedTransition(time: 0.1, state: .synSent, source: .event),
+                          ObservedTransition(time: 0.1 + stay, state: .established, source: .event)], samples: [])]
+        return recording
+    }
+
+    @Test func aRoundTripStateSpansTheMeasuredRoundTrip() {
+        let expectation = Expect.socket(.connection(on: "client", port: 8080), staysExactlyIn: .synSent,
+                                        from: .segment(.syn, from: "client"), until: .arrival(.synAck, at: "client"),
+                                        tolerance: Tolerance(early: 0, lateMinimum: 0.002, lateFraction: 0))
+        #expect(expectation.kind.description
+                == "client's connection on port 8080 stays in SYN_SENT from before the first SYN from client until the first SYN-ACK arriving at client, by the kernel's instants")
+        // An idle veth: sent 40 µs after the change, 70 µs on the wire, left 10 µs after the arrival.
+        let idle = judge(expectation, handshake(stay: 0.00012, roundTrip: 0.00007))
+        #expect(idle.passed, "\(idle.observed)")
+        #expect(idle.expected == "entered by 0.1 s (the first SYN from client), left 0.1 s…0.102 s (the first SYN-ACK arriving at client at 0.1 s, 70.0 µs after, then up to 2000.0 µs late)")
+        #expect(idle.observed.hasSuffix("120.0 µs (from 0.1 s to ESTABLISHED): entered 40.0 µs before the first SYN from client, left 10.0 µs after the first SYN-ACK arriving at client"))
+        #expect(idle.observedValues.map(\.name) == ["left after the answer"] && abs(idle.observedValues[0].value - 0.00001) < 1e-9)
+        // An emulated guest: 16 ms to choose a port and send the SYN, a 9 ms round trip; a fixed
+        // sub-millisecond stay refuses it.
+        #expect(judge(expectation, handshake(stay: 0.0256, roundTrip: 0.009, sending: 0.016)).passed)
+        let fixed = Expect.socket(.connection(on: "client", port: 8080), staysExactlyIn: .synSent, for: 0,
+                                  tolerance: Tolerance(early: 0, lateMinimum: 0.002, lateFraction: 0))
+        #expect(!judge(fixed, handshake(stay: 0.0256, roundTrip: 0.009, sending: 0.016)).passed)
+        // Left before the answer arrived: the state did not wait for it.
+        let short = judge(expectation, handshake(stay: 0.005, roundTrip: 0.009))
+        #expect(!short.passed && short.observed.contains("5000.0 µs"))
+        // Left later than the tolerance after the answer: something besides the round trip kept it there.
+        #expect(!judge(expectation, handshake(stay: 0.0115, roundTrip: 0.009)).passed)
+        // Entered after the SYN left: not the state that sent it.
+        #expect(!judge(expectation, handshake(stay: 0.0095, roundTrip: 0.009, sending: -0.0001)).passed)
+        let unanswered = judge(expectation, handshake(stay: 0.0096, roundTrip: 0.009, synAckArrives: false))
+        #expect(!unanswered.passed
+                && unanswered.observed.hasPrefix("the first SYN-ACK arriving at client was not seen (0 SYN-ACK arrived at client); nothing arrived at client"))
+        // Without kernel events, skipped with the reason.
+        var sampled = handshake(stay: 0.0096, roundTrip: 0.009)
+        sampled.observation = .sampling(reason: "no BTF")
+        #expect(judge(expectation, sampled).skipReason == "no kernel events: no BTF")
     }
 
     @Test func countsAndNone() {
@@ -121,12 +207,16 @@ import Testing
             Expect.segments(.syn, from: "client", at: .seconds([1, 2]))
             Expect.delay(from: .segment(.fin, from: "client", occurrence: 0), to: .call(PeerCall("ghost", "read")), is: -1)
             Expect.segments(.syn, from: "client", at: .seconds([0]), tolerance: Tolerance(early: -1))
+            Expect.socket(.connection(on: "ghost", port: 1), staysExactlyIn: .synSent, from: .segment(.syn, from: "client"),
+                          until: .arrival(.synAck, at: "client", occurrence: 0), tolerance: .timer)
         }
         let errors = ScenarioValidator.validate(scenario).map(\.description)
         #expect(errors.contains { $0.contains("unknown host \"nowhere\"") })
         #expect(errors.contains { $0.contains("spacedBy needs at least one interval") })
         #expect(errors.contains { $0.contains("start at 0") })
         #expect(errors.contains { $0.contains("occurrence 0") })
+        #expect(errors.filter { $0.contains("occurrence 0") }.count == 2, "a delay's and a stay's")
+        #expect(errors.contains { $0.contains("unknown host \"ghost\"") })
         #expect(errors.contains { $0.contains("\"ghost\"") })
         #expect(errors.contains { $0.contains("a delay must not be negative") })
         #expect(errors.contains { $0.contains("margins must not be negative") })
