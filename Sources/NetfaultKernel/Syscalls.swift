@@ -240,6 +240,16 @@ enum Sys {
     /// CLOCK_REALTIME, the clock of packet timestamps.
     static func realtimeNanoseconds() -> Int64 { nanoseconds(of: CLOCK_REALTIME) }
 
+    /// CLOCK_MONOTONIC_COARSE: CLOCK_MONOTONIC as of the kernel's last tick, when jiffies moved too.
+    static func coarseMonotonicNanoseconds() -> Int64 { nanoseconds(of: CLOCK_MONOTONIC_COARSE) }
+
+    /// The resolution of CLOCK_MONOTONIC_COARSE: the kernel's tick (1/CONFIG_HZ).
+    static func coarseResolutionNanoseconds() -> Int64 {
+        var resolution = timespec()
+        clock_getres(CLOCK_MONOTONIC_COARSE, &resolution)
+        return Int64(resolution.tv_sec) * 1_000_000_000 + Int64(resolution.tv_nsec)
+    }
+
     private static func nanoseconds(of clock: clockid_t) -> Int64 {
         var now = timespec()
         clock_gettime(clock, &now)

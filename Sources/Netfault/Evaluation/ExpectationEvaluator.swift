@@ -231,10 +231,11 @@ public enum ExpectationEvaluator {
             return Verdict(passed: false, expected: "\(schedule)",
                            observed: "the sysctls it is computed from were not recorded")
         }
+        let (tolerance, tickNote) = forKernelTimers(tolerance, recording)
         let anchor = anchor ?? .firstSend(times)
         let offsets = times.map { $0 - anchor.time }
         let ranges = anchor.allowedRanges(timeline.sends, tolerance)
-        var expected = "at " + instants(timeline.sends) + " (tolerance \(tolerance)"
+        var expected = "at " + instants(timeline.sends) + " (tolerance \(tolerance)" + tickNote
             + (anchor.name == nil ? ")" : "; the first late only, from \(anchor.name!))")
         var observed = times.isEmpty ? none
             : "at " + instants(offsets) + anchor.note + mismatches(offsets, timeline.sends, ranges)

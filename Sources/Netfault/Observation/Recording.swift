@@ -17,6 +17,9 @@ public struct Recording: Sendable {
     public var duration: Double = 0
     /// How often sockets were sampled, for the early margin of timing checks.
     public var sampleInterval: Double = 0.001
+    /// The kernel's tick and the most it lagged the clock while the scenario ran (read at each
+    /// sample): how early a kernel timer can fire (see `KernelTick`). nil when not measured.
+    public var kernelTick: KernelTickLag?
     /// Whether full sockets' transitions came from kernel events, or sampling alone (and why).
     public var observation: Observation = .sampling(reason: "kernel events were not asked for")
     /// Segments the kernel dropped on the hosts, with its reason (from kfree_skb).
@@ -163,4 +166,19 @@ public struct OutputMatch: Sendable, Equatable {
         self.time = time
         self.line = line
     }
+}
+
+/// The kernel's tick length and the largest lag of its tick behind the clock, in seconds.
+public struct KernelTickLag: Sendable, Codable, Equatable {
+    public var length: Double
+    public var largestLag: Double
+
+    public init(length: Double, largestLag: Double) {
+        self.length = length
+        self.largestLag = largestLag
+    }
+
+    /// How early a kernel timer armed during the run could fire: by what the tick lagged
+    /// beyond its own length (the timer wheel rounds expiries up by a tick).
+    public var timerEarliness: Double { max(0, largestLag - length) }
 }

@@ -26,6 +26,8 @@ final class SocketSampler: @unchecked Sendable {
     private var previousDumpStart: [String: Double] = [:]
     private let done = DispatchSemaphore(value: 0)
     private(set) var sampleCount = 0
+    /// The most the kernel's tick lagged the clock at any sample (KernelTick.lag).
+    private(set) var largestTickLag = 0.0
 
     /// Limit per socket, so a long scenario cannot grow memory without bound.
     private static let maximumSamplesPerSocket = 20_000
@@ -79,6 +81,7 @@ final class SocketSampler: @unchecked Sendable {
     /// happened after the start of that host's previous dump and before the end of this one
     /// (a dump can take milliseconds on a loaded machine, so the bracket is per host).
     private func sampleOnce() {
+        let tickLag = KernelTick.lag()
         var seen: [Key: SocketRecord] = [:]
         var dumpEnd: [String: Double] = [:], dumpStart: [String: Double] = [:]
         do {
@@ -97,6 +100,7 @@ final class SocketSampler: @unchecked Sendable {
         }
         lock.withLock {
             sampleCount += 1
+            largestTickLag = max(largestTickLag, tickLag)
             for (key, record) in seen {
                 let time = dumpEnd[key.host]!, earliest = previousDumpStart[key.host] ?? 0
                 let previous = current[key]

@@ -64,6 +64,9 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var resets: [KernelReset] = []
     /// Kernel events lost (ring buffer full): the lists above are incomplete when not 0.
     public var eventsLost: Int = 0
+    /// The kernel's tick and how far it lagged the clock at worst during the run: timer
+    /// schedules allow what it lagged beyond a tick early.
+    public var kernelTick: KernelTickLag?
     /// An error that stopped the scenario before its expectations could be checked.
     public var error: String?
     /// Whose error it is; nil when the error is an observation (a wait that ran out).
@@ -88,7 +91,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, name, status, skipReason, durationSeconds, expectations, sysctls, sockets, counters, processes, faults,
              faultDecisions, segments, captureDropped, observation, observationNote, kernelDrops, retransmissions,
-             resets, eventsLost, error, errorCause
+             resets, eventsLost, kernelTick, error, errorCause
     }
 
     /// Results written before faults and captures existed have no `faults`, `faultDecisions`, `segments`.
@@ -114,6 +117,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         retransmissions = try c.decodeIfPresent([KernelRetransmission].self, forKey: .retransmissions) ?? []
         resets = try c.decodeIfPresent([KernelReset].self, forKey: .resets) ?? []
         eventsLost = try c.decodeIfPresent(Int.self, forKey: .eventsLost) ?? 0
+        kernelTick = try c.decodeIfPresent(KernelTickLag.self, forKey: .kernelTick)
         error = try c.decodeIfPresent(String.self, forKey: .error)
         errorCause = try c.decodeIfPresent(ErrorCause.self, forKey: .errorCause)
     }
@@ -141,6 +145,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         try c.encode(retransmissions, forKey: .retransmissions)
         try c.encode(resets, forKey: .resets)
         try c.encode(eventsLost, forKey: .eventsLost)
+        try c.encodeIfPresent(kernelTick, forKey: .kernelTick)
         try c.encodeIfPresent(error, forKey: .error)
         try c.encodeIfPresent(errorCause, forKey: .errorCause)
     }

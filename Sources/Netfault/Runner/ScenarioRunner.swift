@@ -90,6 +90,7 @@ public enum ScenarioRunner {
             result.retransmissions = recording.retransmissions
             result.resets = recording.resets
             result.eventsLost = recording.eventsLost
+            result.kernelTick = recording.kernelTick
             result.counters = recording.counters.flatMapValues()
             result.processes = recording.processes.map {
                 ProcessResult(host: $0.host, name: $0.name, command: $0.command, exitStatus: $0.exitStatus,

@@ -237,6 +237,7 @@ final class StepExecution {
         // The last sample first: terminating the processes closes their sockets.
         recording.sockets = try sampler.stop()
         let lastSample = MonotonicClock.now()
+        recording.kernelTick = KernelTickLag(length: KernelTick.length, largestLag: sampler.largestTickLag)
         terminateAll()
         recording.sysctls = sysctls
         recording.faultDecisions = faultDecisions

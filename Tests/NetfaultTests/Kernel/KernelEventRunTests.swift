@@ -107,5 +107,9 @@ struct KernelEventRunTests {
         // (one skb each), and its one SYN retransmission.
         #expect(runs("on_state") >= 4 && runs("on_queue") >= 2 && runs("on_retransmit") >= 1, "\(cost)")
         #expect(cost.contains { $0.nanoseconds > 0 })
+        // The run also measured the kernel's tick (1/HZ: 100, 250, 300, 500 or 1000 Hz) and how far it lagged.
+        let tick = try #require(result.kernelTick)
+        #expect(tick.length == KernelTick.length && [0.001, 0.002, 1.0 / 300, 0.004, 0.01].contains { abs($0 - tick.length) < 1e-4 }, "\(tick)")
+        #expect(tick.largestLag > 0 && tick.largestLag < 1, "\(tick)")
     }
 }

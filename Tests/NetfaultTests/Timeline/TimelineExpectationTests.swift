@@ -102,6 +102,26 @@ import Testing
                 "200 ms is beyond the 125 ms late margin of the first timeout")
     }
 
+    @Test func aTickTheKernelHandledLateLetsATimerFireThatMuchEarly() {
+        // 1.5 ms early after the SYN's arrival (6.12 in an emulated guest: 0.9988 s).
+        let early = synAcks(lag: 0.0001, retransmittedAt: [0.9985, 2.999])
+        let expectation = Expect.segments(.synAck, from: "server", at: .seconds([0, 1, 3]))
+        var onTime = recording(early)
+        onTime.kernelTick = KernelTickLag(length: 0.004, largestLag: 0.0039)
+        #expect(!judge(expectation, onTime).passed, "ticks on time: no timer fires 1.5 ms early")
+        var lagging = recording(early)
+        lagging.kernelTick = KernelTickLag(length: 0.004, largestLag: 0.0055)
+        let verdict = judge(expectation, lagging)
+        #expect(verdict.passed, "\(verdict.expected) / \(verdict.observed)")
+        #expect(verdict.expected.contains("early by up to 1.5 ms more: the kernel's 4 ms tick lagged the clock by up to 5.5 ms"))
+        #expect(judge(Expect.segments(.synAck, from: "server", spacedBy: [1, 2]), lagging).passed)
+        // The allowance is what the tick lagged beyond itself, no more: 3 ms early (1 ms + 1.5 ms
+        // allowed) still fails.
+        var further = recording(synAcks(lag: 0.0001, retransmittedAt: [0.997, 2.999]))
+        further.kernelTick = KernelTickLag(length: 0.004, largestLag: 0.0055)
+        #expect(!judge(expectation, further).passed)
+    }
+
     @Test func synSchedulesStayAtTheFirstSend() {
         // A SYN's timer is armed after it is sent (tcp_connect): no anchor before it.
         let result = judge(Expect.segments(.syn, from: "client", at: .seconds([0, 1])), recording(syns([0.2, 1.2])))
