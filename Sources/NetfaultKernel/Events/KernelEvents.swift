@@ -36,13 +36,14 @@ public final class KernelEvents: @unchecked Sendable {
     /// Where the ring buffer is polled: at most this long passes between an event and its delivery.
     static let pollMilliseconds: Int32 = 10
 
-    private init(object: BPFObject, loadSeconds: Double) throws {
+    /// `started`: when loading began (CLOCK_MONOTONIC ns).
+    private init(object: BPFObject, started: Int64) throws {
         self.object = object
-        self.loadSeconds = loadSeconds
         // Attached once here so that a program the kernel will not attach is reported at load
         // (doctor, the fallback to sampling), not in the middle of a run.
         programCount = try object.attach()
         object.detach()
+        loadSeconds = Double(MonotonicClock.now() - started) / 1e9
         filterFD = try object.mapFD("netns_filter")
         lostFD = try object.mapFD("lost")
         dropReasons = KernelEnumNames.names(of: "skb_drop_reason", droppingPrefix: "SKB_DROP_REASON_")
@@ -60,7 +61,7 @@ public final class KernelEvents: @unchecked Sendable {
                 return .failure(KernelEventsUnavailable("the embedded BPF object is corrupt"))
             }
             let object = try BPFObject(bytes: Array(bytes), name: "tcp_events")
-            let events = try KernelEvents(object: object, loadSeconds: Double(MonotonicClock.now() - started) / 1e9)
+            let events = try KernelEvents(object: object, started: started)
             events.startPolling()
             return .success(events)
         } catch let error as BPFError where error.errno == EPERM || error.errno == EACCES {
