@@ -88,7 +88,7 @@ enum KernelEventMerge {
         }
 
         var merged: [ObservedSocket] = sampled.map { socket in
-            let key = SocketKey(host: socket.host, local: socket.local, remote: socket.remote)
+            let key = socket.key
             guard let events = lifetimes.removeValue(forKey: key) else { return socket }
             var result = socket
             let transitions = mergeTransitions(events: events, sampled: socket.transitions)
@@ -226,12 +226,6 @@ enum KernelEventMerge {
         if event.flags & 0x02 != 0 { return .syn }
         if event.flags & 0x01 != 0 && event.length == 0 { return .fin }
         return .data
-    }
-
-    private struct SocketKey: Hashable {
-        let host: String
-        let local: Endpoint
-        let remote: Endpoint
     }
 
     private struct DepartureKey: Hashable {

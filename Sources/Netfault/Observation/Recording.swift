@@ -43,6 +43,13 @@ public struct Recording: Sendable {
     public func process(_ name: String) -> ObservedProcess? { processes.first { $0.name == name } }
 }
 
+/// A socket's identity across samples and events: its host and 4-tuple.
+struct SocketKey: Hashable {
+    let host: String
+    let local: Endpoint
+    let remote: Endpoint
+}
+
 /// One socket's life as the sampler saw it, keyed by host and 4-tuple.
 public struct ObservedSocket: Sendable {
     public let host: String
@@ -54,6 +61,8 @@ public struct ObservedSocket: Sendable {
     public var samples: [(time: Double, record: SocketRecord)]
 
     public var isListener: Bool { remote.port == 0 }
+    /// Which socket this is: its host and 4-tuple.
+    var key: SocketKey { SocketKey(host: host, local: local, remote: remote) }
     public var lastState: TCPState? { transitions.last?.state }
 
     public func matches(_ selector: SocketSelector) -> Bool {

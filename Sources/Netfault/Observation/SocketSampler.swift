@@ -6,21 +6,15 @@ import NetfaultKernel
 /// 80–220 µs here, so sampling every millisecond is affordable where reading
 /// /proc/net/tcp (≥ 3.3 ms a read) would not be.
 final class SocketSampler: @unchecked Sendable {
-    private struct Key: Hashable {
-        let host: String
-        let local: Endpoint
-        let remote: Endpoint
-    }
-
     private let sources: [(host: String, socket: NetlinkSocket)]
     private let families: [Int32]
     private let t0: Int64
     private let interval: Int64
     private let lock = NSLock()
     private var stopRequested = false
-    private var sockets: [Key: ObservedSocket] = [:]
-    private var order: [Key] = []
-    private var current: [Key: SocketRecord] = [:]
+    private var sockets: [SocketKey: ObservedSocket] = [:]
+    private var order: [SocketKey] = []
+    private var current: [SocketKey: SocketRecord] = [:]
     private var failure: Error?
     /// Per host, when its previous dump started: a change first seen now happened after it.
     private var previousDumpStart: [String: Double] = [:]
@@ -82,14 +76,14 @@ final class SocketSampler: @unchecked Sendable {
     /// (a dump can take milliseconds on a loaded machine, so the bracket is per host).
     private func sampleOnce() {
         let tickLag = KernelTick.lag()
-        var seen: [Key: SocketRecord] = [:]
+        var seen: [SocketKey: SocketRecord] = [:]
         var dumpEnd: [String: Double] = [:], dumpStart: [String: Double] = [:]
         do {
             for source in sources {
                 dumpStart[source.host] = elapsed()
                 for family in families {
                     for record in try SockDiag.dump(source.socket, family: family) {
-                        seen[Key(host: source.host, local: record.local, remote: record.remote)] = record
+                        seen[SocketKey(host: source.host, local: record.local, remote: record.remote)] = record
                     }
                 }
                 dumpEnd[source.host] = elapsed()
