@@ -191,7 +191,7 @@ struct ObservationBenchCommand: ParsableCommand {
         print(String(format: "orchestrator CPU over %@: %.3f s sampling only, %.3f s with events; ratio %.3f (%d events a pass)",
                      result.scenarios.joined(separator: " "), result.samplingCPUSeconds, result.eventsCPUSeconds,
                      result.cpuRatio, result.eventsPerPass))
-        print(String(format: "programs loaded and attached once per run in %.1f ms", result.loadMilliseconds))
+        print(String(format: "programs loaded once per run in %.1f ms (attached while a scenario observes)", result.loadMilliseconds))
         if !result.failures.isEmpty { print("failed in a pass (the CPU still counts): \(result.failures.joined(separator: ", "))") }
         print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
         writeJSON(result, to: json)
