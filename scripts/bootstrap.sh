@@ -6,13 +6,14 @@
 # pcapng files back in the tests); chromium (the HTML report's rendering test); curl,
 # python3, nginx-light and socat (the real programs of Examples/ and of the package
 # `netfault init` writes); actionlint and shellcheck (the init test lints the workflow it
-# writes). Where systemd runs, installing nginx-light also starts Debian's own nginx
+# writes); python3-jsonschema (the tests validate every command's JSON against
+# docs/schemas). Where systemd runs, installing nginx-light also starts Debian's own nginx
 # service; the examples run theirs in their namespaces and do not need it.
 # Idempotent: installs only what is missing. Must run as root.
 set -euo pipefail
 
 packages=(libmnl-dev libpcap-dev libbpf-dev libelf-dev zlib1g-dev pkg-config iproute2 nftables iptables tcpdump
-          tshark chromium curl python3 nginx-light socat shellcheck)
+          tshark chromium curl python3 python3-jsonschema nginx-light socat shellcheck)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
