@@ -47,7 +47,7 @@ struct TopologyBenchCommand: ParsableCommand {
         } else if script == nil {
             print("(no baseline: \(baseline) not found)")
         }
-        writeJSON(result, to: json)
+        writeJSON(result, as: .benchTopology, to: json)
     }
 }
 
@@ -78,7 +78,7 @@ struct FaultsBenchCommand: ParsableCommand {
         print(String(format: "every segment queued: %.0f segments/s, %.0f Mbit/s (target ≥ 300000 segments/s)",
                      result.queueAllSegmentsPerSecond, result.queueAllMbps))
         print("backend: \(result.queueBackend), kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
-        writeJSON(result, to: json)
+        writeJSON(result, as: .benchFaults, to: json)
     }
 }
 
@@ -115,7 +115,7 @@ struct TimelineBenchCommand: ParsableCommand {
         print(String(format: "baseline: %.0f Mbit/s with tcpdump capturing the same way instead; cost %.1f %%",
                      result.withTcpdumpMbps, result.tcpdumpCostPercent))
         print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
-        writeJSON(result, to: json)
+        writeJSON(result, as: .benchTimeline, to: json)
     }
 }
 
@@ -149,7 +149,7 @@ struct OutputBenchCommand: ParsableCommand {
         print(String(format: "netfault RSS growth: %.1f MiB (target ≤ 64 MiB); its own CPU %.3f s per GB", result.rssGrowthMiB,
                      result.cpuSecondsPerGB))
         print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
-        writeJSON(result, to: json)
+        writeJSON(result, as: .benchOutput, to: json)
     }
 }
 
@@ -194,7 +194,7 @@ struct ObservationBenchCommand: ParsableCommand {
         print(String(format: "programs loaded once per run in %.1f ms (attached while a scenario observes)", result.loadMilliseconds))
         if !result.failures.isEmpty { print("failed in a pass (the CPU still counts): \(result.failures.joined(separator: ", "))") }
         print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
-        writeJSON(result, to: json)
+        writeJSON(result, as: .benchObservation, to: json)
     }
 }
 
@@ -208,9 +208,8 @@ enum BenchOptions {
     }
 }
 
-/// A measurement as pretty, key-sorted JSON (what `--json FILE` writes), if asked for.
-func writeJSON(_ value: some Encodable, to path: String?) {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    OutputPaths.write([("--json", path, { try encoder.encode(value) })])
+/// A measurement as pretty, key-sorted JSON with its versions (what `--json FILE` writes,
+/// docs/schemas/bench-*.schema.json), if asked for.
+func writeJSON(_ value: some Encodable, as format: ResultFormat, to path: String?) {
+    OutputPaths.write([("--json", path, { try ResultDocument(format, value).json() })])
 }

@@ -23,7 +23,7 @@ struct ClaimsCommand: ParsableCommand {
                                valueName: "RESULT.json"))
     var runs: [String] = []
 
-    @Flag(help: "Print the claims as JSON: {kernels, claims: [{id, claim, cells: [{kernel, verdict, evidence}]}], changes}.")
+    @Flag(help: "Print the claims as JSON: {schemaVersion, netfaultVersion, kernels, claims: [{id, claim, cells: [{kernel, verdict, evidence}]}], changes} (docs/schemas/claims.schema.json).")
     var json = false
 
     @Option(help: "Also write a self-contained HTML page: the claims against the kernels and what changed between them.")
@@ -50,9 +50,7 @@ struct ClaimsCommand: ParsableCommand {
         let matrix = ClaimsMatrix(runs: results, catalog: CommandCatalog.scenarios, ids: ids)
         OutputPaths.write([("--html", html, { Data(ClaimsHTMLReport.render(matrix).utf8) })])
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(matrix), as: UTF8.self))
+            print(String(decoding: try ResultDocument(.claims, matrix).json(), as: UTF8.self))
         } else {
             print(ClaimsReport.render(matrix))
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Netfault
 
 /// The kernel matrix's summary from saved runs (scripts/kernel-matrix prints it after the runs).
@@ -13,14 +14,21 @@ struct MatrixCommand: ParsableCommand {
                                  valueName: "RESULT.json"))
     var runs: [String]
 
+    @Flag(help: "Print the matrix as JSON instead: {schemaVersion, netfaultVersion, kernels, scenarios: [{id, cells: [{kernel, status, reason}]}], totals} (docs/schemas/matrix.schema.json).")
+    var json = false
+
     func validate() throws {
         if runs.isEmpty { throw ValidationError("give at least one RESULT.json") }
     }
 
     func run() throws {
-        let results = try SavedRun.readPerKernel(runs)
-        print(MatrixSummary.render(results))
-        if results.contains(where: { $0.scenarios.contains { $0.status == .failed } }) {
+        let matrix = ScenarioMatrix(runs: try SavedRun.readPerKernel(runs))
+        if json {
+            print(String(decoding: try ResultDocument(.matrix, matrix).json(), as: UTF8.self))
+        } else {
+            print(MatrixSummary.render(matrix))
+        }
+        if matrix.anyFailed {
             throw ExitCode(ExitStatus.failed)
         }
     }

@@ -7,7 +7,11 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Render a result file written by `netfault run --json`.",
-        discussion: "Prints every scenario's ladder diagram, or with --html writes the HTML report instead (add --ladder for both)."
+        discussion: """
+            Prints every scenario's ladder diagram, or with --html writes the HTML report instead (add --ladder for both). \
+            Reads runs of every schemaVersion from \(ResultFormat.run.oldestReadableVersion) (no schemaVersion: before \
+            versions) to \(ResultFormat.run.currentVersion); a newer one exits 4.
+            """
     )
 
     @Argument(help: ArgumentHelp("A result file from `netfault run --json`.", valueName: "RESULT.json"))
@@ -33,7 +37,8 @@ struct ReportCommand: ParsableCommand {
 }
 
 /// A run saved by `netfault run --json`. A file that cannot be read or is not such a run
-/// is bad usage (exit 2), like a bad argument.
+/// is bad usage (exit 2), like a bad argument; one of a version this build cannot read
+/// (a newer netfault wrote it) exits 4, naming the file and both versions.
 enum SavedRun {
     static func read(_ path: String) throws -> RunResult {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -41,6 +46,8 @@ enum SavedRun {
         }
         do {
             return try JSONReport.decode(data)
+        } catch let error as UnreadableResultVersion {
+            Preflight.fail("\(path): \(error)", ExitStatus.unreadableVersion)
         } catch {
             throw ValidationError("\(path) is not a run written by `netfault run --json`: \(error)")
         }

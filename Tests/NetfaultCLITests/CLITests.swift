@@ -93,7 +93,8 @@ let isRoot = getuid() == 0
         // The help is wrapped to the terminal width: compare with whitespace folded.
         let folded = result.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(folded.contains("Exit codes: 0 all passed (skips allowed), 1 an expectation failed, "
-                                + "2 bad usage or an invalid scenario, 3 this machine cannot run it."), "\(result)")
+                                + "2 bad usage or an invalid scenario, 3 this machine cannot run it, "
+                                + "4 a saved result's schemaVersion is one this netfault cannot read."), "\(result)")
     }
 
     @Test func runHelpMentionsItsOptions() throws {
@@ -345,7 +346,7 @@ let isRoot = getuid() == 0
         #expect(result.stdout.contains("K6"))
 
         let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
-        #expect(Set(object.keys) == ["kernel", "startedAt", "scenarios"])
+        #expect(Set(object.keys) == ["schemaVersion", "netfaultVersion", "kernel", "startedAt", "scenarios"])
         #expect((object["kernel"] as? String)?.isEmpty == false)
         let scenarios = try #require(object["scenarios"] as? [[String: Any]])
         #expect(scenarios.count == 1)

@@ -1,15 +1,80 @@
 import Foundation
 
+/// Scenario × kernel from saved runs (one per kernel): each scenario's status on each kernel
+/// with the reason for a skip or a failure, and each kernel's totals. What `netfault matrix
+/// --json` writes and what `MatrixSummary` renders.
+public struct ScenarioMatrix: Codable, Sendable, Equatable {
+    /// One scenario on one kernel.
+    public struct Cell: Codable, Sendable, Equatable {
+        public var kernel: String
+        /// "passed", "failed", "skipped", or "absent" (not in that kernel's run).
+        public var status: String
+        /// A skip's reason; a failure's error or first failed expectation; nil otherwise.
+        public var reason: String?
+    }
+
+    /// One scenario across the kernels, in the runs' order.
+    public struct Row: Codable, Sendable, Equatable {
+        public var id: String
+        public var cells: [Cell]
+    }
+
+    /// One kernel's counts.
+    public struct Totals: Codable, Sendable, Equatable {
+        public var kernel: String
+        public var passed: Int
+        public var failed: Int
+        public var skipped: Int
+    }
+
+    /// Each run's `uname -r`, in the order given.
+    public var kernels: [String]
+    /// In the order the scenarios first appear in the runs.
+    public var scenarios: [Row]
+    /// One per kernel, in the same order.
+    public var totals: [Totals]
+
+    public init(runs: [RunResult]) {
+        var ids: [String] = []
+        for scenario in runs.flatMap(\.scenarios) where !ids.contains(scenario.id) { ids.append(scenario.id) }
+        kernels = runs.map(\.kernel)
+        scenarios = ids.map { id in
+            Row(id: id, cells: runs.map { run in
+                guard let result = run.scenarios.first(where: { $0.id == id }) else {
+                    return Cell(kernel: run.kernel, status: "absent", reason: nil)
+                }
+                switch result.status {
+                case .passed: return Cell(kernel: run.kernel, status: "passed", reason: nil)
+                case .skipped: return Cell(kernel: run.kernel, status: "skipped", reason: result.skipReason ?? "no reason given")
+                case .failed:
+                    let why = result.error ?? result.expectations.first { !$0.passed }?.failureMessage ?? "no failed expectation"
+                    return Cell(kernel: run.kernel, status: "failed", reason: why)
+                }
+            })
+        }
+        totals = runs.map { run in
+            let count = { (status: ScenarioStatus) in run.scenarios.count { $0.status == status } }
+            return Totals(kernel: run.kernel, passed: count(.passed), failed: count(.failed), skipped: count(.skipped))
+        }
+    }
+
+    /// True when a scenario failed on any kernel (`netfault matrix` then exits 1).
+    public var anyFailed: Bool { totals.contains { $0.failed > 0 } }
+}
+
 /// The kernel matrix's summary (`scripts/kernel-matrix`, `netfault matrix A.json B.json …`):
 /// scenario × kernel, passed / FAILED / skipped, then each skip's reason and each failure's
 /// first failed expectation, so a reader sees why without opening the JSON.
 public enum MatrixSummary {
+    /// The table, its totals line, and the notes; terminal control characters made visible.
     public static func render(_ runs: [RunResult]) -> String {
-        var ids: [String] = []
-        for scenario in runs.flatMap(\.scenarios) where !ids.contains(scenario.id) { ids.append(scenario.id) }
-        let rows = ids.map { id in (id, runs.map { run in run.scenarios.first { $0.id == id } }) }
-        let headers = runs.map(\.kernel)
-        let idWidth = max(8, ids.map(\.count).max() ?? 0)
+        render(ScenarioMatrix(runs: runs))
+    }
+
+    /// The same from the matrix itself.
+    public static func render(_ matrix: ScenarioMatrix) -> String {
+        let headers = matrix.kernels
+        let idWidth = max(8, matrix.scenarios.map(\.id.count).max() ?? 0)
         let widths = headers.map { max($0.count, 7) }
         func line(_ first: String, _ cells: [String]) -> String {
             var text = ([first.padding(toLength: idWidth, withPad: " ", startingAt: 0)]
@@ -18,22 +83,17 @@ public enum MatrixSummary {
             return text
         }
         var lines = [line("scenario", headers)]
-        for (id, results) in rows {
-            lines.append(line(id, results.map { $0.map(word) ?? "-" }))
+        for row in matrix.scenarios {
+            lines.append(line(row.id, row.cells.map(word)))
         }
-        lines.append(line("", runs.map { run in
-            let count = { (status: ScenarioStatus) in run.scenarios.count { $0.status == status } }
-            return "\(count(.passed))/\(count(.failed))/\(count(.skipped))"
-        }) + "   (passed/failed/skipped)")
+        lines.append(line("", matrix.totals.map { "\($0.passed)/\($0.failed)/\($0.skipped)" }) + "   (passed/failed/skipped)")
         var notes: [String] = []
-        for (id, results) in rows {
-            for (run, result) in zip(runs, results) {
-                guard let result else { continue }
-                if result.status == .skipped {
-                    notes.append("  \(id) skipped on \(run.kernel): \(result.skipReason ?? "no reason given")")
-                } else if result.status == .failed {
-                    let why = result.error ?? result.expectations.first { !$0.passed }?.failureMessage ?? "no failed expectation"
-                    notes.append("  \(id) FAILED on \(run.kernel): \(why)")
+        for row in matrix.scenarios {
+            for cell in row.cells {
+                if cell.status == "skipped" {
+                    notes.append("  \(row.id) skipped on \(cell.kernel): \(cell.reason ?? "no reason given")")
+                } else if cell.status == "failed" {
+                    notes.append("  \(row.id) FAILED on \(cell.kernel): \(cell.reason ?? "no failed expectation")")
                 }
             }
         }
@@ -41,11 +101,11 @@ public enum MatrixSummary {
         return TerminalSanitizing.visible(lines.joined(separator: "\n"))
     }
 
-    private static func word(_ result: ScenarioResult) -> String {
-        switch result.status {
-        case .passed: "passed"
-        case .failed: "FAILED"
-        case .skipped: "skipped"
+    private static func word(_ cell: ScenarioMatrix.Cell) -> String {
+        switch cell.status {
+        case "failed": "FAILED"
+        case "absent": "-"
+        default: cell.status
         }
     }
 }

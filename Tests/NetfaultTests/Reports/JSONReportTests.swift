@@ -13,7 +13,7 @@ import Testing
 
     @Test func topLevelKeys() throws {
         let data = try JSONReport.encode(ReportFixtures.run)
-        #expect(Set(try object(data).keys) == ["kernel", "startedAt", "scenarios"])
+        #expect(Set(try object(data).keys) == ["schemaVersion", "netfaultVersion", "kernel", "startedAt", "scenarios"])
     }
 
     @Test func skipReasonIsNullForPassedScenarios() throws {
