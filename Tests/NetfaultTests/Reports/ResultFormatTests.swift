@@ -161,11 +161,14 @@ import Testing
 
     @Test("the document's keys join the value's own, sorted, slashes unescaped")
     func documentKeys() throws {
-        let matrix = ScenarioMatrix(runs: [ReportFixtures.run])
+        let failed = ScenarioResult(id: "X1", name: "x", status: .failed, expectations: [
+            ExpectationResult(description: "d", passed: false, location: "Scenarios/X1.swift:3", expected: "e", observed: "o"),
+        ])
+        let matrix = ScenarioMatrix(runs: [RunResult(kernel: "6.18.0", startedAt: "", scenarios: [failed])])
         let text = String(decoding: try ResultDocument(.matrix, matrix).json(), as: UTF8.self)
         let order = ["\"kernels\"", "\"netfaultVersion\"", "\"scenarios\"", "\"schemaVersion\"", "\"totals\""]
             .map { text.range(of: $0)?.lowerBound }
         #expect(order.allSatisfy { $0 != nil } && order == order.sorted { $0! < $1! }, "\(text)")
-        #expect(text.contains("Scenarios/C7.swift:23") && !text.contains(#"\/"#))
+        #expect(text.contains("Scenarios/X1.swift:3: d: expected e, observed o") && !text.contains(#"\/"#))
     }
 }
