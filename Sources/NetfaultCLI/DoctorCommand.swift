@@ -10,15 +10,13 @@ struct DoctorCommand: ParsableCommand {
         discussion: "Each probe runs for real inside a scratch namespace; nothing on the host is changed."
     )
 
-    @Flag(help: "Print the probes as JSON.")
+    @Flag(help: "Print the probes as JSON: {schemaVersion, netfaultVersion, probes: [{name, present, detail}]} (docs/schemas/doctor.schema.json).")
     var json = false
 
     func run() throws {
         let results = KernelProbes.all()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+            print(String(decoding: try ResultDocument(.doctor, DoctorReport(probes: results)).json(), as: UTF8.self))
         } else {
             for result in results {
                 print("\(result.present ? "present" : "missing")  \(result.name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(result.detail)")
@@ -35,4 +33,9 @@ struct DoctorCommand: ParsableCommand {
             throw ExitCode(ExitStatus.environment)
         }
     }
+}
+
+/// What `doctor --json` writes (with its versions): every probe, in the order they ran.
+struct DoctorReport: Encodable {
+    let probes: [KernelProbes.ProbeResult]
 }

@@ -5,15 +5,13 @@ import Netfault
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the scenario catalog.")
 
-    @Flag(help: "Print the catalog as JSON.")
+    @Flag(help: "Print the catalog as JSON: {schemaVersion, netfaultVersion, scenarios: [{id, name, summary, claim, location}]} (docs/schemas/list.schema.json).")
     var json = false
 
     func run() throws {
         if json {
-            let entries = CommandCatalog.scenarios.map { CatalogEntry($0) }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+            let listing = CatalogListing(scenarios: CommandCatalog.scenarios.map { CatalogEntry($0) })
+            print(String(decoding: try ResultDocument(.list, listing).json(), as: UTF8.self))
         } else {
             // As wide as the longest ID (padding(toLength:) would cut longer ones).
             let width = CommandCatalog.scenarios.map(\.id.count).max() ?? 0
@@ -24,6 +22,12 @@ struct ListCommand: ParsableCommand {
     }
 }
 
+/// What `list --json` writes (with its versions): the catalog, in its order.
+struct CatalogListing: Codable {
+    let scenarios: [CatalogEntry]
+}
+
+/// One scenario of the catalog, as `list --json` describes it.
 struct CatalogEntry: Codable {
     let id: String
     let name: String

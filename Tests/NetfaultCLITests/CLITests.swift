@@ -171,10 +171,14 @@ let isRoot = getuid() == 0
         #expect(lines.first?.hasPrefix("H1 ") == true)
     }
 
-    @Test func listJSONIsAnArrayOfEntries() throws {
+    @Test func listJSONHasItsVersionsAndTheEntries() throws {
         let result = try CLI.run(["list", "--json"])
         #expect(result.status == 0, "\(result)")
-        let entries = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        let listing = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(listing["schemaVersion"] as? Int == 1 && listing["netfaultVersion"] is String)
+        let entries = try #require(listing["scenarios"] as? [[String: Any]])
+        let outcome = try SchemaValidator.validate(Data(result.stdout.utf8), against: "list")
+        #expect(outcome.status == 0, "\(outcome)")
         #expect(entries.count >= 11)
         for entry in entries {
             #expect(entry["id"] is String)
@@ -280,7 +284,11 @@ let isRoot = getuid() == 0
     func doctorJSONListsProbes() throws {
         let result = try CLI.run(["doctor", "--json"])
         #expect(result.status == 0, "\(result)")
-        let probes = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(report["schemaVersion"] as? Int == 1 && report["netfaultVersion"] is String)
+        let probes = try #require(report["probes"] as? [[String: Any]])
+        let outcome = try SchemaValidator.validate(Data(result.stdout.utf8), against: "doctor")
+        #expect(outcome.status == 0, "\(outcome)")
         #expect(!probes.isEmpty)
         for probe in probes {
             #expect(probe["name"] is String)

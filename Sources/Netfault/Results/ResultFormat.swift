@@ -33,12 +33,17 @@ public enum ResultFormat: String, CaseIterable, Sendable {
     case benchOutput = "bench-output"
     /// `netfault bench observation --json FILE`.
     case benchObservation = "bench-observation"
+    /// `netfault doctor --json`: the kernel probes.
+    case doctor
+    /// `netfault list --json`: the catalog.
+    case list
 
     /// The version this build writes, and the newest it reads.
     /// Version 0 is every document written before versions existed (no `schemaVersion`).
     public var currentVersion: Int {
         switch self {
-        case .run, .sweep, .claims, .matrix, .benchTopology, .benchFaults, .benchTimeline, .benchOutput, .benchObservation: 1
+        case .run, .sweep, .claims, .matrix, .benchTopology, .benchFaults, .benchTimeline, .benchOutput, .benchObservation,
+             .doctor, .list: 1
         }
     }
 
