@@ -6,6 +6,7 @@ import Foundation
 public struct ScenarioMatrix: Codable, Sendable, Equatable {
     /// One scenario on one kernel.
     public struct Cell: Codable, Sendable, Equatable {
+        /// The run's `uname -r`.
         public var kernel: String
         /// "passed", "failed", "skipped", or "absent" (not in that kernel's run).
         public var status: String
@@ -15,15 +16,21 @@ public struct ScenarioMatrix: Codable, Sendable, Equatable {
 
     /// One scenario across the kernels, in the runs' order.
     public struct Row: Codable, Sendable, Equatable {
+        /// The scenario's ID.
         public var id: String
+        /// One per run.
         public var cells: [Cell]
     }
 
     /// One kernel's counts.
     public struct Totals: Codable, Sendable, Equatable {
+        /// The run's `uname -r`.
         public var kernel: String
+        /// Scenarios that passed.
         public var passed: Int
+        /// Scenarios that failed.
         public var failed: Int
+        /// Scenarios skipped.
         public var skipped: Int
     }
 
@@ -34,6 +41,7 @@ public struct ScenarioMatrix: Codable, Sendable, Equatable {
     /// One per kernel, in the same order.
     public var totals: [Totals]
 
+    /// The matrix of `runs`, one per kernel, compared in the order given.
     public init(runs: [RunResult]) {
         var ids: [String] = []
         for scenario in runs.flatMap(\.scenarios) where !ids.contains(scenario.id) { ids.append(scenario.id) }

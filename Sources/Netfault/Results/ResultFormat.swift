@@ -57,9 +57,12 @@ public enum ResultFormat: String, CaseIterable, Sendable {
 /// A document as netfault writes it: `value`'s own fields, plus `schemaVersion` (the format's
 /// current version) and `netfaultVersion` (this build's) at the top level.
 public struct ResultDocument<Value: Encodable>: Encodable {
+    /// Which format, so which `schemaVersion`.
     public let format: ResultFormat
+    /// The document's content; it must encode as a keyed container (a JSON object).
     public let value: Value
 
+    /// `value` as a document of `format`.
     public init(_ format: ResultFormat, _ value: Value) {
         self.format = format
         self.value = value
@@ -86,6 +89,7 @@ public struct ResultDocument<Value: Encodable>: Encodable {
 /// A document whose version this build cannot read: newer than it knows (written by a later
 /// netfault) or older than it still reads. The CLI exits 4 with `description`.
 public struct UnreadableResultVersion: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The format the reader expected.
     public let format: ResultFormat
     /// The document's `schemaVersion`.
     public let version: Int

@@ -113,6 +113,21 @@ import Testing
         #expect(newer.status == 1 && newer.output.contains("schemaVersion"), "\(newer)")
     }
 
+    /// The fault engine's fields (fault-runtime): declared in version 1 before that build writes them.
+    @Test("a scenario's faultSeed (64-bit) and a fault's reason validate")
+    func faultEngineFieldsValidate() throws {
+        var object = try Self.object(JSONReport.encode(Self.richRun))
+        var scenarios = try #require(object["scenarios"] as? [[String: Any]])
+        scenarios[0]["faultSeed"] = UInt64.max
+        var faults = try #require(scenarios[0]["faults"] as? [[String: Any]])
+        faults[0]["reason"] = "a delay needs sch_fq"
+        faults[0]["backend"] = "bpf+fq"
+        scenarios[0]["faults"] = faults
+        object["scenarios"] = scenarios
+        let outcome = try SchemaValidator.validate(JSONSerialization.data(withJSONObject: object), against: "run")
+        #expect(outcome.status == 0, "\(outcome)")
+    }
+
     @Test("a sweep matches sweep.schema.json, its points the run's scenario result")
     func sweepIsValid() throws {
         let data = try JSONReport.encode(SweepReportTests.sweep)
