@@ -211,7 +211,10 @@ public struct WaitFor: ScenarioComponent {
 /// Which sockets of a host an expectation is about.
 public struct SocketSelector: Sendable, Equatable, CustomStringConvertible {
     /// Connections, or listeners.
-    public enum Role: Sendable, Equatable { case connection, listener }
+    public enum Role: Sendable, Equatable {
+        /// Connections (not listeners), or listeners.
+        case connection, listener
+    }
     /// The host whose sockets are meant.
     public let host: String
     /// The port at either end of a connection, or the listener's port.

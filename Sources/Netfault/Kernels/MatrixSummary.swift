@@ -4,6 +4,7 @@ import Foundation
 /// scenario × kernel, passed / FAILED / skipped, then each skip's reason and each failure's
 /// first failed expectation, so a reader sees why without opening the JSON.
 public enum MatrixSummary {
+    /// The scenario × kernel table, then the reasons for skips and failures.
     public static func render(_ runs: [RunResult]) -> String {
         var ids: [String] = []
         for scenario in runs.flatMap(\.scenarios) where !ids.contains(scenario.id) { ids.append(scenario.id) }
