@@ -10,8 +10,11 @@ let closeWait = Scenario("C8", "CLOSE_WAIT piles up when the application never c
     WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 2)
     Peer("client", on: "client", .repeat(5, [.connect(to: "server", port: 8080), .close]), .hold)
     WaitFor(.connection(on: "client", port: 8080), in: .close, timeout: 5)
+    Wait(0.5)
     Expect.sockets(on: "server", in: .closeWait, port: 8080, count: .equals(5))
+    Expect.socket(.connection(on: "server", port: 8080), endsIn: .closeWait)
     Expect.socket(.connection(on: "client", port: 8080), staysIn: .finWait2, for: 2)
+    Expect.sockets(on: "client", in: .finWait2, port: 8080, count: .equals(0))
 }
 // snippet.hide
 _ = closeWait
