@@ -8,6 +8,9 @@ bash scripts/bootstrap.sh
 # Serial: kernel tests compare the host's links, namespaces and this process's open
 # descriptors before and after, which tests running alongside would disturb.
 swift test --no-parallel "$@"
+# The documentation: DocC with warnings as errors, every public symbol documented, the
+# articles' snippets compiled (scripts/docs.sh).
+bash scripts/docs.sh
 # Examples/: a user package of its own, on real programs (curl, python3, nginx, socat): its
 # tests, and its executable's catalog as a user would run it.
 swift build --package-path Examples --build-tests

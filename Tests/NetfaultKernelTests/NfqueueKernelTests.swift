@@ -183,12 +183,16 @@ struct NfqueueKernelTests {
             let secondAt = pair.now
             #expect(second.id == first.id + 1)
             #expect(Array(second.payload[20..<28]) == Array(first.payload[20..<28]), "same ports and sequence number")
+            // The retransmission is due at the 1 s initial RTO (late, never early: 0.9 allows for the
+            // two timestamps' own delays); the next would be 2 s later, so 1.5 separates the two.
             #expect(secondAt - firstAt > 0.9 && secondAt - firstAt < 1.5, "retransmitted after \(secondAt - firstAt) s")
             try queue.verdict(second.id, .accept)
 
             #expect(KT.eventually { Self.connected(client) != nil }, "\(client.standardOutput)")
             let connect = try #require(Self.connected(client))
             #expect(connect.result == 0)
+            // Connected one veth round trip (µs) after the second SYN's accept; the bound is the
+            // second SYN's own (1.5) plus 0.1 s for the peer's report to be read.
             #expect(connect.t >= secondAt - 0.001 && connect.t - firstAt < 1.6, "connected at \(connect.t), first SYN at \(firstAt)")
             #expect(queue.takeVerdictErrors().isEmpty)
         }
@@ -214,6 +218,9 @@ struct NfqueueKernelTests {
             #expect(KT.eventually { Self.connected(client) != nil }, "\(client.standardOutput)")
             let connect = try #require(Self.connected(client))
             #expect(connect.result == 0)
+            // Upper bound 0.5: had the held SYN not been the one accepted, the connect would wait for
+            // the retransmission at the 1 s initial RTO; 0.3 s above the hold is for the sleep and the
+            // accept verdict being late on a busy machine.
             #expect(connect.t >= acceptedAt - 0.001 && connect.t - queuedAt >= 0.2 && connect.t - queuedAt < 0.5,
                     "queued at \(queuedAt), accepted at \(acceptedAt), connected at \(connect.t)")
         }

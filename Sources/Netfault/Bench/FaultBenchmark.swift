@@ -7,17 +7,25 @@ import NetfaultKernel
 /// data segment passes the verdict engine. The variants alternate round by round
 /// so the machine's noise hits them alike; medians are reported.
 public enum FaultBenchmark {
+    /// What `netfault bench faults --json` writes.
     public struct Measurement: Codable, Sendable {
+        /// Bytes per transfer.
         public var bytes: Int
+        /// Rounds, each running every variant once.
         public var rounds: Int
+        /// Median throughput without faults, Mbit/s.
         public var cleanMbps: Double
+        /// Median throughput with rules that touch only SYN, FIN and RST, Mbit/s.
         public var controlRuleMbps: Double
         /// controlRuleMbps / cleanMbps (target ≥ 0.97).
         public var controlRuleRatio: Double
         /// Data segments through the verdict engine per second (target ≥ 300,000).
         public var queueAllSegmentsPerSecond: Double
+        /// Median throughput with every data segment through the verdict engine, Mbit/s.
         public var queueAllMbps: Double
+        /// How the queue rules queue packets on this kernel (native expression or xtables target).
         public var queueBackend: String
+        /// `uname -r`.
         public var kernel: String
     }
 
@@ -49,6 +57,7 @@ public enum FaultBenchmark {
         return (seconds, result.counters["client.TcpOutSegs"] ?? 0)
     }
 
+    /// Runs `rounds` rounds of `bytes`-byte transfers, the variants alternating (needs root).
     public static func run(bytes: Int, rounds: Int) throws -> Measurement {
         var seconds: [Variant: [Double]] = [:]
         var segmentRates: [Double] = []

@@ -9,10 +9,15 @@ import NetfaultKernel
 /// (2) the orchestrator's CPU (user + system, all threads) over a set of scenarios.
 /// The programs are loaded once per process, before any round; the load is reported apart.
 public enum ObservationBenchmark {
+    /// What `netfault bench observation --json` writes.
     public struct Measurement: Codable, Sendable {
+        /// Bytes per transfer.
         public var bytes: Int
+        /// Rounds, each running both variants once.
         public var rounds: Int
+        /// Median throughput with sampling alone (programs not attached), Mbit/s.
         public var samplingMbps: Double
+        /// Median throughput with the event programs attached and watching, Mbit/s.
         public var eventsMbps: Double
         /// 1 − events/sampling, in percent (target ≤ 2).
         public var throughputCostPercent: Double
@@ -23,12 +28,17 @@ public enum ObservationBenchmark {
         /// The programs' runs and CPU time in one transfer (medians), and that time as a share
         /// of the transfer's duration, in percent of one CPU.
         public var programRunsPerTransfer: UInt64
+        /// The programs' median run time, in nanoseconds.
         public var programNanosecondsPerRun: Double
+        /// The programs' CPU time as a share of one CPU over the transfer, in percent.
         public var programCPUPercent: Double
         /// Per program, in the last transfer with events.
         public var programs: [ProgramCost]
+        /// The scenarios whose orchestrator CPU was measured.
         public var scenarios: [String]
+        /// The orchestrator's CPU seconds over the scenarios with sampling alone.
         public var samplingCPUSeconds: Double
+        /// The orchestrator's CPU seconds over the scenarios with events.
         public var eventsCPUSeconds: Double
         /// events / sampling CPU of the orchestrator over the scenarios.
         public var cpuRatio: Double
@@ -38,6 +48,7 @@ public enum ObservationBenchmark {
         public var failures: [String]
         /// Opening, verifying and attaching the programs, once per run.
         public var loadMilliseconds: Double
+        /// `uname -r`.
         public var kernel: String
     }
 
@@ -47,6 +58,7 @@ public enum ObservationBenchmark {
             + result.sockets.reduce(0) { $0 + $1.transitions.filter { $0.source == "event" }.count }
     }
 
+    /// Runs `rounds` rounds of transfers and of `scenarios`, the variants alternating (needs root).
     public static func run(bytes: Int, rounds: Int, scenarios: [Scenario]) throws -> Measurement {
         let events: KernelEvents
         switch KernelEvents.shared {

@@ -5,8 +5,11 @@ import NetfaultKernel
 /// (netfault reading, keeping head and tail) against the same program writing to
 /// /dev/null outside any scenario, alternated round by round; plus netfault's memory growth.
 public enum OutputBenchmark {
+    /// What `netfault bench output --json` writes.
     public struct Measurement: Codable, Sendable {
+        /// Bytes the program writes per round.
         public var bytes: Int
+        /// Rounds, each running both variants once.
         public var rounds: Int
         /// The program: `head -c N /dev/zero | tr '\0' x` (as the issue measured it).
         public var program: String
@@ -24,6 +27,7 @@ public enum OutputBenchmark {
         public var rssGrowthMiB: Double
         /// netfault's own CPU time (all its threads, not its children) per GB read, median.
         public var cpuSecondsPerGB: Double
+        /// `uname -r`.
         public var kernel: String
     }
 

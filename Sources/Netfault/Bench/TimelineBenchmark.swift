@@ -6,26 +6,35 @@ import NetfaultKernel
 /// equal within 10 µs; (2) what recording costs a bulk transfer: throughput with
 /// the capture on against off, alternating round by round, medians compared.
 public enum TimelineBenchmark {
+    /// What `netfault bench timeline --json` writes.
     public struct Measurement: Codable, Sendable {
         /// Segments the client's capture recorded, and tcpdump's count of the same run.
         public var segments: Int
+        /// tcpdump's count of the same run's segments.
         public var tcpdumpSegments: Int
         /// Frames of netfault's capture with no identical frame in tcpdump's (target 0).
         public var framesNotInTcpdump: Int
         /// The largest difference between a recorded instant and tcpdump's for the same frame.
         public var maxInstantDifferenceMicroseconds: Double
+        /// Bytes per throughput transfer.
         public var bytes: Int
+        /// Rounds, each running every variant once.
         public var rounds: Int
+        /// Median throughput without any capture, Mbit/s.
         public var withoutCaptureMbps: Double
+        /// Median throughput with netfault's capture, Mbit/s.
         public var withCaptureMbps: Double
         /// 1 − with/without, in percent (target ≤ 5).
         public var captureCostPercent: Double
         /// The baseline: tcpdump capturing the same way on both hosts instead of netfault.
         public var withTcpdumpMbps: Double
+        /// 1 − with tcpdump/without, in percent.
         public var tcpdumpCostPercent: Double
+        /// `uname -r`.
         public var kernel: String
     }
 
+    /// Compares instants with tcpdump on a `compareBytes` transfer, then runs `rounds` rounds of `bytes` (needs root).
     public static func run(bytes: Int, rounds: Int, compareBytes: Int = 5_000_000) throws -> Measurement {
         let comparison = try compareWithTcpdump(bytes: compareBytes)
         var seconds: [Recorder: [Double]] = [:]

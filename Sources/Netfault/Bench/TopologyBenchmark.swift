@@ -5,16 +5,23 @@ import NetfaultKernel
 /// one veth, addresses, links up) in process, timed against the same work done
 /// by scripts/bench-topology-ip.sh with `ip -n NS -batch -`, side by side.
 public enum TopologyBenchmark {
+    /// What `netfault bench topology --json` writes.
     public struct Measurement: Codable, Sendable {
+        /// Host pairs built per round.
         public var pairs: Int
+        /// Rounds, alternating with the ip script.
         public var rounds: Int
+        /// Median milliseconds to build one pair, in process.
         public var setupMsPerPair: Double
+        /// Median milliseconds to tear one pair down, in process.
         public var teardownMsPerPair: Double
         /// The ip script's figures from the same rounds, when it ran.
         public var ipBatchSetupMsPerPair: Double?
+        /// The ip script's teardown figure from the same rounds.
         public var ipBatchTeardownMsPerPair: Double?
         /// setupMsPerPair / ipBatchSetupMsPerPair (target ≤ 0.25).
         public var setupRatioToIPBatch: Double?
+        /// `uname -r`.
         public var kernel: String
     }
 

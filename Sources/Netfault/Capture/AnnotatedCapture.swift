@@ -6,6 +6,7 @@ import NetfaultKernel
 /// queue's copy of it under a LINUX_SLL2 header like the capture's, commented "dropped by …".
 /// Pure: tested with hand-made frames.
 public enum AnnotatedCapture {
+    /// The pcapng packets of `host`'s capture, faulted frames commented and dropped segments added.
     public static func packets(host: String, frames: CapturedFrames, segments: [ObservedSegment],
                                decisions: [FaultDecision], zero: Int64) -> [PcapngEncoder.Packet] {
         var comments: [Int: String] = [:]

@@ -42,9 +42,11 @@ extension Expect {
 
 /// A check written in Swift: its description and the closure that judges the result.
 public struct UserCheck: Sendable {
+    /// What the check is about, as reports show it.
     public let description: String
     let body: @Sendable (ScenarioResult) throws -> CheckOutcome
 
+    /// A check named `description` whose `body` judges the recorded result.
     public init(description: String, body: @escaping @Sendable (ScenarioResult) throws -> CheckOutcome) {
         self.description = description
         self.body = body
@@ -58,10 +60,14 @@ public struct UserCheck: Sendable {
 
 /// What a user-written check decided, with what it saw ("time_connect 1.02 s").
 public enum CheckOutcome: Sendable, Equatable {
+    /// The check passed; the text is what it observed.
     case pass(String)
+    /// The check failed; the text is what it observed.
     case fail(String)
 
+    /// Whether the check passed.
     public var passed: Bool { if case .pass = self { true } else { false } }
+    /// What the check observed, passed or not.
     public var observed: String {
         switch self {
         case .pass(let text), .fail(let text): text

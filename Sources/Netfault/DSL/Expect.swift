@@ -3,6 +3,7 @@ import NetfaultKernel
 
 /// Something that must be observed; checked after the steps have run.
 public struct Expectation: ScenarioComponent {
+    /// What an expectation checks; built by the `Expect` functions.
     public enum Kind: Sendable {
         /// A matching socket is in `state` by `within` seconds after the start.
         case reaches(SocketSelector, TCPState, within: Double?)
@@ -22,9 +23,11 @@ public struct Expectation: ScenarioComponent {
         /// for its first call) to this one: the call's own duration.
         case peerEvent(process: String, call: String, errno: String?, result: Int64?, after: Double?, before: Double?,
                        tookAtLeast: Double? = nil, tookAtMost: Double? = nil)
+        /// The results of every successful `call` of the peer, in order.
         case peerResults(process: String, call: String, [Int64])
         /// A tcp_info field of a matching socket, in the last sample that had tcp_info.
         case socketInfo(SocketSelector, SocketInfoField, Comparison)
+        /// The process's exit status.
         case exitStatus(process: String, Int32)
         /// A /proc/net/snmp or netstat counter's change on `host` over the scenario.
         case counter(host: String, name: String, Comparison)
@@ -79,19 +82,24 @@ public struct Expectation: ScenarioComponent {
         }
     }
 
+    /// What is checked.
     public let kind: Kind
+    /// Where the expectation was written: failures point at this line.
     public let location: SourceLocation
 
+    /// An expectation of `kind`, located at the caller's file and line.
     public init(_ kind: Kind, file: String = #filePath, line: Int = #line) {
         self.kind = kind
         self.location = SourceLocation(file: file, line: line)
     }
 
+    /// This expectation as an element of a scenario.
     public var element: ScenarioElement { .expectation(self) }
 }
 
 /// How long a socket should stay in a state.
 public enum StayDuration: Sendable, Equatable, CustomStringConvertible {
+    /// A fixed duration, in seconds.
     case seconds(Double)
     /// The socket's retransmission timeout as the kernel set it (tcp_info's rto, in the state's
     /// first sample): tcp_rto_min plus the smoothed RTT and its deviation, which a slow machine's
@@ -108,9 +116,12 @@ public enum StayDuration: Sendable, Equatable, CustomStringConvertible {
 
 /// One call of a peer process: `PeerCall("client", "connect")`.
 public struct PeerCall: Sendable, Equatable {
+    /// The process's name, as its `Peer` or `Command` step gave it.
     public let process: String
+    /// The socket call, as the peer's event lines name it ("connect", "read", …).
     public let call: String
 
+    /// The call `call` of the process `process`.
     public init(_ process: String, _ call: String) {
         self.process = process
         self.call = call
@@ -119,9 +130,12 @@ public struct PeerCall: Sendable, Equatable {
 
 /// tcp_info fields an expectation can name.
 public enum SocketInfoField: String, Sendable {
+    /// tcp_info's snd_mss, advmss and total_retrans.
     case sendMSS = "snd_mss", advertisedMSS = "advmss", totalRetransmits = "total_retrans"
+    /// tcp_info's retransmits, backoff and probes (the current timer's counts).
     case retransmits = "retransmits", backoff = "backoff", probes = "probes"
 
+    /// This field's value in a socket's tcp_info.
     public func value(in info: TCPInfo) -> Int64 {
         switch self {
         case .sendMSS: Int64(info.sendMSS)
@@ -134,7 +148,9 @@ public enum SocketInfoField: String, Sendable {
     }
 }
 
+/// How an observed count compares with the expected one.
 public enum Comparison: Sendable, Equatable, CustomStringConvertible {
+    /// Exactly, at least or at most this many.
     case equals(Int64), atLeast(Int64), atMost(Int64)
     /// Exactly what the running kernel makes of `quantity`, measured on it when the scenario
     /// runs (`measured` once it is): for behaviour that differs between kernels without a
@@ -143,6 +159,7 @@ public enum Comparison: Sendable, Equatable, CustomStringConvertible {
     /// `equalsKernel` with the number the kernel gave, or why it could not be measured.
     case measured(KernelQuantity, Result<Int64, KernelError>)
 
+    /// Whether an observed value satisfies the comparison (never for an unmeasured `equalsKernel`).
     public func holds(for value: Int64) -> Bool {
         switch self {
         case .equals(let n): value == n
@@ -178,16 +195,21 @@ public enum Comparison: Sendable, Equatable, CustomStringConvertible {
 /// Sampling uncertainty is not in here: each observed change carries the interval
 /// between two samples in which it happened, and checks use that interval.
 public struct Tolerance: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// How much earlier than expected is still accepted, in seconds.
     public var early: Double
+    /// The least lateness accepted, in seconds.
     public var lateMinimum: Double
+    /// The lateness accepted as a fraction of the expected value, when above `lateMinimum`.
     public var lateFraction: Double
 
+    /// A tolerance of `early` seconds early and max(`lateMinimum`, `lateFraction` × expected) late.
     public init(early: Double = 0.001, lateMinimum: Double = 0.004, lateFraction: Double = 0.125) {
         self.early = early
         self.lateMinimum = lateMinimum
         self.lateFraction = lateFraction
     }
 
+    /// The default for kernel timers: 1 ms early, max(4 ms, 12.5 %) late.
     public static let timer = Tolerance()
 
     /// For instants the fault engine stamps: it reads a segment from its queue a
@@ -197,6 +219,7 @@ public struct Tolerance: Sendable, Equatable, Codable, CustomStringConvertible {
     /// late-stamped first segment can look early by that much.
     public static let queueStamped = Tolerance(early: 0.05)
 
+    /// The accepted instants or durations around `expected`.
     public func range(around expected: Double) -> ClosedRange<Double> {
         (expected - early)...(expected + max(lateMinimum, expected * lateFraction))
     }
@@ -208,26 +231,31 @@ public struct Tolerance: Sendable, Equatable, Codable, CustomStringConvertible {
 
 /// Builders for expectations, read as sentences in a scenario.
 public enum Expect {
+    /// A matching socket reaches `state`, within `seconds` of the start when given.
     public static func socket(_ selector: SocketSelector, reaches state: TCPState, within seconds: Double? = nil,
                               file: String = #filePath, line: Int = #line) -> Expectation {
         Expectation(.reaches(selector, state, within: seconds), file: file, line: line)
     }
 
+    /// Every matching socket passes through `states` in this order (others may come between).
     public static func socket(_ selector: SocketSelector, passesThrough states: [TCPState],
                               file: String = #filePath, line: Int = #line) -> Expectation {
         Expectation(.passesThrough(selector, states), file: file, line: line)
     }
 
+    /// Every matching socket's last observed state is `state`.
     public static func socket(_ selector: SocketSelector, endsIn state: TCPState,
                               file: String = #filePath, line: Int = #line) -> Expectation {
         Expectation(.endsIn(selector, state), file: file, line: line)
     }
 
+    /// No matching socket is ever seen in `state`.
     public static func socket(_ selector: SocketSelector, neverIn state: TCPState,
                               file: String = #filePath, line: Int = #line) -> Expectation {
         Expectation(.neverIn(selector, state), file: file, line: line)
     }
 
+    /// A matching socket stays in `state` for `seconds`, within `tolerance`.
     public static func socket(_ selector: SocketSelector, staysIn state: TCPState, for seconds: Double,
                               tolerance: Tolerance = .timer, file: String = #filePath, line: Int = #line) -> Expectation {
         Expectation(.staysIn(selector, state, .seconds(seconds), tolerance: tolerance), file: file, line: line)
@@ -240,6 +268,7 @@ public enum Expect {
         Expectation(.staysIn(selector, state, duration, tolerance: tolerance), file: file, line: line)
     }
 
+    /// How many sockets on `host` (with `port` at either end) are in `state` at the end.
     public static func sockets(on host: String, in state: TCPState, port: Int? = nil, count: Comparison,
                                file: String = #filePath, line: Int = #line) -> Expectation {
         Expectation(.count(host: host, state: state, port: port, count), file: file, line: line)
@@ -275,6 +304,7 @@ public enum Expect {
         Expectation(.socketInfo(selector, field, comparison), file: file, line: line)
     }
 
+    /// The process exits with `status`.
     public static func exitStatus(of process: String, is status: Int32, file: String = #filePath, line: Int = #line) -> Expectation {
         Expectation(.exitStatus(process: process, status), file: file, line: line)
     }
@@ -344,6 +374,7 @@ public enum Expect {
         Expectation(.staysExactlyAcross(selector, state, from: start, until: end, tolerance: tolerance), file: file, line: line)
     }
 
+    /// The change of a /proc/net/snmp or netstat counter (named as nstat names it) on `host` over the scenario.
     public static func counter(_ name: String, on host: String, _ comparison: Comparison,
                                file: String = #filePath, line: Int = #line) -> Expectation {
         Expectation(.counter(host: host, name: name, comparison), file: file, line: line)

@@ -20,7 +20,9 @@ public enum FaultPlace: Sendable, Equatable, CustomStringConvertible {
 
 /// Which TCP segments a fault names.
 public enum SegmentKind: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// A SYN (flags S).
     case syn = "SYN"
+    /// A SYN-ACK (flags S.).
     case synAck = "SYN-ACK"
     /// The connecting side's ACK of the SYN-ACK (also when it is sent again for a
     /// retransmitted SYN-ACK): no payload, sequence number SYN+1, before any data.
@@ -29,10 +31,13 @@ public enum SegmentKind: String, Sendable, CaseIterable, CustomStringConvertible
     case pureAck = "pure ACK"
     /// A segment with payload.
     case data = "data"
+    /// A FIN, with or without data.
     case fin = "FIN"
     /// A pure ACK that acknowledges the other side's FIN.
     case finAck = "ACK of a FIN"
+    /// A RST.
     case rst = "RST"
+    /// Any TCP segment.
     case any = "segment"
 
     public var description: String { rawValue }
@@ -40,6 +45,7 @@ public enum SegmentKind: String, Sendable, CaseIterable, CustomStringConvertible
 
 /// Which of the matching segments of a flow, counted per flow and direction from 1.
 public enum Occurrence: Sendable, Equatable, CustomStringConvertible {
+    /// Every one.
     case all
     /// Only the n-th.
     case nth(Int)
@@ -50,6 +56,7 @@ public enum Occurrence: Sendable, Equatable, CustomStringConvertible {
     /// Every one after the n-th.
     case afterNth(Int)
 
+    /// Whether the `count`-th matching segment (from 1) is selected.
     public func selects(_ count: Int) -> Bool {
         switch self {
         case .all: true
@@ -81,6 +88,7 @@ public enum Occurrence: Sendable, Equatable, CustomStringConvertible {
 
 /// What a fault does to the segments it selects.
 public enum FaultAction: Sendable, Equatable {
+    /// Drop it: it never reaches the wire.
     case drop
     /// Let it go after this many seconds.
     case delay(Double)
@@ -113,12 +121,18 @@ public enum FaultTarget: Sendable, Equatable {
 /// A fault: an action on exactly the segments named, optionally only within a
 /// time window (seconds since the scenario started).
 public struct Fault: ScenarioComponent {
+    /// The fault's name, used by `Expect.fault` and shown in decisions and captures.
     public let name: String
+    /// What the fault does to each segment it selects.
     public let action: FaultAction
+    /// Which segments it selects: kind, place, occurrence, port.
     public let target: FaultTarget
+    /// When it acts, in seconds since the start; nil for the whole scenario.
     public let window: Range<Double>?
+    /// Where the fault was written.
     public let location: SourceLocation
 
+    /// A fault; `Drop`, `Delay`, `Duplicate`, `Reorder`, `Partition` and `Blackhole` make them.
     public init(_ action: FaultAction, _ target: FaultTarget, window: Range<Double>?, name: String?, location: SourceLocation) {
         self.action = action
         self.target = target
@@ -127,6 +141,7 @@ public struct Fault: ScenarioComponent {
         self.name = name ?? Fault.describe(action, target, window)
     }
 
+    /// This fault as an element of a scenario.
     public var element: ScenarioElement { .fault(self) }
 
     static func describe(_ action: FaultAction, _ target: FaultTarget, _ window: Range<Double>?) -> String {

@@ -13,25 +13,36 @@ public enum ImpairmentBackend: String, Sendable, Codable {
 /// packet `from` sends to `to` is delayed, lost, duplicated, reordered,
 /// corrupted or paced. Percentages are 0…100; times are seconds.
 public struct Impairment: ScenarioComponent {
+    /// The sending host.
     public let from: String
+    /// The receiving host; the impairment acts on this direction of their link only.
     public let to: String
+    /// Added to every packet, in seconds.
     public var delay: Double = 0
     /// Uniformly distributed in ±jitter around `delay`.
     public var jitter: Double = 0
+    /// How much each delay follows the previous one, in percent.
     public var delayCorrelation: Double = 0
+    /// Packets lost, in percent.
     public var loss: Double = 0
+    /// How much each loss follows the previous one, in percent.
     public var lossCorrelation: Double = 0
+    /// Packets sent twice, in percent.
     public var duplicate: Double = 0
     /// Packets sent at once, ahead of the delayed rest (needs a delay).
     public var reorder: Double = 0
+    /// How much each reordering follows the previous one, in percent.
     public var reorderCorrelation: Double = 0
     /// One bit flipped after the IP header: the receiver drops it on its checksum.
     public var corrupt: Double = 0
     /// Bits per second; nil for unlimited.
     public var rate: Double?
+    /// Which backend must serve it: netem, the precise NFQUEUE one, or the best available.
     public let backend: ImpairmentBackend
+    /// Where the impairment was written.
     public let location: SourceLocation
 
+    /// An impairment of the direction `from` → `to` (as `Impair(from:to:…)` makes it).
     public init(from: String, to: String, delay: Double = 0, jitter: Double = 0, delayCorrelation: Double = 0,
                 loss: Double = 0, lossCorrelation: Double = 0, duplicate: Double = 0, reorder: Double = 0,
                 reorderCorrelation: Double = 0, corrupt: Double = 0, rate: Double? = nil,
@@ -52,6 +63,7 @@ public struct Impairment: ScenarioComponent {
         self.location = SourceLocation(file: file, line: line)
     }
 
+    /// This impairment as an element of a scenario.
     public var element: ScenarioElement { .impairment(self) }
 
     /// "client→server: delay 20 ms ± 5 ms, loss 5 %"

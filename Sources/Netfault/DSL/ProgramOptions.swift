@@ -39,6 +39,7 @@ public enum ProcessInput: Sendable, Equatable {
 
 /// One of a process's two output streams.
 public enum StandardStream: String, Sendable, Equatable, Codable, CaseIterable {
+    /// Standard output and standard error.
     case stdout, stderr
 }
 

@@ -12,7 +12,9 @@
 /// }
 /// ```
 public struct Scenario: Sendable {
+    /// The short ID the command line uses ("H2").
     public let id: String
+    /// A one-line name: what the scenario shows.
     public let name: String
     /// A few sentences for people: what happens and what Linux does.
     public let summary: String
@@ -22,9 +24,12 @@ public struct Scenario: Sendable {
     public let verdict: ClaimVerdict
     /// The scenario is stopped (and fails) if its steps take longer than this.
     public let timeLimit: Double
+    /// Where the scenario was written.
     public let location: SourceLocation
+    /// Everything the body declared, in order.
     public let elements: [ScenarioElement]
 
+    /// A scenario with an ID, a name and a body of hosts, links, sysctls, faults, steps and expectations.
     public init(_ id: String, _ name: String, summary: String = "", claim: String? = nil,
                 verdict: ClaimVerdict = .confirmed, timeLimit: Double = 60, file: String = #filePath, line: Int = #line,
                 @ScenarioBuilder _ body: () -> [ScenarioElement]) {
@@ -50,13 +55,21 @@ public struct Scenario: Sendable {
         self.elements = elements
     }
 
+    /// The hosts, in order.
     public var hosts: [Host] { elements.compactMap { if case .host(let h) = $0 { h } else { nil } } }
+    /// The links, in order.
     public var links: [Link] { elements.compactMap { if case .link(let l) = $0 { l } else { nil } } }
+    /// The extra routes, in order.
     public var routes: [Route] { elements.compactMap { if case .route(let r) = $0 { r } else { nil } } }
+    /// The scenario's own sysctls, in order.
     public var sysctls: [Sysctl] { elements.compactMap { if case .sysctl(let s) = $0 { s } else { nil } } }
+    /// The steps, in the order they run.
     public var steps: [Step] { elements.compactMap { if case .step(let s) = $0 { s } else { nil } } }
+    /// The faults, in order.
     public var faults: [Fault] { elements.compactMap { if case .fault(let f) = $0 { f } else { nil } } }
+    /// The link-wide impairments, in order.
     public var impairments: [Impairment] { elements.compactMap { if case .impairment(let i) = $0 { i } else { nil } } }
+    /// The expectations, in order.
     public var expectations: [Expectation] {
         elements.compactMap { if case .expectation(let e) = $0 { e } else { nil } }
     }
@@ -74,21 +87,31 @@ public enum ClaimVerdict: String, Sendable, Codable {
 
 /// Everything a scenario body can hold.
 public enum ScenarioElement: Sendable {
+    /// A host.
     case host(Host)
+    /// A link.
     case link(Link)
+    /// A route.
     case route(Route)
+    /// A sysctl.
     case sysctl(Sysctl)
+    /// A step.
     case step(Step)
+    /// A fault.
     case fault(Fault)
+    /// An impairment.
     case impairment(Impairment)
+    /// An expectation.
     case expectation(Expectation)
 }
 
 /// A value that can stand in a scenario body.
 public protocol ScenarioComponent: Sendable {
+    /// This component as an element of a scenario.
     var element: ScenarioElement { get }
 }
 
+/// Builds a scenario's body from hosts, links, sysctls, faults, steps and expectations, with `if` and `for`.
 @resultBuilder
 public enum ScenarioBuilder {
     public static func buildExpression(_ component: some ScenarioComponent) -> [ScenarioElement] { [component.element] }

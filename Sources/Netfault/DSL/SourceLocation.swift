@@ -1,8 +1,11 @@
 /// Where in a scenario file something was written: failures point here.
 public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
+    /// The file's path, as #filePath gave it.
     public let file: String
+    /// The line, from 1.
     public let line: Int
 
+    /// A location in a source file.
     public init(file: String, line: Int) {
         self.file = file
         self.line = line

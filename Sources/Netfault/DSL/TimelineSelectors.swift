@@ -3,11 +3,14 @@ import NetfaultKernel
 /// Segments of one kind sent by one host (its captured copies on the way out,
 /// and the ones a fault dropped before they reached the wire).
 public struct SegmentSelector: Sendable, Equatable, CustomStringConvertible {
+    /// The kind of segment.
     public let kind: SegmentKind
+    /// The host that sent it.
     public let sender: String
     /// Either end's port, when given.
     public let port: Int?
 
+    /// Segments of `kind` sent by `sender`, with `port` at either end when given.
     public init(_ kind: SegmentKind, from sender: String, port: Int? = nil) {
         self.kind = kind
         self.sender = sender
@@ -44,10 +47,14 @@ public enum TimelineEvent: Sendable, Equatable, CustomStringConvertible {
 public struct SegmentFields: Sendable, Equatable, CustomStringConvertible {
     /// Relative to the direction's SYN, as tcpdump prints them.
     public var seq: UInt32?
+    /// Relative to the other direction's SYN.
     public var ack: UInt32?
+    /// TCP payload bytes.
     public var length: Int?
+    /// The MSS option's value.
     public var mss: Int?
 
+    /// Fields to check; nil ones are not checked.
     public init(seq: UInt32? = nil, ack: UInt32? = nil, length: Int? = nil, mss: Int? = nil) {
         self.seq = seq
         self.ack = ack

@@ -9,6 +9,7 @@ public enum ExpectationEvaluator {
         expectations.map { evaluate($0, against: recording, result: result) }
     }
 
+    /// Judges one expectation against the recording (and the result, for user checks).
     public static func evaluate(_ expectation: Expectation, against recording: Recording,
                                 result: ScenarioResult? = nil) -> ExpectationResult {
         if expectation.kind.needsKernelEvents, let reason = recording.observation.withoutEventsReason {

@@ -7,9 +7,13 @@ import NetfaultKernel
 public struct FaultPlan: Sendable {
     /// The precise backend's work on one host.
     public struct HostWork: Sendable {
+        /// The host.
         public let host: String
+        /// The nf_tables rules that queue what its faults may touch.
         public var rules: [QueueRule] = []
+        /// The faults its verdict engine applies.
         public var faults: [PlacedFault] = []
+        /// The impairments its verdict engine applies.
         public var impairments: [PlacedImpairment] = []
         /// How much of each packet the queue copies: headers only, unless a
         /// fault must send a packet again or change it.
@@ -20,14 +24,19 @@ public struct FaultPlan: Sendable {
 
     /// A netem qdisc on one interface.
     public struct Qdisc: Sendable {
+        /// The host whose interface gets the qdisc.
         public let host: String
+        /// The interface's name.
         public let interface: String
+        /// The interface's index.
         public let interfaceIndex: Int32
+        /// The netem options.
         public let options: NetemOptions
     }
 
     /// One line of the report: what, and which backend serves it.
     public struct Summary: Sendable, Equatable, Codable {
+        /// The fault or impairment, in words.
         public let description: String
         /// "nfqueue" or "netem".
         public let backend: String
@@ -35,16 +44,21 @@ public struct FaultPlan: Sendable {
 
     /// IPv6 (40) plus the longest TCP header (60), rounded up.
     public static let headerCopyRange: UInt32 = 128
+    /// A copy range that takes the whole packet.
     public static let wholePacket: UInt32 = 0xFFFF
     /// Packets netfault sends itself carry this mark; its queue rules skip them.
     public static let injectedMark: UInt32 = 0x4E46_0001
 
+    /// The precise backend's work, per host.
     public private(set) var hosts: [HostWork] = []
+    /// The netem qdiscs.
     public private(set) var qdiscs: [Qdisc] = []
+    /// Each fault and impairment with its backend, for the report.
     public private(set) var summary: [Summary] = []
     /// Set when the scenario insists on netem and this kernel has none.
     public private(set) var skipReason: String?
 
+    /// Whether the scenario has no fault and no impairment.
     public var isEmpty: Bool { hosts.isEmpty && qdiscs.isEmpty }
 
     /// Assumes a validated scenario.

@@ -2,8 +2,11 @@ import NetfaultKernel
 
 /// An IPv4 or IPv6 address in a fixed-size form, cheap to hash per packet.
 public struct PacketAddress: Hashable, Sendable, CustomStringConvertible {
+    /// The address's first 64 bits (IPv6; 0 for IPv4).
     public let high: UInt64
+    /// The address's last 64 bits (the IPv4 address in the low 32).
     public let low: UInt64
+    /// Whether it is an IPv6 address.
     public let isIPv6: Bool
 
     init(ipv4 value: UInt32) {
@@ -18,6 +21,7 @@ public struct PacketAddress: Hashable, Sendable, CustomStringConvertible {
         isIPv6 = true
     }
 
+    /// The address of these 4 or 16 bytes.
     public init(_ bytes: [UInt8]) {
         if bytes.count == 4 {
             self.init(ipv4: bytes.reduce(0) { $0 << 8 | UInt32($1) })
@@ -41,10 +45,15 @@ public struct PacketAddress: Hashable, Sendable, CustomStringConvertible {
 public struct TCPFlags: OptionSet, Sendable, Hashable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// FIN.
     public static let fin = TCPFlags(rawValue: 0x01)
+    /// SYN.
     public static let syn = TCPFlags(rawValue: 0x02)
+    /// RST.
     public static let rst = TCPFlags(rawValue: 0x04)
+    /// PSH.
     public static let psh = TCPFlags(rawValue: 0x08)
+    /// ACK.
     public static let ack = TCPFlags(rawValue: 0x10)
 
     /// tcpdump's notation: "S", "S.", ".", "P.", "F.", "R", "R."
@@ -61,20 +70,28 @@ public struct TCPFlags: OptionSet, Sendable, Hashable {
 
 /// The headers of one IP packet, as the fault engine needs them.
 public struct PacketHeader: Sendable, Equatable {
+    /// The source address.
     public let source: PacketAddress
+    /// The destination address.
     public let destination: PacketAddress
     /// IPPROTO_TCP (6), IPPROTO_UDP (17), …
     public let transport: UInt8
+    /// The source port (0 for other transports).
     public let sourcePort: UInt16
+    /// The destination port (0 for other transports).
     public let destinationPort: UInt16
+    /// The TCP flags.
     public let flags: TCPFlags
+    /// The sequence number (absolute).
     public let sequence: UInt32
+    /// The acknowledgment number (absolute).
     public let acknowledgment: UInt32
     /// TCP payload bytes, from the IP header's length (not the captured length).
     public let payloadLength: Int
     /// Where the transport header starts, for corrupting past the IP header.
     public let transportOffset: Int
 
+    /// Whether it is a TCP segment.
     public var isTCP: Bool { transport == 6 }
 
     /// Parses the IP and TCP (or UDP ports) headers; nil when the bytes are not
@@ -137,12 +154,18 @@ public struct PacketHeader: Sendable, Equatable {
 
 /// One direction of a connection (or of a UDP/other flow).
 public struct FlowKey: Hashable, Sendable {
+    /// The source address.
     public let source: PacketAddress
+    /// The destination address.
     public let destination: PacketAddress
+    /// The source port.
     public let sourcePort: UInt16
+    /// The destination port.
     public let destinationPort: UInt16
+    /// IPPROTO_TCP (6), IPPROTO_UDP (17), …
     public let transport: UInt8
 
+    /// The other direction of the same flow.
     public var reversed: FlowKey {
         FlowKey(source: destination, destination: source, sourcePort: destinationPort, destinationPort: sourcePort,
                 transport: transport)

@@ -3,17 +3,22 @@
 public struct PlacedFault: Sendable, Equatable {
     /// The fault's name, as reports and expectations call it.
     public let name: String
+    /// What it does to each segment it selects.
     public let action: FaultAction
     /// nil: every packet, TCP or not (partitions and blackholes).
     public let kind: SegmentKind?
+    /// Which of the matching segments, per flow and direction.
     public let occurrence: Occurrence
+    /// Either end's port; nil for any.
     public let port: UInt16?
+    /// When it acts, in seconds since the start; nil for always.
     public let window: Range<Double>?
     /// The interface the packet leaves by; nil for any.
     public let interfaceIndex: UInt32?
     /// Only packets to these addresses; nil for any (partitions).
     public let destinations: Set<PacketAddress>?
 
+    /// A fault placed on one host's egress.
     public init(name: String, action: FaultAction, kind: SegmentKind?, occurrence: Occurrence = .all, port: UInt16? = nil,
                 window: Range<Double>? = nil, interfaceIndex: UInt32? = nil, destinations: Set<PacketAddress>? = nil) {
         self.name = name
@@ -41,21 +46,32 @@ public struct PlacedFault: Sendable, Equatable {
 /// A link-wide impairment on the precise backend: every packet leaving by
 /// `interfaceIndex` passes it.
 public struct PlacedImpairment: Sendable, Equatable {
+    /// The impairment's name, as reports call it.
     public let name: String
+    /// The interface whose leaving packets it acts on.
     public let interfaceIndex: UInt32
+    /// Added delay, seconds.
     public let delay: Double
+    /// Uniform jitter around the delay, seconds.
     public let jitter: Double
+    /// Correlation of successive delays, 0…1.
     public let delayCorrelation: Double
     /// Probabilities, 0…1.
     public let loss: Double
+    /// Correlation of successive losses, 0…1.
     public let lossCorrelation: Double
+    /// Probability of a duplicate, 0…1.
     public let duplicate: Double
+    /// Probability of sending at once, ahead of the delayed rest, 0…1.
     public let reorder: Double
+    /// Correlation of successive reorderings, 0…1.
     public let reorderCorrelation: Double
+    /// Probability of one flipped bit past the IP header, 0…1.
     public let corrupt: Double
     /// Bytes per second.
     public let bytesPerSecond: Double?
 
+    /// The scenario's impairment, placed on `interfaceIndex` (percentages become probabilities).
     public init(_ impairment: Impairment, interfaceIndex: UInt32) {
         name = impairment.description
         self.interfaceIndex = interfaceIndex

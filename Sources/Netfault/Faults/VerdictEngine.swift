@@ -14,6 +14,7 @@ public struct EnginePacket: Sendable {
     /// The packet's real length.
     public let length: Int
 
+    /// A queued packet with the queue's `id`, as copied.
     public init(id: UInt32, egress: Bool, interfaceIndex: UInt32?, bytes: ArraySlice<UInt8>, length: Int? = nil) {
         self.id = id
         self.egress = egress
@@ -22,6 +23,7 @@ public struct EnginePacket: Sendable {
         self.length = length ?? bytes.count
     }
 
+    /// A queued packet with the queue's `id`, as copied.
     public init(id: UInt32, egress: Bool, interfaceIndex: UInt32?, bytes: [UInt8], length: Int? = nil) {
         self.init(id: id, egress: egress, interfaceIndex: interfaceIndex, bytes: bytes[...], length: length)
     }
@@ -29,7 +31,9 @@ public struct EnginePacket: Sendable {
 
 /// What the I/O around the engine must do.
 public enum VerdictAction: Sendable, Equatable {
+    /// Let the packet with this id go on.
     case accept(UInt32)
+    /// Drop the packet with this id.
     case drop(UInt32)
     /// Accept with these bytes instead (a corrupted copy).
     case acceptReplacing(UInt32, [UInt8])
@@ -61,21 +65,29 @@ extension VerdictAction {
 public struct FaultDecision: Sendable, Equatable, Codable {
     /// Seconds since the scenario started, when the engine decided.
     public let time: Double
+    /// The host whose engine decided.
     public let host: String
+    /// The fault's name.
     public let fault: String
     /// "dropped", "delayed 300 ms", "duplicated", "held for reordering", "corrupted"
     public let action: String
+    /// The source, address:port.
     public let source: String
+    /// The destination, address:port.
     public let destination: String
     /// tcpdump's notation ("S", "S.", ".", "P.", "F.", "R.").
     public let flags: String
+    /// The sequence number (absolute).
     public let sequence: UInt32
+    /// The acknowledgment number (absolute).
     public let acknowledgment: UInt32
+    /// TCP payload bytes.
     public let length: Int
     /// For a dropped segment, which never reaches the wire to be captured: the queue's copy
     /// of it (IP header on, at most a capture's snap length) and the interface it was
     /// leaving by, so the pcapng file can show it. Not in the JSON.
     public var droppedPacket: [UInt8]? = nil
+    /// For a dropped segment, the interface it was leaving by. Not in the JSON.
     public var interfaceIndex: UInt32? = nil
 
     enum CodingKeys: String, CodingKey {
@@ -92,6 +104,7 @@ public struct FaultDecision: Sendable, Equatable, Codable {
 /// occurrences stay per fault, per flow and direction. Link-wide impairments
 /// then act on what is left.
 public struct VerdictEngine: Sendable {
+    /// The host whose packets it judges.
     public let host: String
     private let faults: [PlacedFault]
     private let impairments: [PlacedImpairment]
@@ -100,6 +113,7 @@ public struct VerdictEngine: Sendable {
     private var held: [HeldPacket] = []
     private var random: SplitMix64
     private var impairmentState: [ImpairmentState]
+    /// Every decision so far, in order.
     public private(set) var decisions: [FaultDecision] = []
 
     private struct OccurrenceKey: Hashable {
@@ -126,6 +140,7 @@ public struct VerdictEngine: Sendable {
         var lastDeparture = 0.0
     }
 
+    /// An engine for `host`'s faults and impairments; `seed` makes its random choices repeatable.
     public init(host: String, faults: [PlacedFault], impairments: [PlacedImpairment], seed: UInt64) {
         self.host = host
         self.faults = faults

@@ -2,15 +2,21 @@
 /// claim and kernel, and what changed between the kernels. What `netfault claims --from A B …`
 /// prints, writes as JSON, and renders as one HTML page.
 public struct ClaimsMatrix: Codable, Sendable, Equatable {
+    /// One claim's verdict on one kernel.
     public struct Cell: Codable, Sendable, Equatable {
+        /// The kernel's `uname -r`.
         public var kernel: String
         /// "confirmed", "refuted", "partly", "not reproduced", "skipped", or "not in this run".
         public var verdict: String
+        /// What that run observed.
         public var evidence: String
     }
 
+    /// One claim across the kernels.
     public struct Row: Codable, Sendable, Equatable {
+        /// The catalog ID.
         public var id: String
+        /// The note's claim.
         public var claim: String
         /// One per run, in the runs' order.
         public var cells: [Cell]
@@ -18,7 +24,9 @@ public struct ClaimsMatrix: Codable, Sendable, Equatable {
 
     /// Each run's `uname -r`, in the order given.
     public var kernels: [String]
+    /// One row per claim, in catalog order.
     public var claims: [Row]
+    /// What changed between consecutive kernels.
     public var changes: [KernelComparison.Change]
 
     /// `ids` (case-insensitive) keeps only those claims; empty keeps all.

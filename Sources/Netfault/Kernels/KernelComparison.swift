@@ -6,6 +6,7 @@
 public enum KernelComparison {
     /// One kernel's reading of an expectation.
     public struct Reading: Codable, Sendable, Equatable {
+        /// The kernel's `uname -r`.
         public var kernel: String
         /// "passed", "failed"; for the scenario as a whole also "skipped" or "absent" (not in that run).
         public var outcome: String
@@ -13,17 +14,23 @@ public enum KernelComparison {
         public var observed: String
     }
 
+    /// One expectation (or scenario) that changed between kernels, with each kernel's reading.
     public struct Change: Codable, Sendable, Equatable {
+        /// The catalog ID.
         public var id: String
+        /// The note's claim.
         public var claim: String
         /// The expectation's description, or "the scenario" when its status changed.
         public var expectation: String
+        /// The expectation's file:line.
         public var location: String
         /// Why these readings count as a change: "6.1.0-28-amd64 → 6.18.44: 4 readings → 8".
         public var differences: [String]
+        /// Each kernel's reading, in the runs' order.
         public var readings: [Reading]
     }
 
+    /// The changes between consecutive runs (oldest kernel first) of `catalog`'s claims.
     public static func changes(_ runs: [RunResult], catalog: [Scenario]) -> [Change] {
         guard runs.count > 1 else { return [] }
         var changes: [Change] = []

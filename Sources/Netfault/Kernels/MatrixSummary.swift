@@ -74,7 +74,7 @@ public struct ScenarioMatrix: Codable, Sendable, Equatable {
 /// scenario × kernel, passed / FAILED / skipped, then each skip's reason and each failure's
 /// first failed expectation, so a reader sees why without opening the JSON.
 public enum MatrixSummary {
-    /// The table, its totals line, and the notes; terminal control characters made visible.
+    /// The scenario × kernel table, then the reasons for skips and failures (terminal controls made visible).
     public static func render(_ runs: [RunResult]) -> String {
         render(ScenarioMatrix(runs: runs))
     }

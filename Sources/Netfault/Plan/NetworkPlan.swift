@@ -2,42 +2,66 @@ import NetfaultKernel
 
 /// The kernel objects a scenario needs, computed without touching the kernel.
 public struct NetworkPlan: Sendable {
+    /// One end of a link inside a host.
     public struct Interface: Sendable, Equatable {
+        /// Its name in the host (eth0, eth1, …).
         public let name: String
         /// Chosen here (lo is 1) so addresses can be added in the same batch as the link.
         public let index: Int32
+        /// Its addresses.
         public let addresses: [AddressAssignment]
+        /// The host at the link's other end.
         public let peerHost: String
     }
 
+    /// An address on an interface.
     public struct AddressAssignment: Sendable, Equatable {
+        /// The address.
         public let address: IPAddress
+        /// Its prefix length.
         public let prefixLength: Int
     }
 
+    /// One host's namespace: interfaces, routes, sysctls.
     public struct HostPlan: Sendable {
+        /// The host's name.
         public let name: String
+        /// Whether it forwards (a router).
         public let forwarding: Bool
+        /// Its interfaces, lo aside.
         public var interfaces: [Interface] = []
+        /// Its routes beyond the connected ones.
         public var routes: [RoutePlan] = []
+        /// Sysctls the plan itself sets (forwarding, DAD).
         public var sysctls: [(name: String, value: String)] = []
     }
 
+    /// One veth pair, both ends created in place.
     public struct LinkPlan: Sendable {
+        /// One end: its host, its interface's name and index.
         public let hostA: String, interfaceA: String, indexA: Int32
+        /// The other end: its host, its interface's name and index.
         public let hostB: String, interfaceB: String, indexB: Int32
+        /// The MTU of both ends; nil for the default.
         public let mtu: Int?
     }
 
+    /// A route: destination prefix via a gateway.
     public struct RoutePlan: Sendable, Equatable {
+        /// The destination network.
         public let destination: IPAddress
+        /// Its prefix length.
         public let prefixLength: Int
+        /// The gateway's address.
         public let gateway: IPAddress
     }
 
+    /// Every host, in scenario order.
     public var hosts: [HostPlan]
+    /// Every link, in scenario order.
     public var links: [LinkPlan]
 
+    /// The plan of the host of this name.
     public func host(_ name: String) -> HostPlan? { hosts.first { $0.name == name } }
 
     /// The first address of `host` of the wanted family, for peers that name hosts.
@@ -45,6 +69,7 @@ public struct NetworkPlan: Sendable {
         self.host(host)?.interfaces.lazy.flatMap(\.addresses).first { $0.address.isIPv6 == ipv6 }?.address
     }
 
+    /// Whether any host has an IPv6 address.
     public var usesIPv6: Bool { hosts.contains { $0.interfaces.contains { $0.addresses.contains { $0.address.isIPv6 } } } }
 
     /// Assumes a validated scenario.
@@ -109,9 +134,12 @@ public struct NetworkPlan: Sendable {
 
 /// An address with a prefix length: "10.77.1.0/24".
 public struct CIDR: Sendable, Equatable, CustomStringConvertible {
+    /// The address, as written.
     public let address: IPAddress
+    /// The prefix length.
     public let prefixLength: Int
 
+    /// Parses "address/length"; nil when it is not one.
     public init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let address = IPAddress(String(parts[0])), let length = Int(parts[1]),
@@ -120,6 +148,7 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
         self.prefixLength = length
     }
 
+    /// The prefix `address`/`prefixLength`.
     public init(address: IPAddress, prefixLength: Int) {
         self.address = address
         self.prefixLength = prefixLength
@@ -128,6 +157,7 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
     /// The n-th address of the subnet (1 = the first usable one).
     public func host(_ n: Int) -> IPAddress { address.network(prefixLength: prefixLength).adding(n) }
 
+    /// Whether `other` lies in this prefix.
     public func contains(_ other: IPAddress) -> Bool {
         other.isIPv6 == address.isIPv6 && other.network(prefixLength: prefixLength) == address.network(prefixLength: prefixLength)
     }

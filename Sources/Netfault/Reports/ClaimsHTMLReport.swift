@@ -2,6 +2,7 @@
 /// kernels, a colour per verdict and the evidence in each cell, then "What changed between
 /// kernels" (`KernelComparison`). Inline CSS only, every string escaped, as `HTMLReport`.
 public enum ClaimsHTMLReport {
+    /// One self-contained HTML page of the claims × kernels, a colour per verdict.
     public static func render(_ matrix: ClaimsMatrix) -> String {
         var body = [
             "<h1>netfault claims across kernels</h1>",

@@ -3,14 +3,18 @@ import Foundation
 /// `netfault claims`: per catalog ID, the source note's claim, what a real run says of it,
 /// and the figures that run observed. Built from run results, never from text alone.
 public enum ClaimsReport {
+    /// One claim's verdict and evidence from one run.
     public struct Entry: Codable, Sendable, Equatable {
+        /// The catalog ID.
         public var id: String
+        /// The note's claim.
         public var claim: String
         /// "confirmed", "refuted", "partly"; "not reproduced" when the scenario failed,
         /// "skipped" when it could not run here.
         public var verdict: String
         /// What the run observed, expectation by expectation.
         public var evidence: String
+        /// The run's kernel, `uname -r`.
         public var kernel: String
     }
 

@@ -3,6 +3,7 @@
 /// Inline CSS and SVG only — no scripts, fonts or links to anywhere — so the file opens the same when
 /// attached to a CI run or mailed. Every string from the result is escaped: peers and kernels write them.
 public enum HTMLReport {
+    /// One self-contained HTML page of the run: ladders, state timelines, expectations.
     public static func render(_ result: RunResult) -> String {
         let anchors = anchors(for: result.scenarios)
         var body = [

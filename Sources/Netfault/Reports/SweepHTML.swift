@@ -4,6 +4,7 @@ import Foundation
 /// observation plotted against the swept value (inline SVG; no scripts, no external
 /// assets). Pure.
 public enum SweepHTML {
+    /// One self-contained HTML page: the sweep's table and each observation plotted against the value.
     public static func render(_ sweep: SweepResult) -> String {
         let title = "\(sweep.scenario) across \(sweep.parameter)"
         var page = [

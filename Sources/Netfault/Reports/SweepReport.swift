@@ -5,6 +5,7 @@ public enum SweepReport {
     /// Longer observations are cut with "…" so a row stays one line.
     static let cellWidth = 48
 
+    /// The sweep's table, as `netfault sweep` prints it.
     public static func render(_ sweep: SweepResult) -> String {
         let expectations = sweep.expectations
         var rows = [["VALUE", "STATUS", "TIME"] + expectations.indices.map { "[\($0 + 1)]" }]

@@ -5,9 +5,12 @@ extension TerminalReport {
     public struct ProgressLine<Instant: InstantProtocol>: Sendable where Instant.Duration == Swift.Duration {
         /// Scenario id → when it started.
         public var running: [String: Instant]
+        /// Scenarios finished.
         public var done: Int
+        /// Scenarios in all.
         public var total: Int
 
+        /// A snapshot: `running` since when, `done` of `total` finished.
         public init(running: [String: Instant], done: Int, total: Int) {
             self.running = running
             self.done = done

@@ -15,6 +15,7 @@ public struct ProcessOutput: Codable, Sendable, Equatable {
     /// The last bytes after `head` (at most 64 KiB).
     public var tail: String
 
+    /// A record of `bytes` bytes in all, `head` and `tail`, with the middle `cut` or not.
     public init(bytes: Int = 0, cut: Bool = false, head: String = "", tail: String = "") {
         self.bytes = bytes
         self.cut = cut

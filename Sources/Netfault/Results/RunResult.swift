@@ -7,8 +7,10 @@ public struct RunResult: Codable, Sendable, Equatable {
     public var kernel: String
     /// ISO 8601, UTC.
     public var startedAt: String
+    /// One result per scenario, in the order asked.
     public var scenarios: [ScenarioResult]
 
+    /// A run on `kernel` started at `startedAt`.
     public init(kernel: String, startedAt: String, scenarios: [ScenarioResult]) {
         self.kernel = kernel
         self.startedAt = startedAt
@@ -16,7 +18,9 @@ public struct RunResult: Codable, Sendable, Equatable {
     }
 }
 
+/// How a scenario ended.
 public enum ScenarioStatus: String, Codable, Sendable {
+    /// Every expectation held; one did not; or it could not run here (see `skipReason`).
     case passed, failed, skipped
 }
 
@@ -30,19 +34,28 @@ public enum ErrorCause: String, Codable, Sendable {
     case environment
 }
 
+/// One scenario's outcome and everything observed in it.
 public struct ScenarioResult: Codable, Sendable, Equatable {
+    /// The scenario's ID.
     public var id: String
+    /// The scenario's name.
     public var name: String
+    /// Passed, failed or skipped.
     public var status: ScenarioStatus
+    /// Why it was skipped.
     public var skipReason: String?
+    /// Its wall time, in seconds.
     public var durationSeconds: Double
+    /// Each expectation's verdict, in the scenario's order.
     public var expectations: [ExpectationResult]
+    /// Every socket observed, with its transitions.
     public var sockets: [SocketTimeline]
     /// Every sysctl written into a host's namespace, in order, and its source (the scenario,
     /// `--sysctl`, `--host-sysctls`).
     public var sysctls: [AppliedSysctl] = []
     /// Counter deltas over the scenario, per host: "server.TcpExtListenOverflows".
     public var counters: [String: Int64]
+    /// Every process, with its output and events.
     public var processes: [ProcessResult]
     /// Each fault and impairment, and the backend that served it ("nfqueue" or "netem").
     public var faults: [FaultPlan.Summary] = []
@@ -72,6 +85,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     /// Whose error it is; nil when the error is an observation (a wait that ran out).
     public var errorCause: ErrorCause?
 
+    /// A scenario's result.
     public init(id: String, name: String, status: ScenarioStatus, skipReason: String? = nil,
                 durationSeconds: Double = 0, expectations: [ExpectationResult] = [],
                 sockets: [SocketTimeline] = [], counters: [String: Int64] = [:],
@@ -151,12 +165,17 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     }
 }
 
+/// One expectation's verdict, with what was expected and what was observed.
 public struct ExpectationResult: Codable, Sendable, Equatable {
+    /// What the expectation checks.
     public var description: String
+    /// Whether it held (true too when skipped, with `skipReason`).
     public var passed: Bool
     /// `Scenarios/X.swift:23`
     public var location: String
+    /// What was expected, in words and numbers.
     public var expected: String
+    /// What was observed, in words and numbers.
     public var observed: String
     /// The numbers behind `observed`, named, where the evaluator has them (instants,
     /// durations, counts): what a sweep tabulates and plots against the swept value, and what
@@ -168,6 +187,7 @@ public struct ExpectationResult: Codable, Sendable, Equatable {
     /// Why it was not judged (it needs kernel events this machine cannot give); it does not fail.
     public var skipReason: String?
 
+    /// A verdict on one expectation.
     public init(description: String, passed: Bool, location: String, expected: String, observed: String,
                 observedValues: [ObservedValue] = [], tolerance: Tolerance? = nil, skipReason: String? = nil) {
         self.description = description
@@ -201,11 +221,14 @@ public struct ExpectationResult: Codable, Sendable, Equatable {
 
 /// One number an expectation observed: "gives up" 19.568 s, "count" 8.
 public struct ObservedValue: Codable, Sendable, Equatable {
+    /// What the number is ("count", "last", "gives up", "delta").
     public var name: String
+    /// The number.
     public var value: Double
     /// "s", "bytes", or nil for a plain count.
     public var unit: String?
 
+    /// The number `value` called `name`, in `unit` ("s") when it has one.
     public init(_ name: String, _ value: Double, unit: String? = nil) {
         self.name = name
         self.value = value
@@ -213,12 +236,18 @@ public struct ObservedValue: Codable, Sendable, Equatable {
     }
 }
 
+/// One socket's states over time, as the JSON lists it.
 public struct SocketTimeline: Codable, Sendable, Equatable {
+    /// The host whose namespace it is in.
     public var host: String
+    /// Local address:port.
     public var local: String
+    /// Remote address:port.
     public var remote: String
+    /// Its state changes, in time order.
     public var transitions: [StateTransition]
 
+    /// A socket's timeline.
     public init(host: String, local: String, remote: String, transitions: [StateTransition]) {
         self.host = host
         self.local = local
@@ -227,13 +256,16 @@ public struct SocketTimeline: Codable, Sendable, Equatable {
     }
 }
 
+/// One state change of a socket.
 public struct StateTransition: Codable, Sendable, Equatable {
+    /// Seconds since the scenario's start.
     public var time: Double
     /// The kernel's spelling: SYN_SENT, ESTABLISHED, TIME_WAIT, CLOSE …
     public var state: String
     /// "event" (the kernel's exact instant) or "sample" (seen by sampling, up to one interval late).
     public var source: String
 
+    /// A change to `state` (as the kernel spells it) at `time`, from an "event" or a "sample".
     public init(time: Double, state: String, source: String = "sample") {
         self.time = time
         self.state = state
@@ -251,20 +283,30 @@ public struct StateTransition: Codable, Sendable, Equatable {
     }
 }
 
+/// A process's record, as the JSON lists it.
 public struct ProcessResult: Codable, Sendable, Equatable {
+    /// The host it ran in.
     public var host: String
+    /// Its name in the scenario.
     public var name: String
+    /// Its command line.
     public var command: String
     /// Exit code, or 128 + signal; null if it could not be reaped.
     public var exitStatus: Int32?
+    /// When it started, in seconds since the scenario's start.
     public var startTime: Double
+    /// When it ended; nil if it never did.
     public var endTime: Double?
     /// True when the process was still running at the end and netfault stopped it.
     public var stoppedAtEnd: Bool
+    /// A peer's socket calls, one event each.
     public var events: [PeerEvent]
+    /// Its standard output, bounded.
     public var stdout: ProcessOutput
+    /// Its standard error, bounded.
     public var stderr: ProcessOutput
 
+    /// A process's record.
     public init(host: String, name: String, command: String, exitStatus: Int32?, startTime: Double,
                 endTime: Double?, stoppedAtEnd: Bool = false, events: [PeerEvent],
                 stdout: ProcessOutput = ProcessOutput(), stderr: ProcessOutput = ProcessOutput()) {
@@ -315,14 +357,22 @@ extension ScenarioResult {
 
 /// One JSON line a peer printed (or one line of another program's stdout).
 public struct PeerEvent: Codable, Sendable, Equatable {
+    /// Seconds since the scenario's start.
     public var time: Double
+    /// The call ("connect", "read", "start", "exit", …).
     public var call: String
+    /// Its return value (-1 on failure).
     public var result: Int64
+    /// The errno's name on failure ("ECONNREFUSED").
     public var errno: String?
+    /// The socket's local address:port, when known.
     public var local: String?
+    /// The socket's remote address:port, when known.
     public var remote: String?
+    /// True when a read returned end of file.
     public var eof: Bool?
 
+    /// One event of a peer.
     public init(time: Double, call: String, result: Int64, errno: String? = nil,
                 local: String? = nil, remote: String? = nil, eof: Bool? = nil) {
         self.time = time

@@ -5,11 +5,13 @@
 public struct SegmentRecord: Codable, Sendable, Equatable {
     /// Seconds since the scenario's start: the kernel's capture timestamp.
     public var time: Double
+    /// The host whose capture saw it.
     public var host: String
     /// "out" or "in".
     public var direction: String
     /// "10.77.1.1:43210", "[fd77:1::1]:8080"
     public var src: String
+    /// The destination, address:port.
     public var dst: String
     /// tcpdump's notation: "S", "S.", ".", "P.", "F.", "R", "R."
     public var flags: String
@@ -21,12 +23,14 @@ public struct SegmentRecord: Codable, Sendable, Equatable {
     public var length: Int
     /// The advertised window (unscaled); null for a segment only the fault engine saw.
     public var window: Int?
+    /// Its TCP options, when it has any.
     public var options: TCPOptions?
     /// null, or what a fault did: "dropped by lose-syn", "delayed 300 ms by slow-fin", …
     public var fault: String?
     /// For a sent segment: the host whose capture saw it arrive (null if none did).
     public var receiver: String?
 
+    /// A segment as the JSON lists it.
     public init(time: Double, host: String, direction: String, src: String, dst: String, flags: String, seq: UInt32,
                 ack: UInt32, length: Int, window: Int? = nil, options: TCPOptions? = nil, fault: String? = nil,
                 receiver: String? = nil) {
@@ -45,6 +49,7 @@ public struct SegmentRecord: Codable, Sendable, Equatable {
         self.receiver = receiver
     }
 
+    /// The JSON's record of an observed segment.
     public init(_ segment: ObservedSegment) {
         var options = segment.options
         // SACK blocks in the same relative numbers as the acknowledgment they go with.

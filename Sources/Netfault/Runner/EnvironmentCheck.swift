@@ -2,11 +2,14 @@ import NetfaultKernel
 
 /// The machine cannot run scenarios (exit code 3): what is missing.
 public struct EnvironmentError: Error, CustomStringConvertible, Sendable {
+    /// What is missing, in words.
     public let message: String
+    /// An environment error saying `message`.
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
 
+/// Checks that this machine can run scenarios, before anything is built.
 public enum EnvironmentCheck {
     /// Root, or CAP_NET_ADMIN and CAP_SYS_ADMIN (namespaces, mounts), effective.
     public static func requirePrivileges() throws {

@@ -5,11 +5,14 @@ import NetfaultKernel
 public struct FaultBackends: Sendable {
     /// How the precise backend queues packets; nil when it cannot.
     public let queueTarget: QueueTarget?
+    /// Whether netem qdiscs can be made.
     public let netem: Bool
     /// Why a backend is missing, for skip reasons.
     public let queueProblem: String?
+    /// Why netem is missing, for skip reasons.
     public let netemProblem: String?
 
+    /// The backends the probes found.
     public init(probes: [KernelProbes.ProbeResult]) {
         func probe(_ name: String) -> KernelProbes.ProbeResult? { probes.first { $0.name == name } }
         let queue = probe(KernelProbes.Name.nfnetlinkQueue)

@@ -3,6 +3,7 @@ import NetfaultKernel
 /// The namespaces and links of one scenario. Everything it makes lives inside
 /// its namespaces, which vanish when `tearDown()` closes them (or the process dies).
 public final class Network {
+    /// Each host's namespace, by host name.
     public private(set) var namespaces: [String: NetworkNamespace] = [:]
     /// Host names in plan order, for stable iteration.
     public let hostNames: [String]
@@ -49,6 +50,7 @@ public final class Network {
         }
     }
 
+    /// The namespace of `host`.
     public func namespace(_ host: String) -> NetworkNamespace? { namespaces[host] }
 
     /// Drops every namespace: their links, addresses and sockets go with them.

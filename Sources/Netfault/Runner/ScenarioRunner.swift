@@ -19,6 +19,7 @@ public struct RunOptions: Sendable {
     /// Observe the kernel's TCP events where the kernel allows (off: sampling alone).
     public var events: Bool
 
+    /// Options; the defaults are `netfault run`'s.
     public init(pin: Bool = false, runID: String = RunOptions.defaultRunID(), sampleInterval: Double = 0.001,
                 pcapDirectory: String? = nil, capture: Bool = true, artifactsDirectory: String? = nil,
                 events: Bool = true) {
@@ -31,6 +32,7 @@ public struct RunOptions: Sendable {
         self.events = events
     }
 
+    /// This process's ID, as a run ID.
     public static func defaultRunID() -> String { String(ProcessInfo.processInfo.processIdentifier) }
 }
 

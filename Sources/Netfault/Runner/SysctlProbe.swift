@@ -5,6 +5,7 @@ import NetfaultKernel
 /// or a value the kernel rejects is reported at the scenario's line before
 /// anything of the scenario is built. The scratch namespace is gone on return.
 public enum SysctlProbe {
+    /// Every sysctl of the scenario tried in a scratch namespace: the errors, each at its line.
     public static func check(_ scenario: Scenario) throws -> [ScenarioError] {
         guard !scenario.sysctls.isEmpty else { return [] }
         let scratch = try NetworkNamespace(name: "sysctl-probe")

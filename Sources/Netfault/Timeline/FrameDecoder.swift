@@ -1,5 +1,6 @@
 /// One captured frame, decoded: where it went and its IP and TCP headers.
 public struct DecodedFrame: Sendable, Equatable {
+    /// Whether the host sent or received the frame.
     public enum Direction: String, Sendable, Codable {
         /// Sent by the capturing host (PACKET_OUTGOING).
         case out
@@ -9,10 +10,15 @@ public struct DecodedFrame: Sendable, Equatable {
 
     /// nil when the link type does not say (Ethernet, raw IP).
     public let direction: Direction?
+    /// The interface the frame passed, when the link type says.
     public let interfaceIndex: UInt32?
+    /// Whether it passed the loopback device.
     public let isLoopback: Bool
+    /// Its IP and TCP header fields.
     public let header: PacketHeader
+    /// The TCP window field, unscaled.
     public let window: UInt16
+    /// Its TCP options.
     public let options: TCPOptions
 }
 
@@ -20,9 +26,13 @@ public struct DecodedFrame: Sendable, Equatable {
 /// (its own captures), LINUX_SLL (`tcpdump -i any`), Ethernet and raw IP. Pure;
 /// nil for anything that is not a whole TCP header, never a crash.
 public enum FrameDecoder {
+    /// DLT_LINUX_SLL2: interface index and direction (netfault's captures).
     public static let linuxSLL2: Int32 = 276
+    /// DLT_LINUX_SLL: direction, no interface.
     public static let linuxSLL: Int32 = 113
+    /// DLT_EN10MB: Ethernet.
     public static let ethernet: Int32 = 1
+    /// DLT_RAW: bare IP.
     public static let rawIP: Int32 = 101
 
     /// ARPHRD_LOOPBACK: frames on `lo`, not on a test link.
@@ -30,6 +40,7 @@ public enum FrameDecoder {
     /// PACKET_OUTGOING in the cooked headers' packet type.
     private static let outgoing: UInt16 = 4
 
+    /// Decodes a captured frame of `linkType`; nil for anything that is not a whole TCP segment.
     public static func decode(_ bytes: ArraySlice<UInt8>, linkType: Int32) -> DecodedFrame? {
         func u16(_ at: Int) -> UInt16 { UInt16(bytes[bytes.startIndex + at]) << 8 | UInt16(bytes[bytes.startIndex + at + 1]) }
         func u32(_ at: Int) -> UInt32 { UInt32(u16(at)) << 16 | UInt32(u16(at + 2)) }

@@ -4,10 +4,15 @@
 public struct ObservedSegment: Sendable, Equatable {
     /// Seconds since the scenario's start.
     public var time: Double
+    /// The host whose capture saw it.
     public let host: String
+    /// Sent or received by that host.
     public let direction: DecodedFrame.Direction
+    /// Its IP and TCP header fields (absolute sequence numbers).
     public let header: PacketHeader
+    /// The TCP window field, unscaled.
     public let window: UInt16
+    /// Its TCP options.
     public let options: TCPOptions
     /// What a fault did: nil, "dropped", "delayed 300 ms", "duplicated", "duplicate", …
     public var fault: String?
@@ -23,6 +28,7 @@ public struct ObservedSegment: Sendable, Equatable {
     public var kinds: Set<SegmentKind> = []
     /// Sequence and acknowledgment numbers relative to each direction's first (SYN) sequence number.
     public var relativeSequence: UInt32 = 0
+    /// The acknowledgment number relative to the other direction's SYN.
     public var relativeAcknowledgment: UInt32 = 0
     /// For a sent segment: the host whose capture saw it arrive, if one did.
     public var receiver: String?
@@ -30,6 +36,7 @@ public struct ObservedSegment: Sendable, Equatable {
     /// pcapng file can carry the fault's comment on it.
     public var frame: Int?
 
+    /// A captured segment at `time` on `host`.
     public init(time: Double, host: String, direction: DecodedFrame.Direction, header: PacketHeader, window: UInt16,
                 options: TCPOptions, fault: String? = nil, engineStamped: Bool = false) {
         self.time = time
@@ -42,9 +49,13 @@ public struct ObservedSegment: Sendable, Equatable {
         self.engineStamped = engineStamped
     }
 
+    /// The source, address:port.
     public var source: String { VerdictEngine.endpoint(header.source, header.sourcePort) }
+    /// The destination, address:port.
     public var destination: String { VerdictEngine.endpoint(header.destination, header.destinationPort) }
+    /// The flags as tcpdump prints them (S, S., ., P., F., R).
     public var flags: String { header.flags.tcpdump }
+    /// TCP payload bytes.
     public var length: Int { header.payloadLength }
 
     /// Sent by `host` (or forwarded by it): the sender's copy of a segment.

@@ -1,14 +1,18 @@
 /// The TCP options netfault reports (RFC 9293 MSS, RFC 7323 window scale and
 /// timestamps, RFC 2018 SACK). Unknown kinds are skipped by their length.
 public struct TCPOptions: Sendable, Equatable, Codable {
+    /// The MSS option.
     public var mss: Int?
+    /// The window scale shift.
     public var windowScale: Int?
+    /// Whether SACK is permitted.
     public var sackPermitted: Bool?
     /// SACK blocks as [left, right) sequence numbers (relative in reports).
     public var sack: [[UInt32]]?
     /// [TSval, TSecr]
     public var timestamp: [UInt32]?
 
+    /// Options as decoded; nil ones were absent.
     public init(mss: Int? = nil, windowScale: Int? = nil, sackPermitted: Bool? = nil, sack: [[UInt32]]? = nil,
                 timestamp: [UInt32]? = nil) {
         self.mss = mss
@@ -18,6 +22,7 @@ public struct TCPOptions: Sendable, Equatable, Codable {
         self.timestamp = timestamp
     }
 
+    /// Whether no option was present.
     public var isEmpty: Bool { self == TCPOptions() }
 
     /// Decodes the option bytes between the fixed TCP header and the data offset;

@@ -5,10 +5,14 @@ import NetfaultKernel
 /// kinds, relative sequence numbers and, for sent segments, the receiving host.
 /// Pure: tested with hand-made frames.
 public enum TimelineBuilder {
+    /// One host's captured frames, for the timeline.
     public struct HostCapture: Sendable {
+        /// The host.
         public let host: String
+        /// Its frames, with their timestamps.
         public let frames: CapturedFrames
 
+        /// The frames `frames` captured on `host`.
         public init(host: String, frames: CapturedFrames) {
             self.host = host
             self.frames = frames

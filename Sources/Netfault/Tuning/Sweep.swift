@@ -9,16 +9,20 @@ import NetfaultKernel
 /// for point in result.points { print(point.value, point.result.status) }
 /// ```
 public struct Sweep: Sendable {
+    /// The scenario swept.
     public let scenario: Scenario
     /// A host of the scenario, or `*` for every host.
     public let host: String
+    /// The sysctl that varies.
     public let sysctl: String
     /// One point per value: each the scenario, tuned with `fixed`, then this value.
     public let values: [SysctlOverride]
     /// Overrides every point shares (under the swept one).
     public let fixed: [SysctlOverride]
+    /// This machine's per-namespace sysctls to start from (`--host-sysctls`), if any.
     public let hostSysctls: [HostSysctl]
 
+    /// A sweep of `scenario` over `values` of `sysctl` on `host`.
     public init(_ scenario: Scenario, host: String, sysctl: String, values: [some CustomStringConvertible & Sendable],
                 fixed: [SysctlOverride] = [], hostSysctls: [HostSysctl] = [], file: String = #filePath, line: Int = #line) {
         self.init(scenario, values: values.map {
@@ -87,10 +91,14 @@ public struct Sweep: Sendable {
 
 /// What `netfault sweep --json` writes: per value, the scenario's whole result.
 public struct SweepResult: Codable, Sendable, Equatable {
+    /// One value's run.
     public struct Point: Codable, Sendable, Equatable {
+        /// The value, as written.
         public var value: String
+        /// The scenario's whole result with it.
         public var result: ScenarioResult
 
+        /// The run with `value`.
         public init(value: String, result: ScenarioResult) {
             self.value = value
             self.result = result
@@ -101,15 +109,20 @@ public struct SweepResult: Codable, Sendable, Equatable {
     public var kernel: String
     /// ISO 8601, UTC.
     public var startedAt: String
+    /// The scenario's ID.
     public var scenario: String
+    /// The scenario's name.
     public var name: String
     /// The host the sysctl was set on, or `*`.
     public var host: String
+    /// The sysctl that varied.
     public var sysctl: String
     /// Overrides every point shared: "HOST:NAME=VALUE".
     public var fixed: [String]
+    /// One run per value, in the order given.
     public var points: [Point]
 
+    /// A sweep's result.
     public init(kernel: String, startedAt: String, scenario: String, name: String, host: String, sysctl: String,
                 fixed: [String] = [], points: [Point]) {
         self.kernel = kernel
@@ -131,12 +144,17 @@ public struct SweepResult: Codable, Sendable, Equatable {
     /// One line per numeric observation: expectation index, value name, unit, and per point
     /// the number (nil where that point did not observe it). What the HTML page plots.
     public struct Series: Sendable, Equatable {
+        /// The expectation's index in the scenario, from 0.
         public var expectation: Int
+        /// The observed value's name ("gives up").
         public var name: String
+        /// Its unit ("s"), if any.
         public var unit: String?
+        /// Its value at each point; nil where not observed.
         public var values: [Double?]
     }
 
+    /// Each numeric observation across the values, in expectation order.
     public var series: [Series] {
         var result: [Series] = []
         for index in expectations.indices {

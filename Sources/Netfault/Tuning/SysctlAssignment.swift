@@ -2,13 +2,17 @@
 /// `1,2,5` or a range `1..8`, or both: `1..3,10`). Pure: parsing only; the scenario
 /// judges the host and the kernel the name and values.
 public struct SysctlAssignment: Sendable, Equatable {
+    /// The host, or `*` for every host.
     public let host: String
+    /// The sysctl's dotted name.
     public let name: String
+    /// Its values, in order (one for `run`, several for `sweep`).
     public let values: [String]
 
     /// At most this many values from ranges: a sweep runs the scenario once per value.
     public static let maximumValues = 1000
 
+    /// A `--sysctl` argument that does not parse, and why.
     public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
         public let description: String
     }
@@ -29,6 +33,7 @@ public struct SysctlAssignment: Sendable, Equatable {
         values = allowingLists ? try Self.list(valueText, option: text) : [valueText]
     }
 
+    /// `values` of `name` on `host`.
     public init(host: String, name: String, values: [String]) {
         self.host = host
         self.name = name

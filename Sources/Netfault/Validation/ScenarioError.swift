@@ -1,8 +1,11 @@
 /// A scenario that cannot be built as written: what is wrong, and where.
 public struct ScenarioError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// Where the problem was written.
     public let location: SourceLocation
+    /// What is wrong.
     public let message: String
 
+    /// A problem `message` at `location`.
     public init(_ location: SourceLocation, _ message: String) {
         self.location = location
         self.message = message
@@ -13,9 +16,12 @@ public struct ScenarioError: Error, CustomStringConvertible, Sendable, Equatable
 
 /// All the problems found in one scenario, reported together.
 public struct InvalidScenario: Error, CustomStringConvertible, Sendable {
+    /// The scenario's ID.
     public let scenarioID: String
+    /// Every problem found, in order.
     public let errors: [ScenarioError]
 
+    /// The problems of scenario `scenarioID`.
     public init(scenarioID: String, errors: [ScenarioError]) {
         self.scenarioID = scenarioID
         self.errors = errors

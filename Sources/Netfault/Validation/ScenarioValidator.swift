@@ -6,11 +6,14 @@ import NetfaultKernel
 public enum ScenarioValidator {
     /// Bounds that keep a scenario within what one machine builds in seconds.
     public static let maximumHosts = 64
+    /// The most links a scenario may have.
     public static let maximumLinks = 128
+    /// The most processes a scenario may start.
     public static let maximumProcesses = 256
     static let allowedIPv4 = CIDR("10.77.0.0/16")!
     static let allowedIPv6 = CIDR("fd77::/16")!
 
+    /// Every problem of the scenario that needs no kernel to find, each at its line.
     public static func validate(_ scenario: Scenario) -> [ScenarioError] {
         var errors: [ScenarioError] = []
         func fail(_ location: SourceLocation, _ message: String) { errors.append(ScenarioError(location, message)) }

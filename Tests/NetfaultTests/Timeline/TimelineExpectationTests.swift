@@ -237,7 +237,7 @@ import Testing
         #expect(errors.contains { $0.contains("occurrence 0") })
         #expect(errors.filter { $0.contains("occurrence 0") }.count == 2, "a delay's and a stay's")
         #expect(errors.contains { $0.contains("unknown host \"ghost\"") })
-        #expect(errors.contains { $0.contains("\"ghost\"") })
+        #expect(errors.contains { $0.contains("expectation names process \"ghost\", which no step starts") })
         #expect(errors.contains { $0.contains("a delay must not be negative") })
         #expect(errors.contains { $0.contains("margins must not be negative") })
         #expect(errors.allSatisfy { $0.contains("TimelineExpectationTests.swift:") })
