@@ -14,7 +14,7 @@ enum ExitStatus {
     static let environment: Int32 = 3
     /// A saved result (`report`, `claims --from`, `matrix`) whose `schemaVersion` this build
     /// cannot read: written by a newer netfault, or older than it still reads.
-    static let unreadableVersion: Int32 = 4
+    static let unreadableVersion: Int32 = 5
 
     /// The machine's errors first (nothing else could be judged), then the scenarios'
     /// (a process that cannot start, a peer that exited early), then failed expectations.
@@ -72,7 +72,7 @@ struct NetfaultCommand: ParsableCommand {
         discussion: """
             Exit codes: 0 all passed (skips allowed), 1 an expectation failed, \
             2 bad usage or an invalid scenario, 3 this machine cannot run it, \
-            4 a saved result's schemaVersion is one this netfault cannot read.
+            5 a saved result's schemaVersion is one this netfault cannot read.
             """,
         version: NetfaultVersion.current,
         subcommands: [ListCommand.self, ShowCommand.self, RunCommand.self, SweepCommand.self, ClaimsCommand.self, MatrixCommand.self,

@@ -10,7 +10,7 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Prints every scenario's ladder diagram, or with --html writes the HTML report instead (add --ladder for both). \
             Reads runs of every schemaVersion from \(ResultFormat.run.oldestReadableVersion) (no schemaVersion: before \
-            versions) to \(ResultFormat.run.currentVersion); a newer one exits 4.
+            versions) to \(ResultFormat.run.currentVersion); a newer one exits 5.
             """
     )
 
@@ -38,7 +38,7 @@ struct ReportCommand: ParsableCommand {
 
 /// A run saved by `netfault run --json`. A file that cannot be read or is not such a run
 /// is bad usage (exit 2), like a bad argument; one of a version this build cannot read
-/// (a newer netfault wrote it) exits 4, naming the file and both versions.
+/// (a newer netfault wrote it) exits 5, naming the file and both versions.
 enum SavedRun {
     static func read(_ path: String) throws -> RunResult {
         guard let data = FileManager.default.contents(atPath: path) else {

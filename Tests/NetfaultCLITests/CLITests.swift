@@ -94,7 +94,7 @@ let isRoot = getuid() == 0
         let folded = result.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(folded.contains("Exit codes: 0 all passed (skips allowed), 1 an expectation failed, "
                                 + "2 bad usage or an invalid scenario, 3 this machine cannot run it, "
-                                + "4 a saved result's schemaVersion is one this netfault cannot read."), "\(result)")
+                                + "5 a saved result's schemaVersion is one this netfault cannot read."), "\(result)")
     }
 
     @Test func runHelpMentionsItsOptions() throws {

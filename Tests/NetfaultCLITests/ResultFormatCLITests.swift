@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import Netfault
 
-/// `--version`, versioned saved runs read back (old ones read, newer ones refused with exit 4),
+/// `--version`, versioned saved runs read back (old ones read, newer ones refused with exit 5),
 /// and the real JSON of every command validated against its schema in docs/schemas.
 @Suite struct ResultVersionCLITests {
     static func fixture(_ name: String) -> String { SchemaValidator.fixtures.appendingPathComponent(name).path }
@@ -12,7 +12,7 @@ import Netfault
         #expect(result.status == 0 && result.stdout == NetfaultVersion.current + "\n", "\(result)")
     }
 
-    @Test("report, claims --from and matrix refuse a newer run: exit 4, the file and both versions named")
+    @Test("report, claims --from and matrix refuse a newer run: exit 5, the file and both versions named")
     func newerRunIsRefused() throws {
         let path = Self.fixture("run-v2-newer.json")
         let message = "netfault: \(path): schemaVersion 2 (written by netfault 0.2.0) is newer than this netfault "
@@ -20,7 +20,7 @@ import Netfault
         for arguments in [["report", path], ["claims", "--from", Self.fixture("run-v1.json"), path],
                           ["matrix", path], ["matrix", "--json", path]] {
             let result = try CLI.run(arguments)
-            #expect(result.status == 4, "\(arguments): \(result)")
+            #expect(result.status == 5, "\(arguments): \(result)")
             #expect(result.stderr.contains(message), "\(arguments): \(result)")
             #expect(result.stdout.isEmpty, "\(arguments): \(result)")
         }

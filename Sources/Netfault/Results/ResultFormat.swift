@@ -87,7 +87,7 @@ public struct ResultDocument<Value: Encodable>: Encodable {
 }
 
 /// A document whose version this build cannot read: newer than it knows (written by a later
-/// netfault) or older than it still reads. The CLI exits 4 with `description`.
+/// netfault) or older than it still reads. The CLI exits 5 with `description`.
 public struct UnreadableResultVersion: Error, CustomStringConvertible, Equatable, Sendable {
     /// The format the reader expected.
     public let format: ResultFormat
