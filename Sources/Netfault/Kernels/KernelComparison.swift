@@ -1,8 +1,12 @@
+import NetfaultKernel
+
 /// What changed between kernels, computed from their runs: each expectation of a claim's
-/// scenario that passed on one kernel and not on another, or whose observed numbers differ
-/// between two kernels by more than the expectation's tolerance allows two readings of one
-/// behaviour to differ. Runs are compared in the order given, each with the next (oldest
-/// kernel first reads as "what changed on the way up").
+/// scenario that passed on one kernel and not on another, whose sockets went through other
+/// states, whose calls failed with other errnos, whose counts differ, or whose timer readings
+/// differ between two kernels by more than the expectation's tolerance allows two readings of
+/// one behaviour to differ. Instants without a tolerance are not changes. Runs are compared
+/// in the order given, each with the next (oldest kernel first reads as "what changed on the
+/// way up").
 public enum KernelComparison {
     /// One kernel's reading of an expectation.
     public struct Reading: Codable, Sendable, Equatable {
@@ -86,21 +90,31 @@ public enum KernelComparison {
     }
 
     /// Why two kernels' results of one expectation differ; nil when they show the same behaviour.
-    /// Values are matched by name; times ("s") may differ within the expectation's tolerance,
-    /// other values (counts, bytes) must be equal.
+    /// A change is a different outcome (passed or failed), state sequence, errno or count, or a
+    /// timer reading beyond the expectation's tolerance. Instants the expectation gives no
+    /// tolerance for ("connect succeeded at 0.208 s", "reached at 0.186 s") are not compared:
+    /// they are when something happened in that run, which moves from run to run on one kernel.
     static func difference(_ older: ExpectationResult, _ newer: ExpectationResult) -> String? {
+        var apart: [String] = []
         if older.passed != newer.passed {
-            return (older.passed ? "passed" : "failed") + " → " + (newer.passed ? "passed" : "failed")
+            apart.append((older.passed ? "passed" : "failed") + " → " + (newer.passed ? "passed" : "failed"))
+        }
+        let (olderWords, newerWords) = (Words(older.observed), Words(newer.observed))
+        if olderWords.states != newerWords.states {
+            apart.append("states \(olderWords.statesText) → \(newerWords.statesText)")
+        }
+        if olderWords.errnos != newerWords.errnos {
+            apart.append("errno \(olderWords.errnosText) → \(newerWords.errnosText)")
         }
         let tolerance = newer.tolerance ?? older.tolerance
         var names: [String] = []
         for value in older.observedValues + newer.observedValues where !names.contains(value.name) { names.append(value.name) }
-        var apart: [String] = []
         var timedApart = false
         for name in names {
             let before = older.observedValues.first { $0.name == name }
             let after = newer.observedValues.first { $0.name == name }
             let timed = (before ?? after)?.unit == "s"
+            if timed && tolerance == nil { continue }
             if let before, let after, same(before.value, after.value, timed ? tolerance : nil) { continue }
             timedApart = timedApart || (timed && before != nil && after != nil)
             apart.append("\(name) \(text(before)) → \(text(after))")
@@ -108,6 +122,48 @@ public enum KernelComparison {
         guard !apart.isEmpty else { return nil }
         let beyond = timedApart ? tolerance.map { " (beyond \($0))" } ?? "" : ""
         return apart.joined(separator: ", ") + beyond
+    }
+
+    /// The words of an observation that name behaviour rather than time: each socket's TCP
+    /// states in order (a state seen twice in a row once: a request socket and the full socket
+    /// it becomes are both SYN_RECV), and the errnos. Sockets are listed "; "-separated in
+    /// ephemeral-port order, which differs from run to run, so their sequences are compared
+    /// sorted. Read from the text: results saved before this comparison carry nothing else.
+    struct Words: Equatable {
+        var states: [[String]]
+        var errnos: [String]
+
+        static let stateNames = Set(TCPState.allCases.map(\.rawValue))
+
+        init(_ observed: String) {
+            var states: [[String]] = []
+            var errnos: Set<String> = []
+            for part in observed.components(separatedBy: "; ") {
+                var sequence: [String] = []
+                let words = part.split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init)
+                for word in words {
+                    if Self.stateNames.contains(word) {
+                        if sequence.last != word { sequence.append(word) }
+                    } else if Self.isErrno(word) {
+                        errnos.insert(word)
+                    }
+                }
+                if !sequence.isEmpty { states.append(sequence) }
+            }
+            self.states = states.sorted { $0.lexicographicallyPrecedes($1) }
+            self.errnos = errnos.sorted()
+        }
+
+        /// ETIMEDOUT, ECONNREFUSED, EADDRNOTAVAIL…: E and capitals, not a state (ESTABLISHED).
+        static func isErrno(_ word: String) -> Bool {
+            word.count >= 4 && word.hasPrefix("E") && !stateNames.contains(word)
+                && word.allSatisfy { ($0.isUppercase && $0.isASCII) || $0.isNumber }
+        }
+
+        var statesText: String {
+            states.isEmpty ? "none" : states.map { $0.joined(separator: ", ") }.joined(separator: "; ")
+        }
+        var errnosText: String { errnos.isEmpty ? "none" : errnos.joined(separator: ", ") }
     }
 
     /// Two readings of one timer due at E may lie anywhere in E's window (early by up to
