@@ -11,7 +11,8 @@ struct ClaimsCommand: ParsableCommand {
             on that run. With --from A.json B.json … (from `netfault run --json`, e.g. one per kernel \
             from scripts/kernel-matrix), reports on saved runs instead: claim × kernel, then what \
             changed between the kernels (each expectation that passed on one and not the next, or \
-            whose observed numbers differ beyond its tolerance).
+            whose states, errnos or counts differ, or whose timer readings differ beyond its tolerance; \
+            instants without a tolerance are not compared).
             """
     )
 
