@@ -181,4 +181,15 @@ import Testing
                                  expected: "TCP_LISTEN_OVERFLOW", observed: "0", [ObservedValue("count", 0)])
         #expect(changes(unjudged, judged).isEmpty)
     }
+
+    @Test func aScenarioStoppedByAnErrorIsOneChangeNotOnePerExpectation() {
+        // H9 on 6.12 in a starved guest: its time limit ran out and its 17 expectations failed together.
+        let older = run("6.1.0-50-amd64", h2: [count(1), schedule(older)])
+        var newer = run("6.12.117+deb13-amd64", h2: [count(0), schedule([0], passed: false)])
+        newer.scenarios[0].error = "Scenarios/H2_LostSyn.swift:66: the scenario's time limit of 20.0 s ran out"
+        let changes = KernelComparison.changes([older, newer], catalog: catalog)
+        #expect(changes.map(\.expectation) == ["the scenario"])
+        #expect(changes.first?.differences == ["6.1.0-50-amd64 → 6.12.117+deb13-amd64: passed → stopped"])
+        #expect(changes.first?.readings.last?.observed == "Scenarios/H2_LostSyn.swift:66: the scenario's time limit of 20.0 s ran out")
+    }
 }
