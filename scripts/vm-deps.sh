@@ -7,6 +7,7 @@
 # - kmod and udev, which the guest uses from this machine's root file system.
 # The kernels themselves are never installed: scripts/kernel-fetch unpacks them into a cache.
 # Needs root (apt-get). Works on a fresh Debian 12.
+# VM_DEPS_CHECK=1: install nothing; exit 1 when something is missing (the tests ask so).
 set -euo pipefail
 
 VIRTME_NG_VERSION=1.42
@@ -24,6 +25,13 @@ command -v depmod >/dev/null || packages+=(kmod)
 # virtme-ng reads a vmlinuz's release with file(1).
 command -v file >/dev/null || packages+=(file)
 /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
+if [[ ${VM_DEPS_CHECK:-0} == 1 ]]; then
+    "$home/venv/bin/vng" --version 2>/dev/null | grep -qx "virtme-ng $VIRTME_NG_VERSION" ||
+        packages+=("virtme-ng $VIRTME_NG_VERSION (in $home/venv)")
+    ((${#packages[@]} == 0)) && exit 0
+    echo "vm-deps: missing: ${packages[*]}" >&2
+    exit 1
+fi
 if ((${#packages[@]})); then
     [[ $(id -u) == 0 ]] || { echo "vm-deps: need root to install ${packages[*]}" >&2; exit 3; }
     echo "vm-deps: installing ${packages[*]}" >&2

@@ -11,7 +11,8 @@ struct ClaimsCommand: ParsableCommand {
             on that run. With --from A.json B.json … (from `netfault run --json`, e.g. one per kernel \
             from scripts/kernel-matrix), reports on saved runs instead: claim × kernel, then what \
             changed between the kernels (each expectation that passed on one and not the next, or \
-            whose observed numbers differ beyond its tolerance).
+            whose states, errnos or counts differ, or whose timer readings differ beyond its tolerance; \
+            instants without a tolerance are not compared).
             """
     )
 
@@ -29,11 +30,11 @@ struct ClaimsCommand: ParsableCommand {
     @Option(help: "Also write a self-contained HTML page: the claims against the kernels and what changed between them.")
     var html: String?
 
-    @Option(help: "How many scenarios run at once.")
-    var parallel: Int = 11
+    @Option(help: "How many scenarios run at once (default 11; 1 where the CPU is emulated, e.g. QEMU without KVM).")
+    var parallel: Int?
 
     func validate() throws {
-        if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
+        if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1") }
         try OutputPaths.check([.file("--html", html)])
     }
 
@@ -43,7 +44,7 @@ struct ClaimsCommand: ParsableCommand {
             let scenarios = try Selection.scenarios(ids, all: ids.isEmpty).filter { $0.claim != nil }
             try Preflight.check(scenarios)
             SignalCleanup.install()
-            results = [CatalogRunner.run(scenarios, parallel: parallel)]
+            results = [CatalogRunner.run(scenarios, parallel: ParallelDefault.here(requested: parallel, usual: 11).said())]
         } else {
             results = try SavedRun.readPerKernel(runs)
         }

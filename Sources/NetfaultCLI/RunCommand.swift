@@ -26,8 +26,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Write JUnit XML to this file.")
     var junit: String?
 
-    @Option(help: "How many scenarios run at once.")
-    var parallel: Int = 4
+    @Option(help: "How many scenarios run at once (default 4; 1 where the CPU is emulated, e.g. QEMU without KVM).")
+    var parallel: Int?
 
     @Flag(help: "Mount each namespace under /run/netns/nf-<run>-<scenario>-<host> so `ip netns exec` can attach.")
     var pin = false
@@ -55,7 +55,7 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         try OutputPaths.check([.file("--json", json), .file("--junit", junit), .file("--html", html),
                                .directory("--pcap", pcap), .directory("--artifacts", artifacts)])
-        if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
+        if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1") }
         if all && !ids.isEmpty { throw ValidationError("name scenario IDs or --all, not both") }
     }
 
@@ -67,6 +67,7 @@ struct RunCommand: ParsableCommand {
         SignalCleanup.install()
         let interactive = isatty(STDERR_FILENO) == 1
         let options = RunOptions(pin: pin, pcapDirectory: pcap, artifactsDirectory: artifacts, events: !noEvents)
+        let parallel = ParallelDefault.here(requested: parallel, usual: 4).said()
         let result = CatalogRunner.run(scenarios, options: options, parallel: parallel) { progress in
             guard interactive else { return }
             let line = progress.render(now: .now, width: 100)
@@ -154,5 +155,13 @@ struct Shard: ExpressibleByArgument {
 
     func select<T>(_ items: [T]) -> [T] {
         items.enumerated().filter { $0.offset % count == index - 1 }.map(\.element)
+    }
+}
+
+extension ParallelDefault.Choice {
+    /// The number, after its note (why it is not the usual one) went to stderr.
+    func said() -> Int {
+        if let note { FileHandle.standardError.write(Data("netfault: \(note)\n".utf8)) }
+        return parallel
     }
 }

@@ -19,8 +19,8 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup var tuning: TuningOptions
 
-    @Option(help: "How many values run at once (each in namespaces of its own).")
-    var parallel: Int = 4
+    @Option(help: "How many values run at once, each in namespaces of its own (default 4; 1 where the CPU is emulated).")
+    var parallel: Int?
 
     @Option(help: "Write every value's result as JSON to this file.")
     var json: String?
@@ -29,7 +29,7 @@ struct SweepCommand: ParsableCommand {
     var html: String?
 
     func validate() throws {
-        if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
+        if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1") }
     }
 
     func run() throws {
@@ -48,6 +48,7 @@ struct SweepCommand: ParsableCommand {
         Preflight.check(sweep)
         SignalCleanup.install()
         let interactive = isatty(STDERR_FILENO) == 1
+        let parallel = ParallelDefault.here(requested: parallel, usual: 4).said()
         let result = sweep.runChecked(parallel: parallel) { progress in
             guard interactive else { return }
             FileHandle.standardError.write(Data("\r\u{1B}[2K[\(progress.done)/\(progress.total)] values done".utf8))

@@ -10,6 +10,10 @@ public enum MachineInfo {
 
     public static func fileExists(_ path: String) -> Bool { Sys.fileExists(path) }
 
+    /// The hypervisor's CPUID signature ("KVMKVMKVM", "TCGTCGTCGTCG" under QEMU's emulation,
+    /// "Microsoft Hv" …); nil on bare metal, where CPUID's hypervisor bit is clear, or off x86.
+    public static var hypervisorSignature: String? { Sys.hypervisorSignature() }
+
     public static func readFile(_ path: String) -> String? { Sys.readFile(path) }
 }
 

@@ -272,6 +272,13 @@ enum Sys {
 
     static func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// CPUID leaf 0x40000000's vendor signature, nil without a hypervisor (or off x86).
+    static func hypervisorSignature() -> String? {
+        var buffer = [CChar](repeating: 0, count: 13)
+        guard nf_cpuid_hypervisor(&buffer) == 1 else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     static func readFile(_ path: String) -> String? {
         guard let file = fopen(path, "r") else { return nil }
         defer { fclose(file) }

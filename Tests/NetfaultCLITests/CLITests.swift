@@ -103,7 +103,7 @@ let isRoot = getuid() == 0
         for option in ["--json", "--junit", "--parallel", "--pin", "--all", "--verbose", "--shard", "--pcap", "--html", "--ladder", "--artifacts"] {
             #expect(result.stdout.contains(option), "run --help lacks \(option)")
         }
-        #expect(result.stdout.contains("(default: 4)"))
+        #expect(result.stdout.contains("(default 4; 1 where"), "--parallel says its default and when it is 1")
     }
 
     /// The benchmarks share their checks but keep their own defaults and help.

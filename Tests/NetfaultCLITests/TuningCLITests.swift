@@ -11,7 +11,7 @@ import Testing
         let sweep = try CLI.run(["sweep", "--help"])
         #expect(sweep.status == 0, "\(sweep)")
         let folded = sweep.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        for text in ["--sysctl <HOST:NAME=VALUE>", "--host-sysctls", "--parallel", "(default: 4)", "--json", "--html",
+        for text in ["--sysctl <HOST:NAME=VALUE>", "--host-sysctls", "--parallel", "(default 4; 1 where the CPU is emulated)", "--json", "--html",
                      "ranges LOW..HIGH", "exit 2 before anything runs"] {
             #expect(folded.contains(text), "sweep --help lacks \(text)")
         }

@@ -57,6 +57,14 @@ int nf_open_in_netns(int netns_fd, const char *path, int flags);
 /// `ip netns add` pins one under /run/netns. Returns 0 or -errno.
 int nf_netns_pin(int netns_fd, const char *target);
 
+// MARK: - CPU identification
+
+/// The hypervisor's CPUID vendor signature (leaf 0x40000000: "KVMKVMKVM", QEMU's
+/// emulation "TCGTCGTCGTCG") into `out` (13 bytes, NUL-terminated); returns 1, or 0 when
+/// CPUID's hypervisor bit is clear or this is not x86. __get_cpuid and __cpuid are macros
+/// and builtins of <cpuid.h>, which Swift cannot call.
+int nf_cpuid_hypervisor(char out[13]);
+
 // MARK: - Link offloads
 
 /// Legacy ethtool ioctl (SIOCETHTOOL) setting one on/off value such as

@@ -44,8 +44,10 @@ public enum ClaimsHTMLReport {
         } else if matrix.changes.isEmpty {
             lines.append("<p>No claim's evidence differs between these kernels beyond its tolerances.</p>")
         } else {
-            lines.append("<p>Each expectation that passed on one kernel and not on the next, or whose observed numbers "
-                + "differ between them by more than its tolerance allows two readings of one behaviour to differ.</p>")
+            lines.append("<p>Each expectation that passed on one kernel and not on the next, or whose sockets went through "
+                + "other states, whose calls failed with another errno, whose counts differ, or whose timer readings differ "
+                + "by more than its tolerance allows two readings of one behaviour to differ. Instants without a tolerance "
+                + "(when a call returned, when a state was reached) move from run to run and are not compared.</p>")
         }
         for change in matrix.changes {
             let location = change.location.isEmpty ? "" : " <code>\(text(change.location))</code>"

@@ -100,4 +100,96 @@ import Testing
         #expect(!KernelComparison.same(0, 0.0051, .timer))
         #expect(KernelComparison.same(3, 3, nil) && !KernelComparison.same(3, 4, nil))
     }
+
+    // MARK: - Only real changes (readings from the matrix of 2026-12-07: 5.10.0-32 and 7.2.13 in emulated guests)
+
+    func expectation(_ description: String, passed: Bool = true, expected: String = "…", observed: String,
+                     _ values: [ObservedValue] = [], tolerance: Tolerance? = nil, skipReason: String? = nil) -> ExpectationResult {
+        ExpectationResult(description: description, passed: passed, location: "Scenarios/H2_LostSyn.swift:50", expected: expected,
+                          observed: observed, observedValues: values, tolerance: tolerance, skipReason: skipReason)
+    }
+
+    func changes(_ older: ExpectationResult, _ newer: ExpectationResult) -> [[String]] {
+        KernelComparison.changes([run("5.10.0-32-amd64", h2: [older]), run("7.2.13+deb14-amd64", h2: [newer])], catalog: catalog)
+            .filter { $0.expectation != "the scenario" }.map(\.differences)
+    }
+
+    @Test func instantsWithoutAToleranceAreNoChange() {
+        // H1's connect and its socket reaching ESTABLISHED: when they happened in that run, nothing the kernel promises.
+        let connect = { (at: Double, took: Double) in
+            self.expectation("client: connect succeeds", expected: "connect succeeds",
+                             observed: "connect succeeded (result 0) at \(at) s, \(took) s after the previous event",
+                             [ObservedValue("at", at, unit: "s"), ObservedValue("took", took, unit: "s")])
+        }
+        #expect(changes(connect(2.825, 0.085), connect(2.566, 0.044)).isEmpty)
+        let reached = expectation("client's connection on port 8080 reaches ESTABLISHED", expected: "ESTABLISHED",
+                                  observed: "10.77.1.1:36844 → 10.77.1.2:8080: 2.748 s SYN_SENT, 2.763 s ESTABLISHED, 3.389 s CLOSE_WAIT, 3.414 s LAST_ACK, 3.434 s CLOSE",
+                                  [ObservedValue("reached at", 2.763, unit: "s")])
+        let reachedLater = expectation("client's connection on port 8080 reaches ESTABLISHED", expected: "ESTABLISHED",
+                                       observed: "10.77.1.1:50462 → 10.77.1.2:8080: 2.536 s SYN_SENT, 2.551 s ESTABLISHED, 3.355 s CLOSE_WAIT, 3.382 s LAST_ACK, 3.383 s CLOSE",
+                                       [ObservedValue("reached at", 2.551, unit: "s")])
+        #expect(changes(reached, reachedLater).isEmpty, "other ports, other instants, the same states")
+    }
+
+    @Test func anotherStateSequenceIsAChange() {
+        let older = expectation("client's connection on port 8080 ends in TIME_WAIT", expected: "TIME_WAIT",
+                                observed: "10.77.16.1:40322 → 10.77.16.2:8080: 6.42 s SYN_SENT, 6.421 s ESTABLISHED, 6.543 s FIN_WAIT1, 6.575 s FIN_WAIT2, 8.772 s TIME_WAIT, 9.308 s CLOSE")
+        let newer = expectation("client's connection on port 8080 ends in TIME_WAIT", expected: "TIME_WAIT",
+                                observed: "10.77.16.1:51234 → 10.77.16.2:8080: 2.1 s SYN_SENT, 2.102 s ESTABLISHED, 2.2 s FIN_WAIT1, 2.23 s FIN_WAIT2, 4.4 s TIME_WAIT")
+        #expect(changes(older, newer) == [["5.10.0-32-amd64 → 7.2.13+deb14-amd64: states SYN_SENT, ESTABLISHED, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE → SYN_SENT, ESTABLISHED, FIN_WAIT1, FIN_WAIT2, TIME_WAIT"]])
+    }
+
+    @Test func socketsAreComparedWhateverOrderTheirPortsListThemIn() {
+        let a = "10.77.10.2:8080 → 10.77.10.1:40000: 1 s SYN_RECV, 1.2 s ESTABLISHED; 10.77.10.2:8080 → 10.77.10.1:50000: 1.1 s SYN_RECV"
+        let b = "10.77.10.2:8080 → 10.77.10.1:61000: 1.1 s SYN_RECV; 10.77.10.2:8080 → 10.77.10.1:33000: 1 s SYN_RECV, 1.3 s SYN_RECV, 1.4 s ESTABLISHED"
+        #expect(changes(expectation("server's sockets", observed: a), expectation("server's sockets", observed: b)).isEmpty,
+                "a request socket and the socket it becomes are both SYN_RECV: one state")
+    }
+
+    @Test func anotherErrnoIsAChange() {
+        let older = expectation("client: connect fails", expected: "connect fails", observed: "connect failed with ETIMEDOUT at 15.606 s",
+                                [ObservedValue("at", 15.606, unit: "s")])
+        let newer = expectation("client: connect fails", expected: "connect fails", observed: "connect failed with EHOSTUNREACH at 3.1 s",
+                                [ObservedValue("at", 3.1, unit: "s")])
+        #expect(changes(older, newer) == [["5.10.0-32-amd64 → 7.2.13+deb14-amd64: errno ETIMEDOUT → EHOSTUNREACH"]])
+        #expect(KernelComparison.Words("10.77.1.1:1 → 10.77.1.2:8080: 1 s ESTABLISHED").errnos.isEmpty, "ESTABLISHED is a state, not an errno")
+    }
+
+    @Test func countsWithinTheirBoundOnBothKernelsAreNoChange() {
+        // K4: Nagle coalesces as the scheduler lets it; the claim is the bound.
+        let nodelay = { (count: Int, passed: Bool) in
+            self.expectation("at least 11 data from nodelay", passed: passed, expected: "at least 11", observed: "\(count)",
+                             [ObservedValue("count", Double(count))])
+        }
+        #expect(changes(nodelay(61, true), nodelay(27, true)).isEmpty)
+        // C3: the same bound kept on one kernel only is a change, with its counts.
+        #expect(changes(nodelay(2, false), nodelay(27, true)) == [["5.10.0-32-amd64 → 7.2.13+deb14-amd64: failed → passed, count 2 → 27"]])
+        // H9: an exact count that is the kernel's own (its SYN queue at backlog 2) differs even where both pass.
+        let queue = { (count: Int) in
+            self.expectation("sockets on server0 in SYN_RECV with port 8080 at the end",
+                             expected: "\(count) (the SYN queue's capacity at backlog 2 on this kernel)", observed: "\(count)",
+                             [ObservedValue("count", Double(count))])
+        }
+        #expect(changes(queue(2), queue(3)) == [["5.10.0-32-amd64 → 7.2.13+deb14-amd64: count 2 → 3"]])
+    }
+
+    @Test func anExpectationAKernelCouldNotJudgeIsNotCompared() {
+        let unjudged = expectation("1 segments dropped by the kernel on server1 (port 5001) for TCP_LISTEN_OVERFLOW",
+                                   expected: "TCP_LISTEN_OVERFLOW", observed: "",
+                                   skipReason: "this kernel names no drop reasons (enum skb_drop_reason, 5.17+)")
+        let judged = expectation("1 segments dropped by the kernel on server1 (port 5001) for TCP_LISTEN_OVERFLOW", passed: false,
+                                 expected: "TCP_LISTEN_OVERFLOW", observed: "0", [ObservedValue("count", 0)])
+        #expect(changes(unjudged, judged).isEmpty)
+    }
+
+    @Test func aScenarioStoppedByAnErrorIsOneChangeNotOnePerExpectation() {
+        // H9 on 6.12 in a starved guest: its time limit ran out and its 17 expectations failed together.
+        let older = run("6.1.0-50-amd64", h2: [count(1), schedule(older)])
+        var newer = run("6.12.117+deb13-amd64", h2: [count(0), schedule([0], passed: false)])
+        newer.scenarios[0].error = "Scenarios/H2_LostSyn.swift:66: the scenario's time limit of 20.0 s ran out"
+        let changes = KernelComparison.changes([older, newer], catalog: catalog)
+        #expect(changes.map(\.expectation) == ["the scenario"])
+        #expect(changes.first?.differences == ["6.1.0-50-amd64 → 6.12.117+deb13-amd64: passed → stopped"])
+        #expect(changes.first?.readings.last?.observed == "Scenarios/H2_LostSyn.swift:66: the scenario's time limit of 20.0 s ran out")
+    }
 }
