@@ -384,3 +384,26 @@ int nf_bpf_map_clear(int fd, uint32_t key_size) {
         if (found < batch) return count;
     }
 }
+
+int64_t nf_bpf_object_ids(struct nf_bpf_object *holder, uint32_t *ids, int capacity) {
+    int count = 0;
+    struct bpf_program *program;
+    bpf_object__for_each_program(program, holder->object) {
+        struct bpf_prog_info info;
+        __u32 length = sizeof(info);
+        memset(&info, 0, sizeof(info));
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &length)) return -errno;
+        if (count < capacity) ids[count] = info.id;
+        count++;
+    }
+    struct bpf_map *map;
+    bpf_object__for_each_map(map, holder->object) {
+        struct bpf_map_info info;
+        __u32 length = sizeof(info);
+        memset(&info, 0, sizeof(info));
+        if (bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &length)) return -errno;
+        if (count < capacity) ids[count] = info.id | 0x80000000u;
+        count++;
+    }
+    return count;
+}

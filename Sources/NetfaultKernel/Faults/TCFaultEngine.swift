@@ -230,6 +230,9 @@ public final class TCFaultEngine: @unchecked Sendable {
         return TestRun(verdict: verdict, frame: Array(out.prefix(Int(outSize))), departureNanoseconds: tstamp)
     }
 
+    /// This engine's programs and maps, by kernel id (`bpftool prog show id …`).
+    public var ids: (programs: Set<UInt32>, maps: Set<UInt32>) { object.ids() }
+
     /// Ids of every BPF program and map loaded on the machine now (`bpftool prog` and `bpftool
     /// map` list them): a test compares them before and after to find leaks.
     public static func loadedIDs() -> (programs: Set<UInt32>, maps: Set<UInt32>) {
