@@ -133,4 +133,71 @@ struct TCFaultEngineTests {
             #expect(engine.close().isEmpty)
         }
     }
+
+    /// A duplicate by bpf_clone_redirect: the copy goes out through the same egress (the
+    /// skip mark keeps the program from deciding on it again) and the server answers the
+    /// second SYN by sending its SYN-ACK again (TcpExtTCPSynRetrans).
+    @Test func duplicatedSynReachesTheServerTwice() throws {
+        try KT.leavesNoTrace {
+            let pair = try Pair("tc-dup")
+            let listener = try pair.listen(Pair.server4)
+            defer { Sys.close(listener) }
+            let counters = try NetCounterReader(namespace: pair.server)
+            let before = try counters.read()
+            let engine = try TCFaultEngine(rules: [KernelFaultRule(kind: .syn, occurrence: .nth(1), action: .duplicate)],
+                                           impairments: [], seed: 1, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
+            defer { engine.close() }
+            try engine.attach(interfaceIndex: 5, name: "nfqc", in: pair.client)
+            let client = try pair.peer(["connect", "\(Pair.server4)", "\(NfqueueKernelTests.port)", "hold"], on: pair.client)
+            defer { client.terminate() }
+            #expect(KT.eventually { NfqueueKernelTests.connected(client)?.result == 0 }, "\(client.standardOutput)")
+            let connect = try #require(NfqueueKernelTests.connected(client))
+            #expect(connect.t < 0.9, "no SYN was lost: connected at \(connect.t) s")
+            #expect(KT.eventually {
+                NetCounterParser.delta(from: before, to: (try? counters.read()) ?? before)["TcpExtTCPSynRetrans"] == 1
+            }, "\(NetCounterParser.delta(from: before, to: (try? counters.read()) ?? before))")
+            let decisions = try engine.poll(timeoutMilliseconds: 100)
+            #expect(decisions.map(\.action) == [.duplicate], "one decision: the copy did not pass the program again")
+        }
+    }
+
+    /// A delay by earliest departure time, released by an fq root qdisc: where the kernel
+    /// has sch_fq (Debian's kernels; not this machine's 6.18, where it is skipped).
+    @Test(.enabled(if: FQKernel.present, "the running kernel has no sch_fq"))
+    func delayedSynConnectsLater() throws {
+        try KT.leavesNoTrace {
+            let pair = try Pair("tc-delay")
+            try pair.client.pin(as: "nfkt-tc-delay-c")
+            let added = Self.tc("-n", "nfkt-tc-delay-c", "qdisc", "replace", "dev", "nfqc", "root", "fq")
+            #expect(Self.tc("-n", "nfkt-tc-delay-c", "qdisc", "show", "dev", "nfqc").contains("fq"), "fq installed \(added)")
+            let listener = try pair.listen(Pair.server4)
+            defer { Sys.close(listener) }
+            let engine = try TCFaultEngine(
+                rules: [KernelFaultRule(kind: .syn, occurrence: .nth(1), action: .delay(nanoseconds: 300_000_000))],
+                impairments: [], seed: 1, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
+            defer { engine.close() }
+            try engine.attach(interfaceIndex: 5, name: "nfqc", in: pair.client)
+            let started = pair.now
+            let client = try pair.peer(["connect", "\(Pair.server4)", "\(NfqueueKernelTests.port)", "hold"], on: pair.client)
+            defer { client.terminate() }
+            #expect(KT.eventually { NfqueueKernelTests.connected(client)?.result == 0 }, "\(client.standardOutput)")
+            let connect = try #require(NfqueueKernelTests.connected(client))
+            // fq releases at the departure time or later, never before; 0.5 s bounds an emulated guest.
+            #expect(connect.t - started >= 0.3 && connect.t - started < 0.8, "connected \(connect.t - started) s after start")
+            let decisions = try engine.poll(timeoutMilliseconds: 100)
+            #expect(decisions.map(\.action) == [.delay] && decisions.first?.delayNanoseconds == 300_000_000)
+        }
+    }
+}
+
+/// Whether the running kernel has sch_fq (built in, or as a module it can load).
+enum FQKernel {
+    static var present: Bool {
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let module = "/lib/modules/\(release)/kernel/net/sched/sch_fq"
+        return FileManager.default.fileExists(atPath: "/sys/module/sch_fq")
+            || ["", ".ko", ".ko.xz", ".ko.zst"].contains { !$0.isEmpty && FileManager.default.fileExists(atPath: module + $0) }
+    }
 }

@@ -12,7 +12,8 @@ import Testing
 struct KernelDifferentialTests {
     /// The generator's seed; a failure names it and the case's index.
     static let generatorSeed: UInt64 = 0x6E66_2026_1207_0001
-    static let generatedCases = 10_000
+    /// NETFAULT_DIFFERENTIAL_CASES lowers it for emulated guests (scripts/in-vm).
+    static let generatedCases = Int(ProcessInfo.processInfo.environment["NETFAULT_DIFFERENTIAL_CASES"] ?? "") ?? 10_000
     /// Where rules and impairments that name an interface point: in a test run skb->ifindex
     /// is the loopback's.
     static let testInterface: UInt32 = 1
