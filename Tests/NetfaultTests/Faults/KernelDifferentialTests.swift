@@ -116,10 +116,10 @@ struct KernelDifferentialTests {
             let run = try engine.testRun(frame: Generator.ethernet(packet.bytes), clockNanoseconds: UInt64(t0) + packet.nanoseconds,
                                          egress: packet.egress)
             let swiftDropped = actions.contains(.drop(id))
-            let kernelDropped = run.verdict == 2
+            let kernelDropped = run.verdict == 4  // TC_ACT_STOLEN
             if kernelDropped { outcome.drops += 1 }
             verdicts.append((id, actions, run.verdict, run.departureNanoseconds))
-            if swiftDropped != kernelDropped || (run.verdict != 0 && run.verdict != 2) {
+            if swiftDropped != kernelDropped || (run.verdict != 0 && run.verdict != 4) {
                 outcome.mismatch = "packet #\(id): swift \(actions), kernel verdict \(run.verdict)"
             }
             // A corrupted packet: the same bit flipped (the kernel also moves the checksum, which the Swift copy keeps).
