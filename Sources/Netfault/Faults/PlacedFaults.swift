@@ -49,7 +49,7 @@ public struct PlacedImpairment: Sendable, Equatable {
     /// The impairment's name, as reports call it.
     public let name: String
     /// The interface whose leaving packets it acts on.
-    public let interfaceIndex: UInt32
+    public private(set) var interfaceIndex: UInt32
     /// Added delay, seconds.
     public let delay: Double
     /// Uniform jitter around the delay, seconds.
@@ -85,6 +85,13 @@ public struct PlacedImpairment: Sendable, Equatable {
         reorderCorrelation = impairment.reorderCorrelation / 100
         corrupt = impairment.corrupt / 100
         bytesPerSecond = impairment.rate.map { $0 / 8 }
+    }
+
+    /// The same impairment on another interface.
+    func moved(to interfaceIndex: UInt32) -> PlacedImpairment {
+        var copy = self
+        copy.interfaceIndex = interfaceIndex
+        return copy
     }
 
     /// Needs the whole packet copied to userspace (to send it again or change it).
