@@ -12,6 +12,8 @@ enum ExitStatus {
     static let invalid: Int32 = 2
     /// This machine cannot run it (not root, a missing kernel feature).
     static let environment: Int32 = 3
+    /// The forced fault backend (`--fault-backend`) cannot serve a fault of the scenario.
+    static let unservable: Int32 = 4
 
     /// The machine's errors first (nothing else could be judged), then the scenarios'
     /// (a process that cannot start, a peer that exited early), then failed expectations.

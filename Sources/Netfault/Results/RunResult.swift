@@ -44,8 +44,11 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     /// Counter deltas over the scenario, per host: "server.TcpExtListenOverflows".
     public var counters: [String: Int64]
     public var processes: [ProcessResult]
-    /// Each fault and impairment, and the backend that served it ("nfqueue" or "netem").
+    /// Each fault and impairment, the backend that served it ("bpf", "bpf+fq", "nfqueue",
+    /// "netem") and, when not the kernel, why.
     public var faults: [FaultPlan.Summary] = []
+    /// The seed of the scenario's random impairments (the same run to run); nil without faults.
+    public var faultSeed: UInt64?
     /// What the faults did, segment by segment.
     public var faultDecisions: [FaultDecision] = []
     /// Every TCP segment on the test links, in time order (see `SegmentRecord`).
@@ -90,7 +93,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, status, skipReason, durationSeconds, expectations, sysctls, sockets, counters, processes, faults,
-             faultDecisions, segments, captureDropped, observation, observationNote, kernelDrops, retransmissions,
+             faultSeed, faultDecisions, segments, captureDropped, observation, observationNote, kernelDrops, retransmissions,
              resets, eventsLost, kernelTick, error, errorCause
     }
 
@@ -108,6 +111,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         counters = try c.decode([String: Int64].self, forKey: .counters)
         processes = try c.decode([ProcessResult].self, forKey: .processes)
         faults = try c.decodeIfPresent([FaultPlan.Summary].self, forKey: .faults) ?? []
+        faultSeed = try c.decodeIfPresent(UInt64.self, forKey: .faultSeed)
         faultDecisions = try c.decodeIfPresent([FaultDecision].self, forKey: .faultDecisions) ?? []
         segments = try c.decodeIfPresent([SegmentRecord].self, forKey: .segments) ?? []
         captureDropped = try c.decodeIfPresent(Int.self, forKey: .captureDropped) ?? 0
@@ -136,6 +140,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         try c.encode(counters, forKey: .counters)
         try c.encode(processes, forKey: .processes)
         try c.encode(faults, forKey: .faults)
+        try c.encodeIfPresent(faultSeed, forKey: .faultSeed)
         try c.encode(faultDecisions, forKey: .faultDecisions)
         try c.encode(segments, forKey: .segments)
         try c.encode(captureDropped, forKey: .captureDropped)
