@@ -122,6 +122,9 @@ public struct FaultPlan: Sendable {
                   support: KernelFaultSupport(tcBPF: false, tcBPFProblem: "not asked", fq: false, fqProblem: "not asked",
                                               netem: netemAvailable, netemProblem: netemAvailable ? nil : "this kernel has no sch_netem"),
                   force: .auto)
+        // Nothing was asked of the kernel: no reasons to give.
+        summary = summary.map { Summary(description: $0.description, backend: $0.backend) }
+        for index in hosts.indices { hosts[index].reason = nil }
     }
 
     /// Chooses every fault's backend for this kernel (`support`) and the forced choice. Assumes a validated scenario.
