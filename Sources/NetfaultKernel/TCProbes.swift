@@ -69,7 +69,7 @@ extension KernelProbes {
             try route.perform([vethPair(in: namespace)])
             let options = FQOptions.holding(1)
             try route.perform([Rtnetlink.newFQ(interfaceIndex: vethIndex, interface: vethName, options: options)])
-            let qdisc = try route.perform([Rtnetlink.dumpQdiscs()]).map(Rtnetlink.qdisc).first { $0.interfaceIndex == vethIndex && $0.isRoot }
+            let qdisc = try route.dump(Rtnetlink.dumpQdiscs()).map(Rtnetlink.qdisc).first { $0.interfaceIndex == vethIndex && $0.isRoot }
             guard qdisc?.kind == "fq", let raw = qdisc?.options else {
                 throw KernelError("tc qdisc show dev \(vethName)", errno: ENOENT, kernelMessage: "no fq root qdisc after creating one")
             }
@@ -97,5 +97,28 @@ extension KernelProbes {
                                Rtnetlink.newBPFFilter(interfaceIndex: vethIndex, interface: vethName, egress: false, programFD: fd, label: "nf_probe")])
             return "a SCHED_CLS program loads and attaches as a direct-action cls_bpf filter on clsact egress and ingress"
         }
+    }
+}
+
+extension Rtnetlink {
+    /// Equivalent to `ip -d link show` (every link of the namespace; `gsoMaxSegments(_:)` reads one answer).
+    public static func dumpLinks() -> NetlinkMessage {
+        NetlinkMessage(type: UInt16(RTM_GETLINK), flags: .nlDump, operation: "ip -d link show") { m in
+            var info = ifinfomsg()
+            info.ifi_family = UInt8(AF_UNSPEC)
+            m.putHeader(info)
+        }
+    }
+
+    /// A `dumpLinks()` answer's link index and `gso_max_segs` (IFLA_GSO_MAX_SEGS), when it has one.
+    public static func gsoMaxSegments(_ message: ReceivedMessage) throws -> (index: Int32, segments: UInt32?) {
+        let size = MemoryLayout<ifinfomsg>.size
+        let payload = message.payload, base = payload.startIndex
+        guard message.type == UInt16(RTM_NEWLINK), payload.count >= size else {
+            throw NetlinkDecodeError(reason: "RTM_NEWLINK expected (type \(message.type), \(payload.count) bytes)")
+        }
+        let attributes = try NetlinkDecoder.attributes(payload[(base + size)...])
+        let segments = attributes[UInt16(IFLA_GSO_MAX_SEGS)].flatMap { $0.count >= 4 ? $0.loadU32(at: $0.startIndex) : nil }
+        return (Int32(bitPattern: payload.loadU32(at: base + 4)), segments)
     }
 }

@@ -69,18 +69,19 @@ public struct FaultBackends: Sendable {
         let kernel = tcBPF ? "bpf" : nil
         let holding = tcBPF && fq ? "bpf+fq" : nil
         let outside = queueTarget != nil ? "nfqueue" : "unavailable"
-        func line(_ what: String, _ backend: String?, _ why: String?) -> String {
-            "\(what.padding(toLength: 44, withPad: " ", startingAt: 0)) \(backend ?? outside)" + (backend == nil ? ": \(why ?? "")" : "")
+        // Short words here: the probes above give the kernel's full answers.
+        let noBPF = "no tc BPF", noFQ = tcBPF ? "no sch_fq" : noBPF, noNetem = "no sch_netem"
+        func line(_ what: String, _ backend: String?, _ why: String) -> String {
+            "\(what.padding(toLength: 44, withPad: " ", startingAt: 0)) \(backend ?? outside)" + (backend == nil ? " (\(why))" : "")
         }
-        let impairmentHold = holding ?? (netem ? "netem" : nil)
         return [
-            line("drop, duplicate (segment faults, partitions)", kernel, tcBPFProblem),
-            line("delay (segment faults)", holding, tcBPF ? fqProblem : tcBPFProblem),
+            line("drop, duplicate (segment faults, partitions)", kernel, noBPF),
+            line("delay (segment faults)", holding, noFQ),
             line("reorder with releaseAfter:", nil,
-                 "count-based reordering waits for later segments, which a tc program cannot; a host with one keeps all its faults on NFQUEUE"),
-            line("impairment loss, duplicate, corrupt", kernel ?? (netem ? "netem" : nil), tcBPFProblem),
-            line("impairment delay, jitter, reorder", impairmentHold, "\(tcBPF ? fqProblem ?? "" : tcBPFProblem ?? ""); \(netemProblem ?? "")"),
-            line("impairment rate", netem ? "netem" : nil, "the in-kernel engine does not pace; \(netemProblem ?? "")"),
+                 "waits for later segments, which a tc program cannot; the host's other faults stay with it"),
+            line("impairment loss, duplicate, corrupt", kernel ?? (netem ? "netem" : nil), "\(noBPF), \(noNetem)"),
+            line("impairment delay, jitter, reorder", holding ?? (netem ? "netem" : nil), "\(noFQ), \(noNetem)"),
+            line("impairment rate", netem ? "netem" : nil, "the in-kernel engine does not pace; \(noNetem)"),
         ]
     }
 }
