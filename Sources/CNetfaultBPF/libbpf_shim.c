@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -203,5 +204,174 @@ int nf_btf_enum_members(const char *enum_name, void (*each)(void *context, int64
     int count = btf_vlen(type);
     for (int i = 0; i < count; i++, member++) each(context, member->val, btf__name_by_offset(btf, member->name_off));
     btf__free(btf);
+    return count;
+}
+
+// ---- The tc fault engine ----
+
+// The maps' layouts, shared with bpf/fault_engine.bpf.c; Faults/KernelFaults.swift writes
+// and reads the same offsets (and checks the sizes on its side).
+#include <linux/types.h>
+#include "../../bpf/fault_engine.h"
+_Static_assert(sizeof(struct nf_engine_config) == 40, "nf_engine_config");
+_Static_assert(sizeof(struct nf_fault_rule) == 40, "nf_fault_rule");
+_Static_assert(sizeof(struct nf_impairment) == 56, "nf_impairment");
+_Static_assert(sizeof(struct nf_flow) == 40, "nf_flow");
+_Static_assert(sizeof(struct nf_destination_key) == 24, "nf_destination_key");
+_Static_assert(sizeof(struct nf_occurrence_key) == 48, "nf_occurrence_key");
+_Static_assert(sizeof(struct nf_class_state) == 16, "nf_class_state");
+_Static_assert(sizeof(struct nf_identity_state) == 32, "nf_identity_state");
+_Static_assert(sizeof(struct nf_retransmission_key) == 48, "nf_retransmission_key");
+_Static_assert(sizeof(struct nf_fault_decision) == 216, "nf_fault_decision");
+_Static_assert(__builtin_offsetof(struct nf_fault_decision, packet) == 88, "nf_fault_decision.packet");
+_Static_assert(__builtin_offsetof(struct nf_fault_decision, gso_segs) == 80, "nf_fault_decision.gso_segs");
+_Static_assert(__builtin_offsetof(struct nf_fault_rule, port) == 32, "nf_fault_rule.port");
+_Static_assert(__builtin_offsetof(struct nf_impairment, ifindex) == 48, "nf_impairment.ifindex");
+
+#include <pthread.h>
+#include <sched.h>
+#include <linux/pkt_cls.h>
+
+int nf_bpf_object_program_fd(struct nf_bpf_object *holder, const char *name) {
+    struct bpf_program *program = bpf_object__find_program_by_name(holder->object, name);
+    return program ? bpf_program__fd(program) : -ENOENT;
+}
+
+int nf_bpf_map_update(int fd, const void *key, const void *value, uint64_t flags) {
+    return bpf_map_update_elem(fd, key, value, flags) ? -errno : 0;
+}
+
+int nf_bpf_map_lookup(int fd, const void *key, void *value) { return bpf_map_lookup_elem(fd, key, value) ? -errno : 0; }
+
+int nf_bpf_map_delete(int fd, const void *key) { return bpf_map_delete_elem(fd, key) ? -errno : 0; }
+
+// setns() changes the calling thread's namespace for good: the tc work runs on a thread
+// that exists only for it (as CNetfault's netns.c does for sockets).
+struct tc_job {
+    int netns_fd, ifindex, egress_fd, ingress_fd, destroy_hook, attach;
+    int created;
+    uint32_t handles[2], priorities[2];
+    const char *stage;
+    int result;
+};
+
+static int tc_detach_in_namespace(struct tc_job *job) {
+    int first = 0;
+    for (int i = 0; i < 2; i++) {
+        if (!job->handles[i]) continue;
+        LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = job->ifindex, .attach_point = i == 0 ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+        LIBBPF_OPTS(bpf_tc_opts, opts, .handle = job->handles[i], .priority = job->priorities[i]);
+        int result = bpf_tc_detach(&hook, &opts);
+        if (result && result != -ENODEV && result != -ENOENT && !first) first = result;
+    }
+    if (job->destroy_hook) {
+        LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = job->ifindex, .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+        int result = bpf_tc_hook_destroy(&hook);
+        if (result && result != -ENODEV && result != -ENOENT && !first) first = result;
+    }
+    return first;
+}
+
+static int tc_attach_in_namespace(struct tc_job *job) {
+    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = job->ifindex, .attach_point = BPF_TC_EGRESS);
+    job->stage = "tc qdisc add clsact";
+    int result = bpf_tc_hook_create(&hook);
+    if (result && result != -EEXIST) return result;
+    job->created = result == 0;
+    int fds[2] = {job->egress_fd, job->ingress_fd};
+    for (int i = 0; i < 2; i++) {
+        job->stage = i == 0 ? "tc filter add egress bpf" : "tc filter add ingress bpf";
+        hook.attach_point = i == 0 ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+        LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = fds[i]);
+        result = bpf_tc_attach(&hook, &opts);
+        if (result) {
+            job->destroy_hook = job->created;
+            tc_detach_in_namespace(job);
+            job->handles[0] = job->handles[1] = 0;
+            return result;
+        }
+        job->handles[i] = opts.handle;
+        job->priorities[i] = opts.priority;
+    }
+    return 0;
+}
+
+static void *tc_thread(void *p) {
+    struct tc_job *job = p;
+    if (setns(job->netns_fd, CLONE_NEWNET) != 0) {
+        job->stage = "setns";
+        job->result = -errno;
+        return NULL;
+    }
+    job->result = job->attach ? tc_attach_in_namespace(job) : tc_detach_in_namespace(job);
+    return NULL;
+}
+
+static int run_tc_job(struct tc_job *job) {
+    pthread_t thread;
+    int error = pthread_create(&thread, NULL, tc_thread, job);
+    if (error) return -error;
+    pthread_join(thread, NULL);
+    return job->result;
+}
+
+int nf_tc_attach_pair(int netns_fd, int ifindex, int egress_fd, int ingress_fd, int *created, uint32_t handles[2],
+                      uint32_t priorities[2], char *stage, size_t stage_size) {
+    struct tc_job job = {.netns_fd = netns_fd, .ifindex = ifindex, .egress_fd = egress_fd, .ingress_fd = ingress_fd,
+                         .attach = 1, .stage = "", .result = -EINVAL};
+    int result = run_tc_job(&job);
+    *created = job.created;
+    for (int i = 0; i < 2; i++) {
+        handles[i] = job.handles[i];
+        priorities[i] = job.priorities[i];
+    }
+    if (stage && stage_size) snprintf(stage, stage_size, "%s", job.stage ? job.stage : "");
+    return result;
+}
+
+int nf_tc_detach_pair(int netns_fd, int ifindex, const uint32_t handles[2], const uint32_t priorities[2],
+                      int destroy_hook) {
+    struct tc_job job = {.netns_fd = netns_fd, .ifindex = ifindex, .destroy_hook = destroy_hook, .attach = 0,
+                         .result = -EINVAL};
+    for (int i = 0; i < 2; i++) {
+        job.handles[i] = handles[i];
+        job.priorities[i] = priorities[i];
+    }
+    return run_tc_job(&job);
+}
+
+int nf_bpf_prog_test_run(int prog_fd, const void *data, uint32_t size, void *data_out, uint32_t *data_out_size,
+                         const void *ctx_in, void *ctx_out, uint32_t ctx_size, uint32_t *retval) {
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = size, .data_out = data_out,
+                .data_size_out = data_out_size ? *data_out_size : 0, .ctx_in = ctx_in, .ctx_size_in = ctx_in ? ctx_size : 0,
+                .ctx_out = ctx_out, .ctx_size_out = ctx_out ? ctx_size : 0, .repeat = 1);
+    if (bpf_prog_test_run_opts(prog_fd, &opts)) return -errno;
+    if (data_out_size) *data_out_size = opts.data_size_out;
+    *retval = opts.retval;
+    return 0;
+}
+
+int64_t nf_bpf_prog_next_id(uint32_t start) {
+    __u32 next = 0;
+    return bpf_prog_get_next_id(start, &next) ? -errno : (int64_t)next;
+}
+
+int64_t nf_bpf_map_next_id(uint32_t start) {
+    __u32 next = 0;
+    return bpf_map_get_next_id(start, &next) ? -errno : (int64_t)next;
+}
+
+uint32_t nf_bpf_sk_buff_size(void) { return sizeof(struct __sk_buff); }
+
+int nf_bpf_map_clear(int fd, uint32_t key_size) {
+    unsigned char key[64], next[64];
+    if (key_size > sizeof(key)) return -E2BIG;
+    int count = 0;
+    // Always restart from the first key: deleting the current key would lose the walk's place.
+    while (bpf_map_get_next_key(fd, NULL, next) == 0) {
+        memcpy(key, next, key_size);
+        if (bpf_map_delete_elem(fd, key)) return -errno;
+        count++;
+    }
     return count;
 }

@@ -63,4 +63,46 @@ void nf_bpf_ring_free(struct nf_bpf_ring *ring);
 int nf_btf_enum_members(const char *enum_name, void (*each)(void *context, int64_t value, const char *name),
                         void *context);
 
+// ---- The tc fault engine (Faults/TCFaultEngine.swift) ----
+
+/// bpf_program__fd of the program named `name` (its C function name), or -ENOENT.
+int nf_bpf_object_program_fd(struct nf_bpf_object *object, const char *name);
+
+/// bpf_map_update_elem / bpf_map_lookup_elem / bpf_map_delete_elem with keys and values as
+/// byte buffers of the map's sizes. 0 or -errno.
+int nf_bpf_map_update(int fd, const void *key, const void *value, uint64_t flags);
+int nf_bpf_map_lookup(int fd, const void *key, void *value);
+int nf_bpf_map_delete(int fd, const void *key);
+/// Deletes every entry of a hash map (keys of `key_size` bytes, at most 64): how many, or -errno.
+/// Equivalent to `bpftool map delete` of each key `bpftool map dump` lists.
+int nf_bpf_map_clear(int fd, uint32_t key_size);
+
+/// On a thread that enters the network namespace `netns_fd` and exits after:
+/// bpf_tc_hook_create (clsact on `ifindex`; *created = 1 when it was not there) and
+/// bpf_tc_attach of `egress_fd` at egress and `ingress_fd` at ingress (direct action),
+/// their handles and priorities returned for the detach. Equivalent to `tc qdisc add dev
+/// X clsact; tc filter add dev X egress bpf da …; tc filter add dev X ingress bpf da …`.
+/// 0 or -errno (nothing left attached on failure; `stage` names the step that failed).
+int nf_tc_attach_pair(int netns_fd, int ifindex, int egress_fd, int ingress_fd, int *created, uint32_t handles[2],
+                      uint32_t priorities[2], char *stage, size_t stage_size);
+/// The reverse, in the namespace: bpf_tc_detach of both filters, then bpf_tc_hook_destroy of
+/// clsact when `destroy_hook` (it was created by nf_tc_attach_pair). 0 or the first -errno;
+/// a device already gone (ENODEV, ENOENT) counts as detached.
+int nf_tc_detach_pair(int netns_fd, int ifindex, const uint32_t handles[2], const uint32_t priorities[2],
+                      int destroy_hook);
+
+/// bpf_prog_test_run_opts on a tc program: runs it once on `data` (an Ethernet frame) with
+/// `ctx_in`/`ctx_out` a struct __sk_buff (`ctx_size` bytes; NULL for none). 0 or -errno;
+/// the program's return value in *retval, the packet after it in data_out (*data_out_size).
+int nf_bpf_prog_test_run(int prog_fd, const void *data, uint32_t size, void *data_out, uint32_t *data_out_size,
+                         const void *ctx_in, void *ctx_out, uint32_t ctx_size, uint32_t *retval);
+
+/// bpf_prog_get_next_id / bpf_map_get_next_id: the next id after `start`, or -errno (-ENOENT:
+/// none). Equivalent to walking `bpftool prog` / `bpftool map`.
+int64_t nf_bpf_prog_next_id(uint32_t start);
+int64_t nf_bpf_map_next_id(uint32_t start);
+
+/// sizeof(struct __sk_buff) of libbpf's uapi header, for the test run's context.
+uint32_t nf_bpf_sk_buff_size(void);
+
 #endif

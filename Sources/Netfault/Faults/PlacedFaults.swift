@@ -42,7 +42,7 @@ public struct PlacedFault: Sendable, Equatable {
 /// `interfaceIndex` passes it.
 public struct PlacedImpairment: Sendable, Equatable {
     public let name: String
-    public let interfaceIndex: UInt32
+    public private(set) var interfaceIndex: UInt32
     public let delay: Double
     public let jitter: Double
     public let delayCorrelation: Double
@@ -69,6 +69,13 @@ public struct PlacedImpairment: Sendable, Equatable {
         reorderCorrelation = impairment.reorderCorrelation / 100
         corrupt = impairment.corrupt / 100
         bytesPerSecond = impairment.rate.map { $0 / 8 }
+    }
+
+    /// The same impairment on another interface.
+    func moved(to interfaceIndex: UInt32) -> PlacedImpairment {
+        var copy = self
+        copy.interfaceIndex = interfaceIndex
+        return copy
     }
 
     /// Needs the whole packet copied to userspace (to send it again or change it).

@@ -90,7 +90,10 @@ public struct FaultDecision: Sendable, Equatable, Codable {
 /// Segment faults are checked in scenario order and the first one that selects
 /// a segment acts on it; every fault that covers the segment counts it, so
 /// occurrences stay per fault, per flow and direction. Link-wide impairments
-/// then act on what is left.
+/// then act on what is left, deciding by each segment's identity (`SegmentIdentity`)
+/// except for correlated loss, delay and reordering, which draw in arrival order.
+/// bpf/fault_engine.bpf.c implements the same decisions in the kernel; this engine is
+/// their specification (the differential test compares them).
 public struct VerdictEngine: Sendable {
     public let host: String
     private let faults: [PlacedFault]
@@ -98,7 +101,10 @@ public struct VerdictEngine: Sendable {
     private var classifier = SegmentClassifier()
     private var occurrences: [OccurrenceKey: Int] = [:]
     private var held: [HeldPacket] = []
+    /// Only correlated impairments draw from it, in arrival order (NFQUEUE only).
     private var random: SplitMix64
+    /// Every other impairment decision: by the segment's identity (`SegmentIdentity`).
+    private var identity: SegmentIdentity
     private var impairmentState: [ImpairmentState]
     public private(set) var decisions: [FaultDecision] = []
 
@@ -131,6 +137,7 @@ public struct VerdictEngine: Sendable {
         self.faults = faults
         self.impairments = impairments
         random = SplitMix64(seed: seed)
+        identity = SegmentIdentity(seed: seed)
         impairmentState = Array(repeating: ImpairmentState(), count: impairments.count)
     }
 
@@ -151,6 +158,9 @@ public struct VerdictEngine: Sendable {
             actions.append(.accept(packet.id))
             return
         }
+        // Every packet leaving a host with impairments counts in its flow's identity, before
+        // a fault may drop it.
+        let identified = impairments.isEmpty ? nil : identity.identify(header)
         var acted = false
         for (index, fault) in faults.enumerated()
         where fault.covers(header, interfaceIndex: packet.interfaceIndex, time: time) {
@@ -163,7 +173,8 @@ public struct VerdictEngine: Sendable {
             apply(fault, to: packet, header, at: time, into: &actions)
         }
         classifier.observe(header)
-        if !acted { impair(packet, header, at: time, into: &actions) }
+        if !acted, let identified { impair(packet, header, identified, at: time, into: &actions) }
+        else if !acted { actions.append(.accept(packet.id)) }
         releaseReordered(after: header.flow, passing: packet.id, into: &actions)
     }
 
@@ -223,8 +234,8 @@ public struct VerdictEngine: Sendable {
 
     // MARK: - Impairments (netem's model on the precise backend)
 
-    private mutating func impair(_ packet: EnginePacket, _ header: PacketHeader, at time: Double,
-                                 into actions: inout [VerdictAction]) {
+    private mutating func impair(_ packet: EnginePacket, _ header: PacketHeader, _ identified: SegmentIdentity.Identity,
+                                 at time: Double, into actions: inout [VerdictAction]) {
         guard let index = impairments.firstIndex(where: { $0.interfaceIndex == packet.interfaceIndex }) else {
             actions.append(.accept(packet.id))
             return
@@ -232,40 +243,54 @@ public struct VerdictEngine: Sendable {
         let impairment = impairments[index]
         var state = impairmentState[index]
         defer { impairmentState[index] = state }
-        if impairment.loss > 0,
-           correlated(impairment.lossCorrelation, &state.lastLoss) < impairment.loss {
+        let lost = impairment.lossCorrelation > 0
+            ? impairment.loss > 0 && correlated(impairment.lossCorrelation, &state.lastLoss) < impairment.loss
+            : identified.hits(.loss, SegmentIdentity.threshold(impairment.loss))
+        if lost {
             actions.append(.drop(packet.id))
             record(impairment.name, "dropped", header, packet, at: time)
             return
         }
+        let whole = packet.bytes.count == packet.length
         var replacement: [UInt8]?
-        if impairment.corrupt > 0, packet.bytes.count == packet.length, random.nextUnit() < impairment.corrupt {
-            replacement = corrupted(Array(packet.bytes), from: header.transportOffset)
+        if whole, identified.hits(.corrupt, SegmentIdentity.threshold(impairment.corrupt)) {
+            replacement = corrupted(Array(packet.bytes), from: header.transportOffset, identified)
             record(impairment.name, "corrupted", header, packet, at: time)
         }
         var duplicate: [UInt8]?
-        if impairment.duplicate > 0, packet.bytes.count == packet.length, random.nextUnit() < impairment.duplicate {
+        if whole, identified.hits(.duplicate, SegmentIdentity.threshold(impairment.duplicate)) {
             duplicate = Array(packet.bytes)
             record(impairment.name, "duplicated", header, packet, at: time)
         }
-        var delay = impairment.delay
-        if impairment.jitter > 0 {
+        var delay = SegmentIdentity.nanoseconds(impairment.delay)
+        if impairment.jitter > 0 && impairment.delayCorrelation > 0 {
             let spread = correlated(impairment.delayCorrelation, &state.lastDelay) * 2 - 1
-            delay = max(0, delay + spread * impairment.jitter)
+            delay = SegmentIdentity.nanoseconds(max(0, impairment.delay + spread * impairment.jitter))
+        } else {
+            delay = SegmentIdentity.jittered(delay: delay, jitter: SegmentIdentity.nanoseconds(impairment.jitter), identified)
         }
         // netem: a reordered packet goes at once, ahead of the delayed ones.
-        if impairment.reorder > 0, delay > 0,
-           correlated(impairment.reorderCorrelation, &state.lastReorder) < impairment.reorder {
-            delay = 0
-            record(impairment.name, "reordered", header, packet, at: time)
+        if delay > 0 {
+            let reordered = impairment.reorderCorrelation > 0
+                ? impairment.reorder > 0 && correlated(impairment.reorderCorrelation, &state.lastReorder) < impairment.reorder
+                : identified.hits(.reorder, SegmentIdentity.threshold(impairment.reorder))
+            if reordered {
+                delay = 0
+                record(impairment.name, "reordered", header, packet, at: time)
+            }
         }
-        var departure = time + delay
+        let seconds = Double(delay) / 1e9
+        var departure = time + seconds
         if let rate = impairment.bytesPerSecond {
             departure = max(departure, state.lastDeparture) + Double(packet.length) / rate
             state.lastDeparture = departure
         }
         if departure > time {
-            if delay > 0 { record(impairment.name, "delayed \(Format.milliseconds(departure - time))", header, packet, at: time) }
+            if delay > 0 {
+                // Without a rate limit, the delay as both engines hold it (integer nanoseconds).
+                let shown = impairment.bytesPerSecond == nil ? seconds : departure - time
+                record(impairment.name, "delayed \(Format.milliseconds(shown))", header, packet, at: time)
+            }
             held.append(HeldPacket(id: packet.id, releaseAt: departure, remaining: nil, flow: header.flow,
                                    replacement: replacement, duplicate: duplicate))
         } else {
@@ -281,10 +306,11 @@ public struct VerdictEngine: Sendable {
         return value
     }
 
-    private mutating func corrupted(_ bytes: [UInt8], from offset: Int) -> [UInt8] {
+    /// Flips the bit the identity picks among those after the IP header.
+    private func corrupted(_ bytes: [UInt8], from offset: Int, _ identified: SegmentIdentity.Identity) -> [UInt8] {
         var copy = bytes
         guard copy.count > offset else { return copy }
-        let bit = Int(random.next() % UInt64((copy.count - offset) * 8))
+        let bit = Int(identified.hash(.corruptBit) % UInt64((copy.count - offset) * 8))
         copy[offset + bit / 8] ^= UInt8(1 << (bit % 8))
         return copy
     }

@@ -9,13 +9,39 @@ import Glibc
 final class BPFObject {
     private let object: OpaquePointer
 
+    /// libbpf's messages go to one buffer in the shim: one load at a time.
+    private static let loading = NSLock()
+
     /// Opens and loads `bytes`; the verifier's refusal, if any, is in the error.
     init(bytes: [UInt8], name: String) throws {
         var error: Int32 = 0
         var log = [CChar](repeating: 0, count: 4096)
-        guard let loaded = bytes.withUnsafeBytes({ nf_bpf_object_load($0.baseAddress, $0.count, name, &error, &log, log.count) })
-        else { throw BPFError("load \(name)", errno: -error, log: Self.text(log)) }
+        let loaded = Self.loading.withLock {
+            bytes.withUnsafeBytes { nf_bpf_object_load($0.baseAddress, $0.count, name, &error, &log, log.count) }
+        }
+        guard let loaded else { throw BPFError("load \(name)", errno: -error, log: Self.text(log)) }
         object = loaded
+    }
+
+    /// The descriptor of the program whose C function is `name`.
+    func programFD(_ name: String) throws -> Int32 {
+        let fd = nf_bpf_object_program_fd(object, name)
+        if fd < 0 { throw BPFError("find BPF program \(name)", errno: -fd) }
+        return fd
+    }
+
+    /// Equivalent to `bpftool map update id ID key … value …` with the map's own key and
+    /// value layouts as bytes.
+    static func update(map fd: Int32, key: [UInt8], value: [UInt8], operation: String) throws {
+        let result = key.withUnsafeBytes { k in value.withUnsafeBytes { v in nf_bpf_map_update(fd, k.baseAddress, v.baseAddress, 0) } }
+        if result != 0 { throw BPFError(operation, errno: -result) }
+    }
+
+    /// Equivalent to `bpftool map lookup id ID key …`: the value's bytes, nil when absent.
+    static func lookup(map fd: Int32, key: [UInt8], valueSize: Int) -> [UInt8]? {
+        var value = [UInt8](repeating: 0, count: valueSize)
+        let result = key.withUnsafeBytes { k in value.withUnsafeMutableBytes { nf_bpf_map_lookup(fd, k.baseAddress, $0.baseAddress) } }
+        return result == 0 ? value : nil
     }
 
     /// Attaches every program (nothing if they are attached); how many. On failure none is attached.

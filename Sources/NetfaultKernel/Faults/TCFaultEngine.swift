@@ -1,0 +1,242 @@
+import CNetfaultBPF
+import Foundation
+import Glibc
+
+/// The fault engine in the kernel for one faulted host: its own instance of
+/// bpf/fault_engine.bpf.c, maps filled with the host's rules and impairments, its programs
+/// attached at clsact egress and ingress of the host's interfaces, its decisions read from
+/// a ring. Equivalent to `bpftool prog loadall fault_engine.bpf.o DIR` + `bpftool map
+/// update` for each entry; nothing is pinned, so `close()` (or the process's end) removes
+/// it all.
+public final class TCFaultEngine: @unchecked Sendable {
+    /// Rules and impairments the object has room for (NF_MAX_RULES, NF_MAX_IMPAIRMENTS).
+    public static let maxRules = 16
+    public static let maxImpairments = 8
+    /// Sizes of bpf/fault_engine.h's structs, checked against the shim's _Static_asserts.
+    static let configSize = 40, ruleSize = 40, impairmentSize = 56
+
+    private let object: BPFObject
+    private let egressFD: Int32
+    private let ingressFD: Int32
+    private let configFD: Int32
+    private let lostFD: Int32
+    private var ring: BPFRingBuffer?
+    private let lock = NSLock()
+    private var received: [KernelFaultDecision] = []
+    private var attachments: [Attachment] = []
+    private var closed = false
+    private var configuration: [UInt8]
+
+    private struct Attachment {
+        let namespace: NetworkNamespace
+        let interfaceIndex: Int32
+        let name: String
+        let handles: [UInt32]
+        let priorities: [UInt32]
+        let createdHook: Bool
+    }
+
+    /// Loads an instance and fills its maps. `t0` is the scenario's start (CLOCK_MONOTONIC
+    /// nanoseconds, `MonotonicClock.now()`), which rule windows count from; `skipMark` the
+    /// mark of packets the engine leaves alone (netfault's own, and its duplicates).
+    public init(rules: [KernelFaultRule], impairments: [KernelImpairment], seed: UInt64, t0: Int64, skipMark: UInt32) throws {
+        guard rules.count <= Self.maxRules else {
+            throw BPFError("fault engine: \(rules.count) rules on one host (at most \(Self.maxRules))", errno: E2BIG)
+        }
+        guard impairments.count <= Self.maxImpairments else {
+            throw BPFError("fault engine: \(impairments.count) impairments on one host (at most \(Self.maxImpairments))", errno: E2BIG)
+        }
+        guard let bytes = Data(base64Encoded: FaultEngineObject.base64) else {
+            throw BPFError("fault engine: the embedded BPF object is corrupt", errno: EINVAL)
+        }
+        object = try BPFObject(bytes: Array(bytes), name: "fault_engine")
+        egressFD = try object.programFD("fault_egress")
+        ingressFD = try object.programFD("fault_ingress")
+        configFD = try object.mapFD("config")
+        lostFD = try object.mapFD("lost")
+        configuration = try Self.fill(object, configFD: configFD, rules: rules, impairments: impairments, seed: seed, t0: t0,
+                                      skipMark: skipMark)
+        ring = try BPFRingBuffer(mapFD: try object.mapFD("decisions")) { [unowned self] record in
+            if let decision = KernelFaultDecision(record: record) { received.append(decision) }
+        }
+    }
+
+    deinit { close() }
+
+    /// Writes the entries and the configuration; the configuration's bytes.
+    private static func fill(_ object: BPFObject, configFD: Int32, rules: [KernelFaultRule], impairments: [KernelImpairment],
+                             seed: UInt64, t0: Int64, skipMark: UInt32) throws -> [UInt8] {
+        let rulesFD = try object.mapFD("rules"), impairmentsFD = try object.mapFD("impairments")
+        let destinationsFD = try object.mapFD("destinations")
+        for (index, rule) in rules.enumerated() {
+            try BPFObject.update(map: rulesFD, key: Self.key(index), value: rule.encoded, operation: "fill BPF map rules")
+            for address in rule.destinations ?? [] {
+                var key = MapBytes()
+                key.u32(UInt32(index))
+                key.u32(address.isIPv6 ? 6 : 4)
+                key.u64(address.high)
+                key.u64(address.low)
+                try BPFObject.update(map: destinationsFD, key: key.bytes, value: [1], operation: "fill BPF map destinations")
+            }
+        }
+        for (index, impairment) in impairments.enumerated() {
+            try BPFObject.update(map: impairmentsFD, key: Self.key(index), value: impairment.encoded,
+                                 operation: "fill BPF map impairments")
+        }
+        var config = MapBytes()
+        config.u64(UInt64(max(0, t0)))
+        config.u64(seed)
+        config.u64(0)
+        config.u32(skipMark)
+        config.u32(UInt32(rules.count))
+        config.u32(UInt32(impairments.count))
+        config.u32(0)
+        precondition(config.bytes.count == Self.configSize && rules.allSatisfy { $0.encoded.count == Self.ruleSize }
+                     && impairments.allSatisfy { $0.encoded.count == Self.impairmentSize })
+        try BPFObject.update(map: configFD, key: Self.key(0), value: config.bytes, operation: "fill BPF map config")
+        return config.bytes
+    }
+
+    /// Forgets every flow (counts, classification, identities) and takes new entries, as a
+    /// new engine would: equivalent to `bpftool map delete` of every entry, then `bpftool map
+    /// update`. For the differential test, which runs thousands of cases on one instance.
+    public func reset(rules: [KernelFaultRule], impairments: [KernelImpairment], seed: UInt64, t0: Int64, skipMark: UInt32) throws {
+        guard rules.count <= Self.maxRules, impairments.count <= Self.maxImpairments else {
+            throw BPFError("fault engine: too many rules or impairments", errno: E2BIG)
+        }
+        try lock.withLock {
+            for (name, keySize) in [("destinations", 24), ("occurrences", 48), ("classes", 40), ("identities", 40), ("retransmissions", 48)] {
+                let result = nf_bpf_map_clear(try object.mapFD(name), UInt32(keySize))
+                if result < 0 { throw BPFError("clear BPF map \(name)", errno: -result) }
+            }
+            configuration = try Self.fill(object, configFD: configFD, rules: rules, impairments: impairments, seed: seed, t0: t0,
+                                          skipMark: skipMark)
+            try ring?.poll(timeoutMilliseconds: 0)
+            received.removeAll()
+        }
+    }
+
+    private static func key(_ index: Int) -> [UInt8] {
+        var key = MapBytes()
+        key.u32(UInt32(index))
+        return key.bytes
+    }
+
+    /// Attaches the engine to one interface of the host: creates clsact if missing, then
+    /// the egress and ingress programs, on a thread that enters `namespace` and ends after.
+    /// Equivalent to `tc qdisc add dev X clsact; tc filter add dev X egress bpf da obj
+    /// fault_engine.bpf.o sec tc; tc filter add dev X ingress bpf da obj …`.
+    public func attach(interfaceIndex: Int32, name: String, in namespace: NetworkNamespace) throws {
+        try lock.withLock {
+            if closed { throw BPFError("attach fault engine to \(name): engine closed", errno: EBADF) }
+            var created: Int32 = 0
+            var handles: [UInt32] = [0, 0], priorities: [UInt32] = [0, 0]
+            var stage = [CChar](repeating: 0, count: 64)
+            let result = nf_tc_attach_pair(namespace.fd, interfaceIndex, egressFD, ingressFD, &created, &handles, &priorities,
+                                           &stage, stage.count)
+            if result != 0 {
+                let step = String(decoding: stage.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                throw BPFError("\(step) on \(name) in \(namespace.name)", errno: -result)
+            }
+            attachments.append(Attachment(namespace: namespace, interfaceIndex: interfaceIndex, name: name, handles: handles,
+                                          priorities: priorities, createdHook: created != 0))
+        }
+    }
+
+    /// Waits up to `timeoutMilliseconds` for decisions and returns all there are, in order.
+    public func poll(timeoutMilliseconds: Int32) throws -> [KernelFaultDecision] {
+        try lock.withLock {
+            guard let ring else { return [] }
+            try ring.poll(timeoutMilliseconds: timeoutMilliseconds)
+            defer { received.removeAll(keepingCapacity: true) }
+            return received
+        }
+    }
+
+    /// Decisions the programs could not record because the ring was full.
+    public var lostDecisions: UInt64 {
+        BPFObject.lookup(map: lostFD, key: Self.key(0), valueSize: 8).map { $0.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } } ?? 0
+    }
+
+    /// Each program's runs and run time (counted while `withRunTimeStats` holds stats on).
+    public func programStats() -> [(program: String, runs: UInt64, nanoseconds: UInt64)] { object.programStats() }
+
+    /// Runs `body` with the kernel counting the programs' run time (`sysctl
+    /// kernel.bpf_stats_enabled=1` for its duration).
+    public static func withRunTimeStats<T>(_ body: () throws -> T) throws -> T { try BPFObject.withRunTimeStats(body) }
+
+    /// Detaches every program (and removes clsact where the engine created it), then frees
+    /// the object. Equivalent to `tc filter del dev X egress …; tc qdisc del dev X clsact`.
+    /// Errors other than a device already gone are returned, one line each.
+    @discardableResult
+    public func close() -> [String] {
+        lock.withLock {
+            guard !closed else { return [] }
+            closed = true
+            var errors: [String] = []
+            for attachment in attachments.reversed() {
+                let result = nf_tc_detach_pair(attachment.namespace.fd, attachment.interfaceIndex, attachment.handles,
+                                               attachment.priorities, attachment.createdHook ? 1 : 0)
+                if result != 0 {
+                    errors.append("\(BPFError("tc filter del dev \(attachment.name) in \(attachment.namespace.name)", errno: -result))")
+                }
+            }
+            attachments.removeAll()
+            ring = nil
+            return errors
+        }
+    }
+
+    // MARK: - Test runs (the differential test)
+
+    /// What one test run of a program did to a frame.
+    public struct TestRun: Sendable {
+        /// TC_ACT_OK (0) or TC_ACT_SHOT (2).
+        public let verdict: UInt32
+        /// The frame after the program (changed by a corruption).
+        public let frame: [UInt8]
+        /// skb->tstamp after the program: the earliest departure a delay set.
+        public let departureNanoseconds: UInt64
+    }
+
+    /// Runs the egress (or ingress) program once on `frame` (Ethernet on) with the engine's
+    /// clock at `clockNanoseconds`, through `bpf_prog_test_run_opts`: no device is
+    /// involved (skb->ifindex is the loopback's, 1) and duplicates are recorded, not sent.
+    /// Equivalent to `bpftool prog run … data_in FILE`.
+    public func testRun(frame: [UInt8], clockNanoseconds: UInt64, egress: Bool = true) throws -> TestRun {
+        var config = configuration
+        withUnsafeBytes(of: max(clockNanoseconds, 1).littleEndian) { config.replaceSubrange(16..<24, with: $0) }
+        try BPFObject.update(map: configFD, key: Self.key(0), value: config, operation: "set the test clock")
+        let contextSize = Int(nf_bpf_sk_buff_size())
+        let contextIn = [UInt8](repeating: 0, count: contextSize)
+        var contextOut = [UInt8](repeating: 0, count: contextSize)
+        var out = [UInt8](repeating: 0, count: frame.count + 256)
+        var outSize = UInt32(out.count)
+        var verdict: UInt32 = 0
+        let result = frame.withUnsafeBytes { data in
+            contextIn.withUnsafeBytes { ctxIn in
+                nf_bpf_prog_test_run(egress ? egressFD : ingressFD, data.baseAddress, UInt32(data.count), &out, &outSize,
+                                     ctxIn.baseAddress, &contextOut, UInt32(contextSize), &verdict)
+            }
+        }
+        if result != 0 { throw BPFError("bpf_prog_test_run_opts", errno: -result) }
+        // struct __sk_buff's tstamp is at offset 152 in every kernel since 5.0.
+        let tstamp = contextOut.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 152, as: UInt64.self) }
+        return TestRun(verdict: verdict, frame: Array(out.prefix(Int(outSize))), departureNanoseconds: tstamp)
+    }
+
+    /// Ids of every BPF program and map loaded on the machine now (`bpftool prog` and `bpftool
+    /// map` list them): a test compares them before and after to find leaks.
+    public static func loadedIDs() -> (programs: Set<UInt32>, maps: Set<UInt32>) {
+        func walk(_ next: (UInt32) -> Int64) -> Set<UInt32> {
+            var ids: Set<UInt32> = [], current: UInt32 = 0
+            while true {
+                let id = next(current)
+                if id < 0 { return ids }
+                current = UInt32(id)
+                ids.insert(current)
+            }
+        }
+        return (walk { nf_bpf_prog_next_id($0) }, walk { nf_bpf_map_next_id($0) })
+    }
+}
