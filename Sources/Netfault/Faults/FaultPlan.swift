@@ -202,6 +202,17 @@ public struct FaultPlan: Sendable {
             if target == .engine { hostsWithSegmentFaults.insert(impairment.from) }
             impairmentTargets.append((impairment, interface, target))
         }
+        // The tc engine's tables have room for so many entries per host.
+        for host in Set(placements.map(\.host)) {
+            let count = placements.filter { $0.host == host }.count
+            if count > TCFaultEngine.maxRules { block(host, "\(count) faults on \(host) (the kernel engine holds \(TCFaultEngine.maxRules))") }
+        }
+        for host in Set(impairmentTargets.map(\.impairment.from)) {
+            let count = impairmentTargets.filter { $0.impairment.from == host && $0.target == .engine }.count
+            if count > TCFaultEngine.maxImpairments {
+                block(host, "\(count) impairments on \(host) (the kernel engine holds \(TCFaultEngine.maxImpairments))")
+            }
+        }
         // 3. Per host, one engine.
         let netemInterfaces = Set(impairmentTargets.filter { $0.target == .netem }.map { "\($0.impairment.from)/\($0.interface.name)" })
         var engines: [String: Engine] = [:]
@@ -280,32 +291,22 @@ public struct FaultPlan: Sendable {
 
     // MARK: - What the kernel can do
 
-    /// Why `fault` cannot run in the kernel here, or nil when it can.
+    /// Why `fault` cannot run in the kernel here, or nil when it can: the tc engine's own
+    /// conversion (`PlacedFault.kernelRule`) decides.
     static func kernelObstacle(_ fault: PlacedFault, support: KernelFaultSupport) -> String? {
-        switch fault.action {
-        case .reorder:
-            return "count-based reordering (releaseAfter:) needs to see later segments before it releases one, which a tc program cannot wait for"
-        case .delay(let seconds) where seconds > 0:
-            return support.fq ? nil : "a delay needs an fq root qdisc to hold the segment, and \(support.fqProblem ?? "this kernel has no sch_fq")"
-        case .drop, .duplicate, .delay:
-            return nil
-        }
+        if case .nfqueue(let reason) = fault.kernelRule(fqAvailable: support.fq) { return reason }
+        return nil
     }
 
-    /// Why `impairment` cannot run in the kernel here, or nil when it can.
+    /// Why `impairment` cannot run in the kernel here, or nil when it can (`PlacedImpairment.kernelImpairment`).
     static func kernelObstacle(_ impairment: PlacedImpairment, support: KernelFaultSupport) -> String? {
-        if impairment.bytesPerSecond != nil {
-            return "a rate limit stays on netem or the NFQUEUE engine (the in-kernel engine does not pace)"
-        }
-        if holds(impairment), !support.fq {
-            return "delay, jitter and reordering need an fq root qdisc to hold packets, and \(support.fqProblem ?? "this kernel has no sch_fq")"
-        }
+        if case .nfqueue(let reason) = impairment.kernelImpairment(fqAvailable: support.fq) { return reason }
         return nil
     }
 
     /// Whether the obstacle is this kernel's lack (a skip), not what the impairment asks (an error).
     static func isKernelLack(_ impairment: PlacedImpairment, support: KernelFaultSupport) -> Bool {
-        impairment.bytesPerSecond == nil && (!support.tcBPF || (holds(impairment) && !support.fq))
+        !support.tcBPF || kernelObstacle(impairment, support: KernelFaultSupport(tcBPF: true, fq: true, netem: support.netem)) == nil
     }
 
     /// Holds packets for a while: needs fq in the kernel.

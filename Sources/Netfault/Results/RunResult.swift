@@ -51,6 +51,9 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var faultSeed: UInt64?
     /// What the faults did, segment by segment.
     public var faultDecisions: [FaultDecision] = []
+    /// The in-kernel fault engines' programs, their runs and run time over the scenario
+    /// (counted only while BPF run-time stats are on, as `bench faults` turns them). Not in the JSON.
+    public var faultPrograms: [FaultProgramCost] = []
     /// Every TCP segment on the test links, in time order (see `SegmentRecord`).
     public var segments: [SegmentRecord] = []
     /// Frames the capture lost because its ring was full: the timeline is incomplete when not 0.

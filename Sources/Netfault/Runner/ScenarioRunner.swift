@@ -122,6 +122,7 @@ public enum ScenarioRunner {
             result.faultDecisions = recording.faultDecisions
             result.segments = recording.segments.map(SegmentRecord.init)
             result.captureDropped = run.captureDropped
+            result.faultPrograms = run.faultPrograms
             // Last, so user-written checks see everything recorded.
             result.expectations = ExpectationEvaluator.evaluate(scenario.expectations.map { $0.measuringKernel() }, against: recording, result: result)
             if let outcome {
