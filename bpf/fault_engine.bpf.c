@@ -30,7 +30,11 @@ struct __sk_buff {
     __u32 gso_segs;
 };
 
-enum { TC_ACT_OK = 0, TC_ACT_SHOT = 2 };
+// A drop returns TC_ACT_STOLEN, not TC_ACT_SHOT: SHOT makes the send fail (NET_XMIT_DROP), and
+// TCP takes a failed send for local congestion: it retries every 500 ms without backoff
+// (tcp_retransmit_timer's TCP_RESOURCE_PROBE_INTERVAL), which no loss on a wire causes.
+// STOLEN consumes the packet and reports success, as a wire that lost it would.
+enum { TC_ACT_OK = 0, TC_ACT_SHOT = 2, TC_ACT_STOLEN = 4 };
 enum { ETH_HLEN = 14 };
 #define BPF_F_PSEUDO_HDR (1ULL << 4)
 #define BPF_CSUM_LEVEL_RESET 3
@@ -561,7 +565,7 @@ int fault_egress(struct __sk_buff *skb) {
         __u8 action = rule->action;
         if (action == NF_ACT_DROP) {
             report(skb, &s->p, now, 1, (__u16)key, NF_ACT_DROP, 0, transmission);
-            return TC_ACT_SHOT;
+            return TC_ACT_STOLEN;
         }
         if (action == NF_ACT_DELAY) {
             report(skb, &s->p, now, 1, (__u16)key, NF_ACT_DELAY, rule->delay_ns, transmission);
@@ -584,7 +588,7 @@ int fault_egress(struct __sk_buff *skb) {
         if (im->ifindex != ifindex) continue;
         if (hits(identity, SALT_LOSS, im->loss_threshold)) {
             report(skb, &s->p, now, 2, (__u16)i, NF_ACT_DROP, 0, transmission);
-            return TC_ACT_SHOT;
+            return TC_ACT_STOLEN;
         }
         int corrupting = hits(identity, SALT_CORRUPT, im->corrupt_threshold);
         if (corrupting) report(skb, &s->p, now, 2, (__u16)i, NF_ACT_CORRUPT, 0, transmission);

@@ -191,7 +191,7 @@ public final class TCFaultEngine: @unchecked Sendable {
 
     /// What one test run of a program did to a frame.
     public struct TestRun: Sendable {
-        /// TC_ACT_OK (0) or TC_ACT_SHOT (2).
+        /// TC_ACT_OK (0) or TC_ACT_STOLEN (4, a drop: the sender is told it went, as on a wire).
         public let verdict: UInt32
         /// The frame after the program (changed by a corruption).
         public let frame: [UInt8]

@@ -114,7 +114,7 @@ struct KernelDifferentialTests {
                                          egress: packet.egress)
             kernelDecisions += try engine.poll(timeoutMilliseconds: 0).map { FaultDecision($0, host: "h", names: names, t0: t0) }
             let swiftDropped = actions.contains(.drop(id))
-            let kernelDropped = run.verdict == 2
+            let kernelDropped = run.verdict == 4  // TC_ACT_STOLEN
             if kernelDropped { outcome.drops += 1 }
             verdicts.append("#\(id) swift \(actions.map(Self.short)) kernel verdict \(run.verdict) tstamp \(run.departureNanoseconds)")
             if swiftDropped != kernelDropped || (run.verdict != 0 && run.verdict != 2) {
