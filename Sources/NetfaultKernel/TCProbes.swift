@@ -80,7 +80,8 @@ extension KernelProbes {
 
     /// Loads a pass-everything SCHED_CLS program and attaches it as a direct-action cls_bpf
     /// filter on clsact egress and ingress of a veth in a scratch namespace (equivalent to
-    /// `tc qdisc add dev nfprobe-a clsact; tc filter add dev nfprobe-a egress bpf da fd …`).
+    /// `tc qdisc add dev nfprobe-a clsact; tc filter add dev nfprobe-a egress bpf da fd …`),
+    /// then loads the fault engine (bpf/fault_engine.bpf.c) through the verifier and frees it.
     public static func tcBPF() -> ProbeResult {
         probe(Name.tcBPF) { namespace in
             var log = [CChar](repeating: 0, count: 4096)
@@ -95,7 +96,10 @@ extension KernelProbes {
             try route.perform([Rtnetlink.newClsact(interfaceIndex: vethIndex, interface: vethName),
                                Rtnetlink.newBPFFilter(interfaceIndex: vethIndex, interface: vethName, egress: true, programFD: fd, label: "nf_probe"),
                                Rtnetlink.newBPFFilter(interfaceIndex: vethIndex, interface: vethName, egress: false, programFD: fd, label: "nf_probe")])
-            return "a SCHED_CLS program loads and attaches as a direct-action cls_bpf filter on clsact egress and ingress"
+            // The engine itself must pass this kernel's verifier (Debian's 6.1 refused it once, EACCES).
+            let engine = try TCFaultEngine(rules: [], impairments: [], seed: 0, t0: 0, skipMark: 0)
+            engine.close()
+            return "a SCHED_CLS program attaches as a direct-action cls_bpf filter on clsact egress and ingress; the fault engine loads"
         }
     }
 }
