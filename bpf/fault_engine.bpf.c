@@ -511,7 +511,8 @@ int fault_egress(struct __sk_buff *skb) {
     if (!s) return TC_ACT_OK;
     __builtin_memset(&s->p, 0, sizeof(s->p));
     if (!parse(skb, &s->p)) return TC_ACT_OK;
-    __u64 now = cfg->clock_override_ns ? cfg->clock_override_ns : bpf_ktime_get_ns();
+    // The differential test's clock: the test run's skb->cb[0..1] (set through its context).
+    __u64 now = cfg->clock_override_ns ? ((__u64)skb->cb[1] << 32 | skb->cb[0]) : bpf_ktime_get_ns();
     __u64 since = now > cfg->t0_ns ? now - cfg->t0_ns : 0;
     __u32 ifindex = skb->ifindex;
 

@@ -39,8 +39,9 @@ enum nf_action {
 struct nf_engine_config {
     __u64 t0_ns;             //  0 CLOCK_MONOTONIC instant of the scenario's start
     __u64 seed;              //  8 the host's seed
-    __u64 clock_override_ns; // 16 0: bpf_ktime_get_ns; else "now" (the differential test's clock;
-                             //    duplicates are then recorded, not sent)
+    __u64 clock_override_ns; // 16 0: bpf_ktime_get_ns; else the differential test's clock, read
+                             //    from skb->cb[0..1] of each test run (duplicates are then
+                             //    recorded, not sent)
     __u32 skip_mark;         // 24 packets with this mark pass untouched (netfault's own, duplicates)
     __u32 rule_count;        // 28
     __u32 impairment_count;  // 32

@@ -125,6 +125,8 @@ int nf_ethtool_set(int sockfd, const char *ifname, uint32_t cmd, uint32_t value)
 uint32_t nf_ethtool_cmd_stso(void) { return ETHTOOL_STSO; }
 uint32_t nf_ethtool_cmd_sgso(void) { return ETHTOOL_SGSO; }
 uint32_t nf_ethtool_cmd_sgro(void) { return ETHTOOL_SGRO; }
+uint32_t nf_ethtool_cmd_stxcsum(void) { return ETHTOOL_STXCSUM; }
+uint32_t nf_ethtool_cmd_srxcsum(void) { return ETHTOOL_SRXCSUM; }
 
 const char *nf_errno_name(int value) { return strerrorname_np(value); }
 

@@ -364,13 +364,45 @@ int64_t nf_bpf_map_next_id(uint32_t start) {
 uint32_t nf_bpf_sk_buff_size(void) { return sizeof(struct __sk_buff); }
 
 int nf_bpf_map_clear(int fd, uint32_t key_size) {
-    unsigned char key[64], next[64];
-    if (key_size > sizeof(key)) return -E2BIG;
+    enum { batch = 256 };
+    unsigned char keys[batch][64];  // 16 KiB on the stack: no state shared between engines
+    if (key_size > sizeof(keys[0])) return -E2BIG;
     int count = 0;
-    // Always restart from the first key: deleting the current key would lose the walk's place.
-    while (bpf_map_get_next_key(fd, NULL, next) == 0) {
-        memcpy(key, next, key_size);
-        if (bpf_map_delete_elem(fd, key)) return -errno;
+    for (;;) {
+        // Collect keys by walking on from the previous one (one pass over the buckets; a
+        // walk restarted from NULL after each delete would scan the empty buckets every time),
+        // then delete them.
+        int found = 0;
+        const void *previous = NULL;
+        while (found < batch && bpf_map_get_next_key(fd, previous, keys[found]) == 0) {
+            previous = keys[found];
+            found++;
+        }
+        for (int i = 0; i < found; i++)
+            if (bpf_map_delete_elem(fd, keys[i]) && errno != ENOENT) return -errno;
+        count += found;
+        if (found < batch) return count;
+    }
+}
+
+int64_t nf_bpf_object_ids(struct nf_bpf_object *holder, uint32_t *ids, int capacity) {
+    int count = 0;
+    struct bpf_program *program;
+    bpf_object__for_each_program(program, holder->object) {
+        struct bpf_prog_info info;
+        __u32 length = sizeof(info);
+        memset(&info, 0, sizeof(info));
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &length)) return -errno;
+        if (count < capacity) ids[count] = info.id;
+        count++;
+    }
+    struct bpf_map *map;
+    bpf_object__for_each_map(map, holder->object) {
+        struct bpf_map_info info;
+        __u32 length = sizeof(info);
+        memset(&info, 0, sizeof(info));
+        if (bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &length)) return -errno;
+        if (count < capacity) ids[count] = info.id | 0x80000000u;
         count++;
     }
     return count;

@@ -66,6 +66,8 @@ int nf_ethtool_set(int sockfd, const char *ifname, uint32_t cmd, uint32_t value)
 uint32_t nf_ethtool_cmd_stso(void);
 uint32_t nf_ethtool_cmd_sgso(void);
 uint32_t nf_ethtool_cmd_sgro(void);
+uint32_t nf_ethtool_cmd_stxcsum(void);
+uint32_t nf_ethtool_cmd_srxcsum(void);
 
 // MARK: - Processes
 

@@ -102,6 +102,10 @@ int nf_bpf_prog_test_run(int prog_fd, const void *data, uint32_t size, void *dat
 int64_t nf_bpf_prog_next_id(uint32_t start);
 int64_t nf_bpf_map_next_id(uint32_t start);
 
+/// The kernel ids of the object's programs, then of its maps (with the top bit set), in
+/// `ids` up to `capacity`: how many there are, or -errno. What `bpftool prog`/`map` list.
+int64_t nf_bpf_object_ids(struct nf_bpf_object *object, uint32_t *ids, int capacity);
+
 /// sizeof(struct __sk_buff) of libbpf's uapi header, for the test run's context.
 uint32_t nf_bpf_sk_buff_size(void);
 

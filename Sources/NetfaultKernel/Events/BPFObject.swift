@@ -30,6 +30,14 @@ final class BPFObject {
         return fd
     }
 
+    /// The kernel ids of the object's programs and maps (`bpftool prog` / `bpftool map`).
+    func ids() -> (programs: Set<UInt32>, maps: Set<UInt32>) {
+        var ids = [UInt32](repeating: 0, count: 64)
+        let count = Int(max(0, min(64, nf_bpf_object_ids(object, &ids, Int32(ids.count)))))
+        let all = ids.prefix(count)
+        return (Set(all.filter { $0 & 0x8000_0000 == 0 }), Set(all.filter { $0 & 0x8000_0000 != 0 }.map { $0 & 0x7FFF_FFFF }))
+    }
+
     /// Equivalent to `bpftool map update id ID key … value …` with the map's own key and
     /// value layouts as bytes.
     static func update(map fd: Int32, key: [UInt8], value: [UInt8], operation: String) throws {

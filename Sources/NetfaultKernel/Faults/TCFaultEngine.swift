@@ -202,13 +202,18 @@ public final class TCFaultEngine: @unchecked Sendable {
     /// Runs the egress (or ingress) program once on `frame` (Ethernet on) with the engine's
     /// clock at `clockNanoseconds`, through `bpf_prog_test_run_opts`: no device is
     /// involved (skb->ifindex is the loopback's, 1) and duplicates are recorded, not sent.
+    /// Once called, the engine stays in test mode (its clock is the runs' own).
     /// Equivalent to `bpftool prog run … data_in FILE`.
     public func testRun(frame: [UInt8], clockNanoseconds: UInt64, egress: Bool = true) throws -> TestRun {
-        var config = configuration
-        withUnsafeBytes(of: max(clockNanoseconds, 1).littleEndian) { config.replaceSubrange(16..<24, with: $0) }
-        try BPFObject.update(map: configFD, key: Self.key(0), value: config, operation: "set the test clock")
+        if configuration[16..<24].allSatisfy({ $0 == 0 }) {
+            // Test mode on: the clock comes from each run's context from now on.
+            withUnsafeBytes(of: UInt64(1).littleEndian) { configuration.replaceSubrange(16..<24, with: $0) }
+            try BPFObject.update(map: configFD, key: Self.key(0), value: configuration, operation: "set the test clock")
+        }
         let contextSize = Int(nf_bpf_sk_buff_size())
-        let contextIn = [UInt8](repeating: 0, count: contextSize)
+        // struct __sk_buff: cb[0] at 48, cb[1] at 52 (the clock's low and high words).
+        var contextIn = [UInt8](repeating: 0, count: contextSize)
+        withUnsafeBytes(of: clockNanoseconds.littleEndian) { contextIn.replaceSubrange(48..<56, with: $0) }
         var contextOut = [UInt8](repeating: 0, count: contextSize)
         var out = [UInt8](repeating: 0, count: frame.count + 256)
         var outSize = UInt32(out.count)
@@ -224,6 +229,9 @@ public final class TCFaultEngine: @unchecked Sendable {
         let tstamp = contextOut.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 152, as: UInt64.self) }
         return TestRun(verdict: verdict, frame: Array(out.prefix(Int(outSize))), departureNanoseconds: tstamp)
     }
+
+    /// This engine's programs and maps, by kernel id (`bpftool prog show id …`).
+    public var ids: (programs: Set<UInt32>, maps: Set<UInt32>) { object.ids() }
 
     /// Ids of every BPF program and map loaded on the machine now (`bpftool prog` and `bpftool
     /// map` list them): a test compares them before and after to find leaks.
