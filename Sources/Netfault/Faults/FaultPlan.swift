@@ -55,6 +55,12 @@ public struct FaultPlan: Sendable {
         /// build one-segment skbs on this link (IFLA_GSO_MAX_SEGS 1), since tc egress sees an
         /// skb before it is segmented.
         public var singleSegments: Bool
+        /// A kernel-run impairment corrupts packets here: checksum offload goes off on both
+        /// ends, so the sender sums in software after the tc hook and the receiver checks.
+        public var corrupts = false
+        /// The other end of the link: its host and interface name.
+        public var peerHost: String? = nil
+        public var peerInterface: String? = nil
     }
 
     /// Where a fault or impairment ran, as the JSON names it.
@@ -357,6 +363,18 @@ public struct FaultPlan: Sendable {
         }
         for impairment in work.impairments {
             touch(impairment.interfaceIndex, hold: longestHold(impairment), bulk: true)
+            if impairment.corrupt > 0, let position = attached.firstIndex(where: { UInt32($0.index) == impairment.interfaceIndex }) {
+                attached[position].corrupts = true
+            }
+        }
+        for index in attached.indices {
+            for link in network.links {
+                if link.hostA == work.host && link.interfaceA == attached[index].name {
+                    (attached[index].peerHost, attached[index].peerInterface) = (link.hostB, link.interfaceB)
+                } else if link.hostB == work.host && link.interfaceB == attached[index].name {
+                    (attached[index].peerHost, attached[index].peerInterface) = (link.hostA, link.interfaceA)
+                }
+            }
         }
         for index in attached.indices {
             if let hold = longest[attached[index].index] { attached[index].fq = FQOptions.holding(hold) }

@@ -25,6 +25,13 @@ final class FaultRuntime: @unchecked Sendable {
                 let namespace = network.namespace(work.host)!
                 let hostSeed = seed &+ UInt64(offset)
                 if case .kernel = work.engine {
+                    // A corrupted packet must fail the receiver's checksum: both ends sum and check in software.
+                    for interface in work.interfaces where interface.corrupts {
+                        try LinkOffloads.disableChecksumOffload(links: [interface.name], in: namespace)
+                        if let peer = interface.peerHost, let name = interface.peerInterface, let other = network.namespace(peer) {
+                            try LinkOffloads.disableChecksumOffload(links: [name], in: other)
+                        }
+                    }
                     kernelWorkers.append(try KernelWorker.start(work, namespace: namespace, seed: hostSeed, t0: t0))
                     continue
                 }

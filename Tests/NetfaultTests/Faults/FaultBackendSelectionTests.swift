@@ -29,7 +29,9 @@ import NetfaultKernel
         let plan = plan { Drop(.synAck, at: .link(from: "server", to: "client"), .nth(2), name: "lost SYN-ACK") }
         let work = plan.hosts[0]
         #expect(work.engine == .kernel(fq: false) && work.rules.isEmpty && work.reason == nil)
-        #expect(work.interfaces == [FaultPlan.KernelInterface(name: "eth1", index: 3, fq: nil, singleSegments: false)])
+        #expect(work.interfaces.map(\.name) == ["eth1"] && work.interfaces.map(\.index) == [3])
+        #expect(work.interfaces[0].fq == nil && !work.interfaces[0].singleSegments && !work.interfaces[0].corrupts)
+        #expect(work.interfaces[0].peerHost == "client" && work.interfaces[0].peerInterface == "eth1")
         #expect(plan.summary == [.init(description: "lost SYN-ACK", backend: "bpf")])
         #expect(plan.singleSegmentInterfaces.isEmpty, "SYN-ACKs are never GSO packets")
         #expect(plan.errors.isEmpty)
@@ -95,6 +97,9 @@ import NetfaultKernel
 
         let lossOnly = plan(Self.noFQ) { Impair(from: "client", to: "server", loss: 5) }
         #expect(lossOnly.summary.map(\.backend) == ["bpf"])
+
+        let corrupt = plan(Self.noFQ) { Impair(from: "client", to: "server", corrupt: 1) }
+        #expect(corrupt.hosts[0].interfaces.map(\.corrupts) == [true], "checksum offload goes off on both ends")
 
         let netem = plan(Self.noBPF) { Impair(from: "client", to: "server", delay: 0.02) }
         #expect(netem.qdiscs.count == 1 && netem.hosts.isEmpty)
