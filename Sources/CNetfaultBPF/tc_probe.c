@@ -19,32 +19,3 @@ int nf_bpf_load_pass_classifier(char *log, size_t log_size) {
     int fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "nf_probe_pass", "GPL", instructions, 2, &options);
     return fd < 0 ? -errno : fd;
 }
-
-// Walks the kernel's program or map ids (bpf_prog_get_next_id / bpf_map_get_next_id) and
-// reports each one's name; a program or map that goes between two calls is skipped.
-int nf_bpf_list_objects(int maps, void (*each)(void *context, uint32_t id, const char *name), void *context) {
-    uint32_t id = 0;
-    int count = 0;
-    for (;;) {
-        int result = maps ? bpf_map_get_next_id(id, &id) : bpf_prog_get_next_id(id, &id);
-        if (result) return errno == ENOENT ? count : -errno;
-        int fd = maps ? bpf_map_get_fd_by_id(id) : bpf_prog_get_fd_by_id(id);
-        if (fd < 0) continue;
-        char name[32] = {0};
-        if (maps) {
-            struct bpf_map_info info;
-            uint32_t length = sizeof(info);
-            memset(&info, 0, sizeof(info));
-            if (bpf_obj_get_info_by_fd(fd, &info, &length) == 0) memcpy(name, info.name, sizeof(info.name));
-        } else {
-            struct bpf_prog_info info;
-            uint32_t length = sizeof(info);
-            memset(&info, 0, sizeof(info));
-            if (bpf_obj_get_info_by_fd(fd, &info, &length) == 0) memcpy(name, info.name, sizeof(info.name));
-        }
-        close(fd);
-        name[sizeof(name) - 1] = 0;
-        each(context, id, name);
-        count++;
-    }
-}

@@ -2,38 +2,6 @@ import CNetfault
 import CNetfaultBPF
 import Glibc
 
-/// The kernel's BPF programs and maps, by id and name: what `bpftool prog` / `bpftool map`
-/// list. The leak checks count netfault's by name before and after a run.
-public enum BPFObjectListing {
-    /// One program or map the kernel holds.
-    public struct Entry: Sendable, Equatable {
-        public let id: UInt32
-        public let name: String
-    }
-
-    /// Equivalent to `bpftool prog list` (ids and names).
-    public static func programs() throws -> [Entry] { try list(maps: false) }
-
-    /// Equivalent to `bpftool map list` (ids and names).
-    public static func maps() throws -> [Entry] { try list(maps: true) }
-
-    private final class Collector {
-        var entries: [Entry] = []
-    }
-
-    private static func list(maps: Bool) throws -> [Entry] {
-        let collector = Collector()
-        let result = withExtendedLifetime(collector) {
-            nf_bpf_list_objects(maps ? 1 : 0, { context, id, name in
-                let collector = Unmanaged<Collector>.fromOpaque(context!).takeUnretainedValue()
-                collector.entries.append(Entry(id: id, name: name.map { String(cString: $0) } ?? ""))
-            }, Unmanaged.passUnretained(collector).toOpaque())
-        }
-        if result < 0 { throw BPFError(maps ? "bpftool map list" : "bpftool prog list", errno: -result) }
-        return collector.entries
-    }
-}
-
 extension Rtnetlink {
     /// Equivalent to `tc filter add dev NAME egress|ingress pref PRIORITY bpf direct-action fd FD name LABEL`:
     /// a cls_bpf classifier on the clsact hook (`newClsact`), the program's return value its verdict.

@@ -11,14 +11,11 @@
 struct nf_bpf_object;
 struct nf_bpf_ring;
 
-// tc_probe.c: what `netfault doctor` and the leak checks need.
+// tc_probe.c: what `netfault doctor` needs.
 /// bpf_prog_load of a two-instruction BPF_PROG_TYPE_SCHED_CLS program that passes every
 /// packet, named "nf_probe_pass": whether tc BPF programs load here. The fd, or -errno
 /// with the verifier's log in `log`.
 int nf_bpf_load_pass_classifier(char *log, size_t log_size);
-/// Calls `each` with the id and name of every BPF program (`maps` 0) or map (`maps` 1) the
-/// kernel holds, as `bpftool prog` / `bpftool map` list them. How many, or -errno.
-int nf_bpf_list_objects(int maps, void (*each)(void *context, uint32_t id, const char *name), void *context);
 
 /// bpf_object__open_mem + bpf_object__load: CO-RE relocation against the running kernel's
 /// BTF, then the verifier. NULL with *error = -errno and libbpf's log in `log` (the
