@@ -24,8 +24,14 @@ struct DoctorCommand: ParsableCommand {
             let backends = FaultBackends(probes: results)
             print("")
             print("fault backends:")
-            print("  precise: \(backends.queueDescription)")
-            print("  netem:   " + (backends.netem ? "sch_netem" : "unavailable: \(backends.netemProblem ?? ""); link-wide impairments run on the precise backend"))
+            print("  bpf:     " + (backends.tcBPF ? "tc BPF programs on clsact (cls_bpf, direct action)" : "unavailable: \(backends.tcBPFProblem ?? "")"))
+            print("  bpf+fq:  " + (backends.tcBPF && backends.fq ? "sch_fq holds what the programs delay (earliest departure time)"
+                                   : "unavailable: \(backends.tcBPF ? backends.fqProblem ?? "" : backends.tcBPFProblem ?? "")"))
+            print("  nfqueue: \(backends.queueDescription)")
+            print("  netem:   " + (backends.netem ? "sch_netem" : "unavailable: \(backends.netemProblem ?? "")"))
+            print("")
+            print("where faults run (--fault-backend auto):")
+            for line in backends.faultKindLines { print("  \(line)") }
         }
         let missing = KernelProbes.canRun(results)
         if !missing.isEmpty {

@@ -12,6 +12,8 @@ enum ExitStatus {
     static let invalid: Int32 = 2
     /// This machine cannot run it (not root, a missing kernel feature).
     static let environment: Int32 = 3
+    /// The forced fault backend (`--fault-backend`) cannot serve a fault of the scenario.
+    static let unservable: Int32 = 4
     /// A saved result (`report`, `claims --from`, `matrix`) whose `schemaVersion` this build
     /// cannot read: written by a newer netfault, or older than it still reads.
     static let unreadableVersion: Int32 = 5
@@ -72,7 +74,7 @@ struct NetfaultCommand: ParsableCommand {
         discussion: """
             Exit codes: 0 all passed (skips allowed), 1 an expectation failed, \
             2 bad usage or an invalid scenario, 3 this machine cannot run it, \
-            5 a saved result's schemaVersion is one this netfault cannot read.
+            4 the forced fault backend cannot serve a fault, 5 a saved result's schemaVersion is one this netfault cannot read.
             """,
         version: NetfaultVersion.current,
         subcommands: [ListCommand.self, ShowCommand.self, RunCommand.self, SweepCommand.self, ClaimsCommand.self, MatrixCommand.self,

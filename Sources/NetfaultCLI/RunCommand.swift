@@ -50,6 +50,10 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Observe sockets by sampling alone, without the kernel's TCP events (expectations that need them are skipped).")
     var noEvents = false
 
+    @Option(help: ArgumentHelp("Where segment faults run: auto (in the kernel where it can, else NFQUEUE), bpf (in the kernel; a fault it cannot serve is an error, exit 4), nfqueue.",
+                               valueName: "auto|bpf|nfqueue"))
+    var faultBackend: FaultBackendChoice = .auto
+
     @OptionGroup var tuning: TuningOptions
 
     func validate() throws {
@@ -63,10 +67,11 @@ struct RunCommand: ParsableCommand {
         var scenarios = try Selection.scenarios(ids, all: all)
         if let shard { scenarios = shard.select(scenarios) }
         scenarios = try tuning.apply(to: scenarios)
-        try Preflight.check(scenarios)
+        try Preflight.check(scenarios, faultBackend: faultBackend)
         SignalCleanup.install()
         let interactive = isatty(STDERR_FILENO) == 1
-        let options = RunOptions(pin: pin, pcapDirectory: pcap, artifactsDirectory: artifacts, events: !noEvents)
+        let options = RunOptions(pin: pin, pcapDirectory: pcap, artifactsDirectory: artifacts, events: !noEvents,
+                                 faultBackend: faultBackend)
         let parallel = ParallelDefault.here(requested: parallel, usual: 4).said()
         let result = CatalogRunner.run(scenarios, options: options, parallel: parallel) { progress in
             guard interactive else { return }
@@ -92,7 +97,7 @@ struct RunCommand: ParsableCommand {
 
 /// Checks before anything is built: every scenario valid (exit 2), the machine able (exit 3).
 enum Preflight {
-    static func check(_ scenarios: [Scenario]) throws {
+    static func check(_ scenarios: [Scenario], faultBackend: FaultBackendChoice = .auto) throws {
         var messages: [String] = []
         for scenario in scenarios {
             let errors = ScenarioValidator.validate(scenario)
@@ -101,7 +106,9 @@ enum Preflight {
         if !messages.isEmpty { fail(messages.joined(separator: "\n"), ExitStatus.invalid) }
         do {
             try EnvironmentCheck.requirePrivileges()
-            for scenario in scenarios { try ScenarioRunner.check(scenario) }
+            for scenario in scenarios { try ScenarioRunner.check(scenario, faultBackend: faultBackend) }
+        } catch let error as UnservableFaults {
+            fail(error.description, ExitStatus.unservable)
         } catch let error as EnvironmentError {
             fail("cannot run here: \(error)", ExitStatus.environment)
         } catch let error as InvalidScenario {
@@ -165,3 +172,5 @@ extension ParallelDefault.Choice {
         return parallel
     }
 }
+
+extension FaultBackendChoice: ExpressibleByArgument {}

@@ -33,12 +33,14 @@ public enum KernelProbes {
         public static let nftQueueExpression = "nft queue expression"
         public static let nfnetlinkQueue = "nfnetlink_queue"
         public static let netem = "sch_netem"
+        public static let fq = "sch_fq"
+        public static let tcBPF = "tc BPF (clsact, cls_bpf)"
         public static let kernel = "kernel"
         public static let synLinearTimeouts = "tcp_syn_linear_timeouts"
         public static let kernelEvents = "kernel events (BPF)"
 
         public static let all = [privileges, namespaces, veth, sockDiag, nfTables, nfqueueTarget,
-                                 nftQueueExpression, nfnetlinkQueue, netem, kernel, synLinearTimeouts, kernelEvents]
+                                 nftQueueExpression, nfnetlinkQueue, netem, fq, tcBPF, kernel, synLinearTimeouts, kernelEvents]
     }
 
     /// What netfault's core cannot work without.
@@ -56,6 +58,8 @@ public enum KernelProbes {
             nftQueueExpression(),
             nfnetlinkQueue(),
             netem(),
+            fq(),
+            tcBPF(),
             kernel(),
             synLinearTimeouts(),
             kernelEvents(),
@@ -247,14 +251,14 @@ public enum KernelProbes {
     static let vethName = "nfprobe-a"
     static let vethIndex: Int32 = 10
 
-    private static func vethPair(in namespace: NetworkNamespace) -> NetlinkMessage {
+    static func vethPair(in namespace: NetworkNamespace) -> NetlinkMessage {
         Rtnetlink.newVeth(name: vethName, index: vethIndex, peer: "nfprobe-b", peerIndex: vethIndex + 1,
                           peerNamespaceFD: namespace.fd, mtu: nil)
     }
 
     /// Runs `body` with a scratch namespace that is released when it returns;
     /// any error becomes a missing result with the error's text.
-    private static func probe(_ name: String, _ body: (NetworkNamespace) throws -> String) -> ProbeResult {
+    static func probe(_ name: String, _ body: (NetworkNamespace) throws -> String) -> ProbeResult {
         do {
             let detail = try body(NetworkNamespace(name: "netfault-probe"))
             return ProbeResult(name: name, present: true, detail: detail)

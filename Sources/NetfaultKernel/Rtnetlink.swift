@@ -9,13 +9,17 @@ public enum Rtnetlink {
     /// namespace: both ends are created in place, so nothing is moved between
     /// namespaces (a move costs ~20 ms per end). Choosing the indexes (unique per
     /// namespace) lets addresses go in the same batch, with no lookup in between.
+    /// `gsoMaxSegments` (`gso_max_segs N` on both ends; accepted at creation since 4.16):
+    /// 1 makes TCP build one-segment skbs, so a tc program sees each segment on its own.
     public static func newVeth(name: String, index: Int32, peer: String, peerIndex: Int32,
-                               peerNamespaceFD: Int32, mtu: UInt32?) -> NetlinkMessage {
-        NetlinkMessage(type: UInt16(RTM_NEWLINK), flags: .nlCreateExclusive,
-                       operation: "ip link add \(name) type veth peer name \(peer)") { m in
+                               peerNamespaceFD: Int32, mtu: UInt32?, gsoMaxSegments: UInt32? = nil) -> NetlinkMessage {
+        let gso = gsoMaxSegments.map { " gso_max_segs \($0)" } ?? ""
+        return NetlinkMessage(type: UInt16(RTM_NEWLINK), flags: .nlCreateExclusive,
+                       operation: "ip link add \(name)\(gso) type veth peer name \(peer)\(gso)") { m in
             m.putHeader(link(index: index, up: false))
             m.put(UInt16(IFLA_IFNAME), string: name)
             if let mtu { m.put(UInt16(IFLA_MTU), u32: mtu) }
+            if let gsoMaxSegments { m.put(UInt16(IFLA_GSO_MAX_SEGS), u32: gsoMaxSegments) }
             m.nest(UInt16(IFLA_LINKINFO)) {
                 m.put(UInt16(IFLA_INFO_KIND), string: "veth")
                 m.nest(UInt16(IFLA_INFO_DATA)) {
@@ -24,6 +28,7 @@ public enum Rtnetlink {
                         m.putHeader(link(index: peerIndex, up: false))
                         m.put(UInt16(IFLA_IFNAME), string: peer)
                         if let mtu { m.put(UInt16(IFLA_MTU), u32: mtu) }
+                        if let gsoMaxSegments { m.put(UInt16(IFLA_GSO_MAX_SEGS), u32: gsoMaxSegments) }
                         m.put(UInt16(IFLA_NET_NS_FD), u32: UInt32(bitPattern: peerNamespaceFD))
                     }
                 }

@@ -97,6 +97,13 @@ let fixtures: [Scenario] = [
     pair("fault-negative-delay", "a negative delay") {
         Delay(.fin, by: -0.1, at: .egress(of: "client"))
     },
+    pair("fault-beyond-fq-horizon", "a delay fq cannot hold") {
+        Delay(.fin, by: 5000, at: .egress(of: "client"))
+    },
+    // Valid, but count-based reordering never runs in the kernel: `--fault-backend bpf` refuses it (exit 4).
+    pair("fault-reorder-count", "a count-based reordering") {
+        Reorder(.data, releaseAfter: 2, at: .egress(of: "client"))
+    },
     pair("impairment-negative-rate", "a negative rate") {
         Impair(from: "client", to: "server", rate: -5)
     },

@@ -94,6 +94,7 @@ let isRoot = getuid() == 0
         let folded = result.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(folded.contains("Exit codes: 0 all passed (skips allowed), 1 an expectation failed, "
                                 + "2 bad usage or an invalid scenario, 3 this machine cannot run it, "
+                                + "4 the forced fault backend cannot serve a fault, "
                                 + "5 a saved result's schemaVersion is one this netfault cannot read."), "\(result)")
     }
 

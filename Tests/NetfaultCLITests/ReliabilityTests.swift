@@ -18,6 +18,7 @@ import Testing
         ("fault-unknown-link", "there is no link between client and lonely"),
         ("fault-occurrence-zero", "must count from 1"),
         ("fault-negative-delay", "delay must be zero or more seconds"),
+        ("fault-beyond-fq-horizon", "is beyond what fq can hold"),
         ("impairment-negative-rate", "rate must be a positive number"),
         ("impairment-loss-over-100", "loss 150.0 % is outside 0…100 %"),
         ("bad-working-directory", "command tool: working directory /nonexistent/netfault-directory does not exist"),
@@ -68,6 +69,25 @@ import Testing
         let result = try CLI.run(["run", "expectation-fails"], binary: CLI.fixtures)
         #expect(result.status == 1, "\(result)")
         #expect(result.stdout.contains("expected connect succeeds, observed connect failed with ECONNREFUSED"), "\(result)")
+    }
+}
+
+/// A forced backend that cannot serve a fault: exit 4, with the fault's file and line, before anything is built.
+@Suite(.enabled(if: isRoot, "needs root")) struct UnservableFaultTests {
+    @Test func countBasedReorderingIsRefusedByTheKernelBackend() throws {
+        let result = try CLI.run(["run", "fault-reorder-count", "--fault-backend", "bpf"], binary: CLI.fixtures)
+        // Exit 3 instead where this kernel cannot attach tc BPF at all.
+        #expect(result.status == 4 || (result.status == 3 && result.stderr.contains("tc BPF")), "\(result)")
+        if result.status == 4 {
+            #expect(result.stderr.contains("Tests/Fixtures/main.swift:"), "\(result)")
+            #expect(result.stderr.contains("--fault-backend bpf cannot serve fault"), "\(result)")
+            #expect(result.stderr.contains("count-based reordering"), "\(result)")
+        }
+    }
+
+    @Test func helpNamesTheChoices() throws {
+        let result = try CLI.run(["run", "--help"])
+        #expect(result.stdout.contains("--fault-backend <auto|bpf|nfqueue>"), "\(result)")
     }
 }
 

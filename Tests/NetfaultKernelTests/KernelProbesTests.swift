@@ -52,7 +52,7 @@ struct KernelProbesTests {
     @Test func everyProbeReportsOnceInOrder() {
         let names = Self.run.results.map(\.name)
         #expect(names == KernelProbes.Name.all)
-        #expect(Set(names).count == 12)
+        #expect(Set(names).count == 14)
         #expect(Self.run.results.allSatisfy { !$0.detail.isEmpty })
     }
 

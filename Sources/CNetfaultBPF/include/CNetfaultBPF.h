@@ -11,6 +11,12 @@
 struct nf_bpf_object;
 struct nf_bpf_ring;
 
+// tc_probe.c: what `netfault doctor` needs.
+/// bpf_prog_load of a two-instruction BPF_PROG_TYPE_SCHED_CLS program that passes every
+/// packet, named "nf_probe_pass": whether tc BPF programs load here. The fd, or -errno
+/// with the verifier's log in `log`.
+int nf_bpf_load_pass_classifier(char *log, size_t log_size);
+
 /// bpf_object__open_mem + bpf_object__load: CO-RE relocation against the running kernel's
 /// BTF, then the verifier. NULL with *error = -errno and libbpf's log in `log` (the
 /// verifier's last lines say why it refused).

@@ -1,77 +1,120 @@
 import Foundation
 import NetfaultKernel
 
-/// `netfault bench faults`: bulk TCP throughput across one link, (i) clean,
-/// (ii) with fault rules that can only touch SYN, FIN and RST segments, and
-/// (iii) with a zero-delay link-wide impairment on the precise backend, so every
-/// data segment passes the verdict engine. The variants alternate round by round
-/// so the machine's noise hits them alike; medians are reported.
+/// `netfault bench faults`: bulk TCP throughput across one link, side by side:
+/// (1) clean; (2) with fault rules that can only touch SYN, FIN and RST segments (in the
+/// kernel where it can run them); (3) every segment through the in-kernel engine (a
+/// zero-loss impairment on the data direction, `backend: .bpf`); (4) the same through
+/// NFQUEUE. The sides alternate round by round, each round starting with a different one,
+/// so the machine's noise hits them alike; medians and every round are reported, and the
+/// in-kernel programs' runs and run time from the kernel's BPF accounting (BPF_ENABLE_STATS).
 public enum FaultBenchmark {
+    /// One side's result.
+    public struct Side: Codable, Sendable {
+        /// The side: "clean", "SYN/FIN/RST rules", "every segment, bpf", "every segment, nfqueue".
+        public var name: String
+        /// Where the faults ran ("-", "bpf", "nfqueue").
+        public var backend: String
+        /// Median throughput, Mbit/s.
+        public var medianMbps: Double
+        /// medianMbps / clean's.
+        public var ratio: Double
+        /// Every round's throughput, Mbit/s, in round order.
+        public var roundsMbps: [Double]
+        /// Data segments the client sent per second (median).
+        public var segmentsPerSecond: Double
+        /// The in-kernel programs' runs per transfer (median; nil when none ran).
+        public var programRuns: UInt64?
+        /// The in-kernel programs' ns per run (median; nil when none ran).
+        public var programNanosecondsPerRun: Double?
+        /// The programs' run time over the transfer's duration, in percent of one CPU (median).
+        public var programCPUPercent: Double?
+    }
+
     /// What `netfault bench faults --json` writes.
     public struct Measurement: Codable, Sendable {
         /// Bytes per transfer.
         public var bytes: Int
         /// Rounds, each running every variant once.
         public var rounds: Int
-        /// Median throughput without faults, Mbit/s.
-        public var cleanMbps: Double
-        /// Median throughput with rules that touch only SYN, FIN and RST, Mbit/s.
-        public var controlRuleMbps: Double
-        /// controlRuleMbps / cleanMbps (target ≥ 0.97).
-        public var controlRuleRatio: Double
-        /// Data segments through the verdict engine per second (target ≥ 300,000).
-        public var queueAllSegmentsPerSecond: Double
-        /// Median throughput with every data segment through the verdict engine, Mbit/s.
-        public var queueAllMbps: Double
-        /// How the queue rules queue packets on this kernel (native expression or xtables target).
-        public var queueBackend: String
+        /// Every side, clean first.
+        public var sides: [Side]
         /// `uname -r`.
         public var kernel: String
+        /// What this kernel offers: "bpf yes|no, fq yes|no, nfqueue (…)".
+        public var backends: String
     }
 
-    enum Variant: CaseIterable {
-        case clean, controlRule, queueAll
+    enum Variant: String, CaseIterable {
+        case clean, controlRules = "SYN/FIN/RST rules", kernelEverySegment = "every segment, bpf"
+        case queueEverySegment = "every segment, nfqueue"
     }
 
     static func scenario(_ variant: Variant, bytes: Int) -> Scenario {
-        BulkTransfer.scenario("bench-faults", subnet: "10.77.250.0/24", bytes: bytes) {
+        BulkTransfer.scenario("BENCH-FAULTS", subnet: "10.77.250.0/24", bytes: bytes) {
             switch variant {
             case .clean:
                 []
-            case .controlRule:
-                // Never acts (no flow has 1,000 of them), but its rules queue every SYN, FIN and RST.
+            case .controlRules:
+                // Never act (no flow has 1,000 of them), but they see every SYN, FIN and RST.
                 for kind in [SegmentKind.syn, .fin, .rst] {
                     Drop(kind, at: .link(from: "client", to: "server"), .nth(1000))
                 }
-            case .queueAll:
+            case .kernelEverySegment:
+                Impair(from: "client", to: "server", backend: .bpf)
+            case .queueEverySegment:
                 Impair(from: "client", to: "server", backend: .nfqueue)
             }
         }
     }
 
-    /// One transfer: seconds from the server's accept to its last read, and the client's segments sent.
-    /// The capture is off: it costs every variant alike, and `bench timeline` measures it.
-    static func measureOnce(_ variant: Variant, bytes: Int) throws -> (seconds: Double, segments: Int64) {
+    /// One transfer: seconds from the server's accept to its last read, the client's segments
+    /// sent, and the in-kernel programs' cost. The capture is off: it costs every side alike.
+    static func measureOnce(_ variant: Variant, bytes: Int) throws -> (seconds: Double, segments: Int64, result: ScenarioResult) {
         let (seconds, result) = try BulkTransfer.run(scenario(variant, bytes: bytes), bytes: bytes, capture: false,
-                                                     what: "bench faults, \(variant)")
-        return (seconds, result.counters["client.TcpOutSegs"] ?? 0)
+                                                     what: "bench faults, \(variant.rawValue)")
+        return (seconds, result.counters["client.TcpOutSegs"] ?? 0, result)
     }
 
     /// Runs `rounds` rounds of `bytes`-byte transfers, the variants alternating (needs root).
     public static func run(bytes: Int, rounds: Int) throws -> Measurement {
-        var seconds: [Variant: [Double]] = [:]
-        var segmentRates: [Double] = []
-        for _ in 0..<rounds {
-            for variant in Variant.allCases {
-                let (elapsed, segments) = try measureOnce(variant, bytes: bytes)
-                seconds[variant, default: []].append(elapsed)
-                if variant == .queueAll { segmentRates.append(Double(segments) / elapsed) }
+        let variants = Variant.allCases
+        var seconds: [Variant: [Double]] = [:], segmentRates: [Variant: [Double]] = [:], backend: [Variant: String] = [:]
+        var runs: [Variant: [Double]] = [:], perRun: [Variant: [Double]] = [:], shares: [Variant: [Double]] = [:]
+        try TCFaultEngine.withRunTimeStats {
+            for round in 0..<rounds {
+                // Rotate which side goes first, so none always runs on a warmer (or busier) machine.
+                for offset in 0..<variants.count {
+                    let variant = variants[(round + offset) % variants.count]
+                    let (elapsed, segments, result) = try measureOnce(variant, bytes: bytes)
+                    seconds[variant, default: []].append(elapsed)
+                    segmentRates[variant, default: []].append(Double(segments) / elapsed)
+                    backend[variant] = Set(result.faults.map(\.backend)).sorted().joined(separator: ",")
+                    let programRuns = result.faultPrograms.reduce(0) { $0 + $1.runs }
+                    let nanoseconds = result.faultPrograms.reduce(0) { $0 + $1.nanoseconds }
+                    if programRuns > 0 {
+                        runs[variant, default: []].append(Double(programRuns))
+                        perRun[variant, default: []].append(Double(nanoseconds) / Double(programRuns))
+                        shares[variant, default: []].append(Double(nanoseconds) / 1e9 / elapsed * 100)
+                    }
+                }
             }
         }
-        func mbps(_ variant: Variant) -> Double { Double(bytes) * 8 / TopologyBenchmark.median(seconds[variant] ?? []) / 1e6 }
-        return Measurement(bytes: bytes, rounds: rounds, cleanMbps: mbps(.clean), controlRuleMbps: mbps(.controlRule),
-                           controlRuleRatio: mbps(.controlRule) / mbps(.clean),
-                           queueAllSegmentsPerSecond: TopologyBenchmark.median(segmentRates), queueAllMbps: mbps(.queueAll),
-                           queueBackend: FaultBackends.current.queueDescription, kernel: MachineInfo.kernelRelease)
+        let median = TopologyBenchmark.median
+        func mbps(_ s: Double) -> Double { Double(bytes) * 8 / s / 1e6 }
+        let clean = mbps(median(seconds[.clean] ?? []))
+        let sides = variants.map { variant in
+            let m = mbps(median(seconds[variant] ?? []))
+            return Side(name: variant.rawValue, backend: backend[variant].map { $0.isEmpty ? "-" : $0 } ?? "-", medianMbps: m,
+                        ratio: m / clean, roundsMbps: (seconds[variant] ?? []).map(mbps),
+                        segmentsPerSecond: median(segmentRates[variant] ?? []),
+                        programRuns: runs[variant].map { UInt64(median($0)) },
+                        programNanosecondsPerRun: perRun[variant].map(median),
+                        programCPUPercent: shares[variant].map(median))
+        }
+        let available = FaultBackends.current
+        return Measurement(bytes: bytes, rounds: rounds, sides: sides, kernel: MachineInfo.kernelRelease,
+                           backends: "bpf " + (available.tcBPF ? "yes" : "no") + ", fq " + (available.fq ? "yes" : "no")
+                               + ", \(available.queueDescription)")
     }
 }

@@ -1,7 +1,11 @@
 /// Which backend serves a link-wide impairment.
 public enum ImpairmentBackend: String, Sendable, Codable {
-    /// netem where the kernel has it, else the precise (NFQUEUE) backend.
+    /// In the kernel (tc BPF, with fq where it holds packets) where this kernel and the
+    /// host's faults allow, else netem where the kernel has it, else the NFQUEUE engine.
     case automatic
+    /// The in-kernel engine only: skipped, with the reason, where this kernel cannot
+    /// (no tc BPF, or no sch_fq for a delay); an error where the impairment cannot run there at all.
+    case bpf
     /// netem only: the scenario is skipped, with the reason, where the kernel lacks it.
     case netem
     /// The precise backend even where netem exists (every packet of the link

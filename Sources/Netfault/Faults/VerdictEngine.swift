@@ -89,6 +89,10 @@ public struct FaultDecision: Sendable, Equatable, Codable {
     public var droppedPacket: [UInt8]? = nil
     /// For a dropped segment, the interface it was leaving by. Not in the JSON.
     public var interfaceIndex: UInt32? = nil
+    /// Decided by the tc engine: `time` is the kernel's clock at the hook (bpf_ktime_get_ns),
+    /// not a queue reader's wake-up, so no queue margin applies to it. Not in the JSON
+    /// (the fault's `backend` says where it ran).
+    public var decidedInKernel = false
 
     enum CodingKeys: String, CodingKey {
         case time, host, fault, action, source, destination, flags, sequence, acknowledgment, length

@@ -79,7 +79,7 @@ public enum HTMLReport {
         }
         if !scenario.faults.isEmpty {
             lines += ["<h3>Faults</h3>", "<ul>"]
-                + scenario.faults.map { "<li>\(text($0.description)) <span class=\"backend\">[\(text($0.backend))]</span></li>" }
+                + scenario.faults.map { "<li>\(text($0.description)) <span class=\"backend\">[\(text($0.backend))\($0.reason.map { ": " + text($0) } ?? "")]</span></li>" }
                 + ["</ul>"]
         }
         // A skipped scenario never ran, so it has nothing on the wire to show.

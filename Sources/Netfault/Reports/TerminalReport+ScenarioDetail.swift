@@ -12,7 +12,7 @@ extension TerminalReport {
         }
         lines += section("Expectations", scenario.expectations.map(expectationLine))
         lines += section("Sockets", scenario.sockets.flatMap(socketLines))
-        lines += section("Faults", scenario.faults.map { "  \($0.description)  [\($0.backend)]" }
+        lines += section("Faults", scenario.faults.map { "  \($0.description)  [\($0.backend)\($0.reason.map { ": \($0)" } ?? "")]" }
                          + scenario.faultDecisions.map(decisionLine))
         lines += section("Counters", counterLines(scenario.counters))
         lines += section("Processes", scenario.processes.flatMap(processLines))

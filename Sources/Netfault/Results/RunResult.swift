@@ -57,10 +57,16 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var counters: [String: Int64]
     /// Every process, with its output and events.
     public var processes: [ProcessResult]
-    /// Each fault and impairment, and the backend that served it ("nfqueue" or "netem").
+    /// Each fault and impairment, the backend that served it ("bpf", "bpf+fq", "nfqueue",
+    /// "netem") and, when not the kernel, why.
     public var faults: [FaultPlan.Summary] = []
+    /// The seed of the scenario's random impairments (the same run to run); nil without faults.
+    public var faultSeed: UInt64?
     /// What the faults did, segment by segment.
     public var faultDecisions: [FaultDecision] = []
+    /// The in-kernel fault engines' programs, their runs and run time over the scenario
+    /// (counted only while BPF run-time stats are on, as `bench faults` turns them). Not in the JSON.
+    public var faultPrograms: [FaultProgramCost] = []
     /// Every TCP segment on the test links, in time order (see `SegmentRecord`).
     public var segments: [SegmentRecord] = []
     /// Frames the capture lost because its ring was full: the timeline is incomplete when not 0.
@@ -104,7 +110,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, status, skipReason, durationSeconds, expectations, sysctls, sockets, counters, processes, faults,
-             faultDecisions, segments, captureDropped, observation, observationNote, kernelDrops, retransmissions,
+             faultSeed, faultDecisions, segments, captureDropped, observation, observationNote, kernelDrops, retransmissions,
              resets, eventsLost, kernelTick, error, errorCause
     }
 
@@ -122,6 +128,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         counters = try c.decode([String: Int64].self, forKey: .counters)
         processes = try c.decode([ProcessResult].self, forKey: .processes)
         faults = try c.decodeIfPresent([FaultPlan.Summary].self, forKey: .faults) ?? []
+        faultSeed = try c.decodeIfPresent(UInt64.self, forKey: .faultSeed)
         faultDecisions = try c.decodeIfPresent([FaultDecision].self, forKey: .faultDecisions) ?? []
         segments = try c.decodeIfPresent([SegmentRecord].self, forKey: .segments) ?? []
         captureDropped = try c.decodeIfPresent(Int.self, forKey: .captureDropped) ?? 0
@@ -150,6 +157,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         try c.encode(counters, forKey: .counters)
         try c.encode(processes, forKey: .processes)
         try c.encode(faults, forKey: .faults)
+        try c.encodeIfPresent(faultSeed, forKey: .faultSeed)
         try c.encode(faultDecisions, forKey: .faultDecisions)
         try c.encode(segments, forKey: .segments)
         try c.encode(captureDropped, forKey: .captureDropped)

@@ -12,7 +12,11 @@ public final class Network {
     /// addresses, routes, offloads off. On any error, what was built is torn down.
     /// `pinPrefix` mounts each namespace at /run/netns/<pinPrefix><host>. The
     /// benchmark leaves out lo and offloads to do exactly what its ip script does.
-    public init(plan: NetworkPlan, pinPrefix: String? = nil, loopback: Bool = true, disableOffloads: Bool = true) throws {
+    /// `singleSegmentInterfaces` ("host/interface"): links whose two ends are made with
+    /// IFLA_GSO_MAX_SEGS 1, so TCP builds one-segment skbs on them (the in-kernel fault
+    /// engine sees skbs at tc egress, before segmentation).
+    public init(plan: NetworkPlan, pinPrefix: String? = nil, loopback: Bool = true, disableOffloads: Bool = true,
+                singleSegmentInterfaces: Set<String> = []) throws {
         hostNames = plan.hosts.map(\.name)
         do {
             for host in plan.hosts {
@@ -23,9 +27,11 @@ public final class Network {
             }
             for link in plan.links {
                 let a = namespaces[link.hostA]!, b = namespaces[link.hostB]!
+                let single = singleSegmentInterfaces.contains("\(link.hostA)/\(link.interfaceA)")
+                    || singleSegmentInterfaces.contains("\(link.hostB)/\(link.interfaceB)")
                 try a.rtnetlink().perform([Rtnetlink.newVeth(
                     name: link.interfaceA, index: link.indexA, peer: link.interfaceB, peerIndex: link.indexB,
-                    peerNamespaceFD: b.fd, mtu: link.mtu.map(UInt32.init))])
+                    peerNamespaceFD: b.fd, mtu: link.mtu.map(UInt32.init), gsoMaxSegments: single ? 1 : nil)])
             }
             for host in plan.hosts {
                 let namespace = namespaces[host.name]!

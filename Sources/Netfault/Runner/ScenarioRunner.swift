@@ -18,11 +18,13 @@ public struct RunOptions: Sendable {
     public var artifactsDirectory: String?
     /// Observe the kernel's TCP events where the kernel allows (off: sampling alone).
     public var events: Bool
+    /// Which engine runs segment faults (`--fault-backend`): in the kernel where it can, or forced.
+    public var faultBackend: FaultBackendChoice
 
     /// Options; the defaults are `netfault run`'s.
     public init(pin: Bool = false, runID: String = RunOptions.defaultRunID(), sampleInterval: Double = 0.001,
                 pcapDirectory: String? = nil, capture: Bool = true, artifactsDirectory: String? = nil,
-                events: Bool = true) {
+                events: Bool = true, faultBackend: FaultBackendChoice = .auto) {
         self.pin = pin
         self.runID = runID
         self.sampleInterval = sampleInterval
@@ -30,6 +32,7 @@ public struct RunOptions: Sendable {
         self.capture = capture
         self.artifactsDirectory = artifactsDirectory
         self.events = events
+        self.faultBackend = faultBackend
     }
 
     /// This process's ID, as a run ID.
@@ -38,15 +41,27 @@ public struct RunOptions: Sendable {
 
 /// Runs one scenario: validate, build, observe, run the steps, evaluate, tear down.
 public enum ScenarioRunner {
-    /// Validation that needs no kernel, then the sysctl probe (which needs root).
-    /// Throws `InvalidScenario` (exit 2) or `EnvironmentError` (exit 3).
-    public static func check(_ scenario: Scenario) throws {
+    /// Validation that needs no kernel, then the sysctl probe (which needs root), then
+    /// whether the forced fault backend can serve every fault. Throws `InvalidScenario`
+    /// (exit 2), `EnvironmentError` (exit 3) or `UnservableFaults` (exit 4).
+    public static func check(_ scenario: Scenario, faultBackend: FaultBackendChoice = .auto) throws {
         let errors = ScenarioValidator.validate(scenario)
         if !errors.isEmpty { throw InvalidScenario(scenarioID: scenario.id, errors: errors) }
         try EnvironmentCheck.requirePrivileges()
         try EnvironmentCheck.requireCoreFeatures()
         let kernelErrors = try SysctlProbe.check(scenario)
         if !kernelErrors.isEmpty { throw InvalidScenario(scenarioID: scenario.id, errors: kernelErrors) }
+        guard let plan = faultPlan(scenario, network: NetworkPlan(scenario), faultBackend: faultBackend) else { return }
+        if faultBackend == .bpf, !FaultBackends.current.tcBPF {
+            throw EnvironmentError("--fault-backend bpf: \(FaultBackends.current.tcBPFProblem ?? "no tc BPF")")
+        }
+        if !plan.errors.isEmpty { throw UnservableFaults(scenarioID: scenario.id, errors: plan.errors) }
+    }
+
+    /// Where a scenario's faults run on this kernel; nil when it has none.
+    static func faultPlan(_ scenario: Scenario, network: NetworkPlan, faultBackend: FaultBackendChoice) -> FaultPlan? {
+        scenario.faults.isEmpty && scenario.impairments.isEmpty ? nil
+            : FaultPlan(scenario, network: network, support: FaultBackends.current.support, force: faultBackend)
     }
 
     /// Runs a checked scenario to its result. Blocks the calling thread; errors
@@ -56,9 +71,15 @@ public enum ScenarioRunner {
         let started = MonotonicClock.now()
         var result = ScenarioResult(id: scenario.id, name: scenario.name, status: .failed)
         let plan = NetworkPlan(scenario)
-        let faultPlan = scenario.faults.isEmpty && scenario.impairments.isEmpty ? nil
-            : FaultPlan(scenario, network: plan, netemAvailable: FaultBackends.current.netem)
+        let faultPlan = faultPlan(scenario, network: plan, faultBackend: options.faultBackend)
         result.faults = faultPlan?.summary ?? []
+        if faultPlan != nil { result.faultSeed = StepExecution.seed(scenario.id) }
+        if let errors = faultPlan?.errors, !errors.isEmpty {
+            // `check` stops these before a run; a library caller that skipped it gets them here.
+            result.error = UnservableFaults(scenarioID: scenario.id, errors: errors).description
+            result.errorCause = .scenario
+            return result
+        }
         result.sysctls = scenario.appliedSysctls
         if let reason = faultPlan.flatMap(skipReason) {
             result.status = .skipped
@@ -72,7 +93,8 @@ public enum ScenarioRunner {
             network?.tearDown()
         }
         do {
-            network = try Network(plan: plan, pinPrefix: options.pin ? "nf-\(options.runID)-\(scenario.id.lowercased())-" : nil)
+            network = try Network(plan: plan, pinPrefix: options.pin ? "nf-\(options.runID)-\(scenario.id.lowercased())-" : nil,
+                                  singleSegmentInterfaces: faultPlan?.singleSegmentInterfaces ?? [])
             onNetworkReady?(network!)
             let t0 = MonotonicClock.now()
             let run = try StepExecution(scenario: scenario, plan: plan, network: network!, faults: faultPlan, t0: t0,
@@ -102,6 +124,7 @@ public enum ScenarioRunner {
             result.faultDecisions = recording.faultDecisions
             result.segments = recording.segments.map(SegmentRecord.init)
             result.captureDropped = run.captureDropped
+            result.faultPrograms = run.faultPrograms
             // Last, so user-written checks see everything recorded.
             result.expectations = ExpectationEvaluator.evaluate(scenario.expectations.map { $0.measuringKernel() }, against: recording, result: result)
             if let outcome {
@@ -128,7 +151,7 @@ public enum ScenarioRunner {
     /// Why a scenario's faults cannot run on this kernel, if they cannot: skipped, never failed.
     private static func skipReason(_ plan: FaultPlan) -> String? {
         if let reason = plan.skipReason { return reason }
-        if !plan.hosts.isEmpty, let problem = FaultBackends.current.queueProblem { return problem }
+        if !plan.queueHosts.isEmpty, let problem = FaultBackends.current.queueProblem { return problem }
         return nil
     }
 }

@@ -22,6 +22,8 @@ final class StepExecution {
     /// Set when the fault engine stopped on an error: the faults did not all run.
     private(set) var faultFailure: String?
     private var faultDecisions: [FaultDecision] = []
+    /// The in-kernel fault engines' programs: runs and run time (counted while BPF stats are on).
+    private(set) var faultPrograms: [FaultProgramCost] = []
     private var captures: [(host: String, capture: PacketCapture)] = []
     /// CLOCK_REALTIME at t0: the captures' timestamps are on that clock.
     private let realtimeZero: Int64
@@ -285,6 +287,10 @@ final class StepExecution {
         for entry in started {
             if entry.process.isRunning { entry.stoppedAtEnd = true }
             entry.process.terminate()
+        }
+        // Before the engines close: their programs' runs and run time (BPF stats, when on).
+        if let runtime = faultRuntime {
+            faultPrograms = runtime.programStats().map { FaultProgramCost(program: $0.program, runs: $0.runs, nanoseconds: $0.nanoseconds) }
         }
         if let (decisions, failure) = faultRuntime?.stop() {
             faultDecisions = decisions

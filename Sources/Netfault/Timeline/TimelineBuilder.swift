@@ -66,8 +66,11 @@ public enum TimelineBuilder {
             guard let header = header(of: decision) else { continue }
             let text = "\(decision.action) by \(decision.fault)"
             if decision.action == "dropped" {
-                added.append(ObservedSegment(time: decision.time, host: decision.host, direction: .out, header: header,
-                                             window: 0, options: TCPOptions(), fault: text, engineStamped: true))
+                var dropped = ObservedSegment(time: decision.time, host: decision.host, direction: .out, header: header,
+                                              window: 0, options: TCPOptions(), fault: text, engineStamped: true)
+                // The tc engine's instant is the kernel's own at the hook: no queue margin.
+                dropped.kernelStamped = decision.decidedInKernel
+                added.append(dropped)
                 continue
             }
             let key = SentKey(host: decision.host, segment: SegmentKey(header))

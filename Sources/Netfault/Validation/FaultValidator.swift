@@ -2,6 +2,13 @@ import NetfaultKernel
 
 /// Checks a scenario's faults, impairments and the expectations that name them.
 enum FaultValidator {
+    /// The same limit on every kernel, so a scenario valid on one is valid on all: where a
+    /// delay runs in the kernel, fq holds it, and fq's horizon is a u32 of µs.
+    static func beyondFQ(_ what: String) -> String {
+        "\(what) is beyond what fq can hold: its horizon is a u32 of µs (4294.967 s), "
+            + "less the \(Format.seconds(FQOptions.horizonMargin)) netfault keeps above the longest delay (at most \(Format.seconds(FQOptions.longestHold)))"
+    }
+
     static func validate(_ scenario: Scenario, knownHost: (String, SourceLocation, String) -> Bool,
                          processes: Set<String>, fail: (SourceLocation, String) -> Void) {
         func linked(_ a: String, _ b: String) -> Bool {
@@ -40,6 +47,8 @@ enum FaultValidator {
             switch fault.action {
             case .delay(let seconds) where !(seconds >= 0 && seconds.isFinite):
                 fail(location, "delay must be zero or more seconds, not \(seconds)")
+            case .delay(let seconds) where seconds > FQOptions.longestHold:
+                fail(location, Self.beyondFQ("delay of \(Format.seconds(seconds))"))
             case .reorder(let count, let maxHold):
                 if count < 1 { fail(location, "reorder must release after at least 1 later segment, not \(count)") }
                 if !(maxHold > 0 && maxHold.isFinite) { fail(location, "reorder maxHold must be positive, not \(maxHold)") }
@@ -71,6 +80,9 @@ enum FaultValidator {
             if let rate = impairment.rate, !(rate >= 8 && rate < 1e15) {
                 fail(location, "impairment \(direction): rate must be a positive number of bits per second (at least 8), not \(rate)")
                 timesValid = false
+            }
+            if timesValid, impairment.delay + impairment.jitter > FQOptions.longestHold {
+                fail(location, "impairment \(direction): " + Self.beyondFQ("delay plus jitter of \(Format.seconds(impairment.delay + impairment.jitter))"))
             }
             // Percentages and what netem itself refuses, in the words of NetemOptions.
             if timesValid {

@@ -31,3 +31,19 @@ public struct InvalidScenario: Error, CustomStringConvertible, Sendable {
         "scenario \(scenarioID) is invalid:\n" + errors.map { "  \($0)" }.joined(separator: "\n")
     }
 }
+
+/// Faults the forced backend (`--fault-backend`, `RunOptions.faultBackend`) or an
+/// impairment's own `backend:` cannot serve: found before anything is built (exit 4).
+public struct UnservableFaults: Error, CustomStringConvertible, Sendable {
+    public let scenarioID: String
+    public let errors: [ScenarioError]
+
+    public init(scenarioID: String, errors: [ScenarioError]) {
+        self.scenarioID = scenarioID
+        self.errors = errors
+    }
+
+    public var description: String {
+        "scenario \(scenarioID) has faults the chosen backend cannot serve:\n" + errors.map { "  \($0)" }.joined(separator: "\n")
+    }
+}

@@ -101,3 +101,21 @@ import Testing
         expectOnly(errors { Reorder(.data, releaseAfter: 0, at: .egress(of: "client")) }, at: line, "at least 1 later segment")
     }
 }
+
+/// Delays fq cannot hold are rejected on every kernel, with the line.
+@Suite struct FaultHorizonValidationTests {
+
+    @Test func aDelayBeyondFQsHorizon() {
+        let line = #line + 6
+        let found = ScenarioValidator.validate(Scenario("F", "faults") {
+            Host("client")
+            Host("server")
+            Link("client", "server", subnet: "10.77.95.0/24")
+            Delay(.syn, by: 4293, at: .egress(of: "client"), name: "fits")
+            Delay(.syn, by: 4300, at: .egress(of: "client"), name: "too long")
+            Impair(from: "server", to: "client", delay: 4294, jitter: 1)
+        })
+        #expect(found.map(\.location.line) == [line, line + 1])
+        #expect(found.allSatisfy { $0.message.contains("beyond what fq can hold") })
+    }
+}

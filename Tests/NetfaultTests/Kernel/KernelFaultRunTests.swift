@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+@testable import Netfault
+import NetfaultKernel
+
+/// Faults run by the tc engine for real (`--fault-backend bpf`), in namespaces of the test's
+/// own; afterwards none of its programs or maps is left, after a normal end and after SIGKILL.
+/// Another process loading BPF programs at the same moment (another helper's tests) can make
+/// a leak check see ids that are not this run's: rerun then.
+@Suite("Faults in the kernel", .serialized, .enabled(if: RootOnly.isRoot, RootOnly.reason),
+       .enabled(if: FaultBackends.current.tcBPF, "this kernel cannot attach tc BPF programs (see `netfault doctor`)"))
+struct KernelFaultRunTests {
+    static func scenario(_ id: String, serverReads bytes: Int = 3000, client: [PeerStep],
+                         @ScenarioBuilder _ body: () -> [ScenarioElement]) -> Scenario {
+        Scenario(id, id, timeLimit: 20) {
+            Host("client")
+            Host("server")
+            Link("client", "server", subnet: "10.77.98.0/24")
+            body()
+            Peer("server", on: "server", .listen(port: 8080), .accept, .read(bytes: bytes), .close)
+            WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 2)
+            Peer("client", on: "client", steps: [.connect(to: "server", port: 8080)] + client + [.readToEnd, .close])
+            WaitFor(exitOf: "client", timeout: 15)
+        }
+    }
+
+    /// BPF program and map ids that exist now.
+    static func ids() -> Set<String> {
+        let loaded = TCFaultEngine.loadedIDs()
+        return Set(loaded.programs.map { "prog \($0)" } + loaded.maps.map { "map \($0)" })
+    }
+
+    /// Runs `scenario` on the tc engine while a thread notes every BPF id that appears.
+    static func runWatchingIDs(_ scenario: Scenario) throws -> (result: ScenarioResult, appeared: Set<String>) {
+        let before = ids()
+        let watch = Watch()
+        let watcher = Thread {
+            while watch.lock.withLock({ watch.running }) {
+                let now = ids().subtracting(before)
+                watch.lock.withLock { watch.appeared.formUnion(now) }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+        watcher.start()
+        try ScenarioRunner.check(scenario, faultBackend: .bpf)
+        // No kernel events: their programs, loaded once per process, would count as new ids.
+        let result = ScenarioRunner.run(scenario, options: RunOptions(events: false, faultBackend: .bpf))
+        watch.lock.withLock { watch.running = false }
+        Thread.sleep(forTimeInterval: 0.1)
+        return (result, watch.lock.withLock { watch.appeared })
+    }
+
+    /// What the watcher thread shares with the test, under its lock.
+    final class Watch: @unchecked Sendable {
+        let lock = NSLock()
+        var appeared = Set<String>()
+        var running = true
+    }
+
+    @Test("a drop decided in the kernel is reported at the kernel's instant; its programs and maps go with the run")
+    func dropLeavesNothing() throws {
+        let scenario = Self.scenario("kdrop", client: [.write(bytes: 3000)]) {
+            Drop(.syn, at: .link(from: "client", to: "server"), .nth(1), name: "first SYN")
+            // The SYN goes again after the initial RTO (1 s; late by the timer wheel, never early).
+            Expect.peer("client", succeeds: "connect", tookAtLeast: 1.0, tookAtMost: 1.3)
+            Expect.fault("first SYN", acted: .equals(1))
+        }
+        let (result, appeared) = try Self.runWatchingIDs(scenario)
+        #expect(result.status == .passed, "\(result.failureSummary)")
+        #expect(result.faults == [FaultPlan.Summary(description: "first SYN", backend: "bpf")])
+        #expect(result.faultDecisions.map(\.action) == ["dropped"])
+        #expect(result.faultDecisions.allSatisfy { $0.decidedInKernel })
+        #expect(appeared.contains { $0.hasPrefix("prog ") } && appeared.contains { $0.hasPrefix("map ") },
+                "the engine's programs and maps were seen while it ran")
+        // Namespaces finish going asynchronously: wait a little for the kernel to free them.
+        var left = appeared.intersection(Self.ids())
+        for _ in 0..<20 where !left.isEmpty {
+            Thread.sleep(forTimeInterval: 0.1)
+            left = appeared.intersection(Self.ids())
+        }
+        #expect(left.isEmpty, "left behind: \(left.sorted())")
+    }
+
+    @Test("TCP builds one-segment skbs on a link where a kernel fault touches data")
+    func bulkDataIsSeenSegmentBySegment() throws {
+        let scenario = Self.scenario("kgso", serverReads: 2_000_000, client: [.write(bytes: 2_000_000)]) {
+            Duplicate(.data, at: .link(from: "client", to: "server"), .everyNth(50), name: "every 50th")
+        }
+        let (result, _) = try Self.runWatchingIDs(scenario)
+        #expect(result.status == .passed, "\(result.failureSummary)")
+        let decisions = result.faultDecisions.filter { $0.fault == "every 50th" }
+        // 2 MB in segments of at most 1448 bytes is ≥ 1381 segments: ≥ 27 duplicated.
+        #expect(decisions.count >= 27)
+        // The decision's length is the skb's whole payload: a GSO skb would show many segments' worth.
+        #expect(decisions.allSatisfy { $0.length <= 1448 }, "\(decisions.map(\.length).max() ?? 0) bytes in one decision")
+    }
+
+    @Test("after SIGKILL and `netfault cleanup`, none of the run's programs and maps is left")
+    func killedRunLeavesNothing() throws {
+        let binary = try #require(Self.netfault, "the netfault binary is built next to the tests")
+        let before = Self.ids()
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["run", "H2", "--fault-backend", "bpf", "--no-events"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var appeared = Set<String>()
+        // H2 drops SYNs for ~20 s: the engine is attached within seconds (a minute in an emulated guest).
+        for _ in 0..<600 where !appeared.contains(where: { $0.hasPrefix("prog ") }) {
+            Thread.sleep(forTimeInterval: 0.1)
+            appeared = Self.ids().subtracting(before)
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        appeared = Self.ids().subtracting(before)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == SIGKILL)
+        #expect(appeared.contains { $0.hasPrefix("prog ") }, "the run's engine was seen before the kill")
+        let cleanup = Process()
+        cleanup.executableURL = binary
+        cleanup.arguments = ["cleanup"]
+        cleanup.standardOutput = FileHandle.nullDevice
+        try cleanup.run()
+        cleanup.waitUntilExit()
+        #expect(cleanup.terminationStatus == 0)
+        var left = appeared.intersection(Self.ids())
+        for _ in 0..<30 where !left.isEmpty {
+            Thread.sleep(forTimeInterval: 0.1)
+            left = appeared.intersection(Self.ids())
+        }
+        #expect(left.isEmpty, "left behind: \(left.sorted())")
+    }
+
+    /// .build/…/debug/netfault, next to the test bundle.
+    static var netfault: URL? {
+        for path in [Bundle.main.executablePath, CommandLine.arguments.first].compactMap({ $0 }) {
+            var directory = URL(fileURLWithPath: path).resolvingSymlinksInPath().deletingLastPathComponent()
+            for _ in 0..<4 {
+                let candidate = directory.appendingPathComponent("netfault")
+                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+                directory = directory.deletingLastPathComponent()
+            }
+        }
+        return nil
+    }
+}
