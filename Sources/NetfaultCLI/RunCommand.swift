@@ -173,4 +173,5 @@ extension ParallelDefault.Choice {
     }
 }
 
+/// `--fault-backend auto|bpf|nfqueue`.
 extension FaultBackendChoice: ExpressibleByArgument {}

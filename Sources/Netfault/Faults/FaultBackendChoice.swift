@@ -16,13 +16,18 @@ public enum FaultBackendChoice: String, Sendable, Codable, CaseIterable {
 public struct KernelFaultSupport: Sendable, Equatable {
     /// tc BPF programs load and attach (clsact, cls_bpf): the in-kernel engine runs.
     public var tcBPF: Bool
+    /// Why tc-BPF faults cannot run (nil when they can).
     public var tcBPFProblem: String?
     /// sch_fq exists: the in-kernel engine can hold packets (delays, jitter, time-based reordering).
     public var fq: Bool
+    /// Why `sch_fq` is missing (nil when present).
     public var fqProblem: String?
+    /// Whether the kernel has `sch_netem`.
     public var netem: Bool
+    /// Why `sch_netem` is missing (nil when present).
     public var netemProblem: String?
 
+    /// What the running kernel offers, as probed (or as a test states it).
     public init(tcBPF: Bool, tcBPFProblem: String? = nil, fq: Bool, fqProblem: String? = nil, netem: Bool,
                 netemProblem: String? = nil) {
         self.tcBPF = tcBPF

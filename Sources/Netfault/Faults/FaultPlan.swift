@@ -51,7 +51,9 @@ public struct FaultPlan: Sendable {
 
     /// An interface a kernel engine attaches to, and the fq qdisc it needs there (if it delays).
     public struct KernelInterface: Sendable, Equatable {
+        /// The interface's name in its host's namespace.
         public let name: String
+        /// The interface's index in its host's namespace.
         public let index: Int32
         /// The fq root qdisc's options; nil when nothing on this interface is held.
         public var fq: FQOptions?
@@ -64,14 +66,19 @@ public struct FaultPlan: Sendable {
         public var corrupts = false
         /// The other end of the link: its host and interface name.
         public var peerHost: String? = nil
+        /// The other end of its link (`host/interface`), when it must change too (offloads).
         public var peerInterface: String? = nil
     }
 
     /// Where a fault or impairment ran, as the JSON names it.
     public enum Backend: String, Sendable, Codable, CaseIterable {
+        /// tc-BPF programs on the host's interfaces.
         case bpf
+        /// tc-BPF programs, with an fq root qdisc that holds delayed packets.
         case bpfFQ = "bpf+fq"
+        /// nf_tables rules and the verdict engine in netfault's process.
         case nfqueue
+        /// A netem qdisc (link-wide impairments only).
         case netem
     }
 
@@ -96,6 +103,7 @@ public struct FaultPlan: Sendable {
         /// Why it does not run in the kernel (nil when it does).
         public var reason: String?
 
+        /// A line of the report: what, its backend, and why it is not in the kernel.
         public init(description: String, backend: String, reason: String? = nil) {
             self.description = description
             self.backend = backend

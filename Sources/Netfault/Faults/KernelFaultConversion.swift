@@ -2,6 +2,7 @@ import NetfaultKernel
 
 /// A fault or impairment as the tc engine runs it, or why it cannot run there.
 public enum KernelConversion<Entry: Sendable & Equatable>: Sendable, Equatable {
+    /// The map entry the kernel engine runs.
     case entry(Entry)
     /// Why it stays on NFQUEUE ("count-based reordering needs NFQUEUE", …).
     case nfqueue(String)
@@ -85,7 +86,9 @@ extension PlacedImpairment {
 /// first fault that selects a segment acts, so splitting one host's list between two
 /// engines would change what acts).
 public struct KernelHostPlan: Sendable, Equatable {
+    /// The host's faults as kernel rules, in scenario order.
     public let rules: [KernelFaultRule]
+    /// The host's impairments as kernel entries.
     public let impairments: [KernelImpairment]
     /// Why the host stays on NFQUEUE, one line per fault or impairment that cannot move; empty
     /// when everything runs in the kernel.
@@ -121,7 +124,9 @@ public struct KernelHostPlan: Sendable, Equatable {
 
 /// The names reports use for a tc engine's rules and impairments, in their order.
 public struct KernelFaultNames: Sendable, Equatable {
+    /// The fault names, by kernel rule index.
     public let rules: [String]
+    /// The impairment names, by kernel impairment index.
     public let impairments: [String]
 
     /// Names in the order the engine was given its entries.

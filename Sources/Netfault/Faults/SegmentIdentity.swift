@@ -53,11 +53,17 @@ public struct SegmentIdentity: Sendable {
 
     /// The salts of each purpose.
     public enum Purpose: UInt64, Sendable {
+        /// Whether a lossy link drops the segment.
         case loss = 0x6E66_0000_0000_0001
+        /// Whether it is duplicated.
         case duplicate = 0x6E66_0000_0000_0002
+        /// Whether it is corrupted.
         case corrupt = 0x6E66_0000_0000_0003
+        /// Which bit a corruption flips.
         case corruptBit = 0x6E66_0000_0000_0004
+        /// Its jitter.
         case jitter = 0x6E66_0000_0000_0005
+        /// Whether it is sent ahead of the delayed ones (netem-style reordering).
         case reorder = 0x6E66_0000_0000_0006
     }
 
@@ -65,6 +71,7 @@ public struct SegmentIdentity: Sendable {
     public struct Identity: Sendable, Equatable {
         /// The unsalted hash.
         public let hash: UInt64
+        /// Which transmission of its sequence number (or, without one, of its ack number) it is, from 1.
         public let transmission: UInt32
 
         /// The hash for one purpose.

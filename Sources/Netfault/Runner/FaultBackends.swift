@@ -15,7 +15,9 @@ public struct FaultBackends: Sendable {
     public let queueProblem: String?
     /// Why netem is missing, for skip reasons.
     public let netemProblem: String?
+    /// Why tc-BPF faults cannot run here (nil when they can).
     public let tcBPFProblem: String?
+    /// Why `sch_fq` is missing here (nil when present).
     public let fqProblem: String?
 
     /// The backends the probes found.

@@ -251,7 +251,10 @@ private final class Worker: @unchecked Sendable {
 
 /// One in-kernel fault program's runs and run time over a scenario (BPF run-time stats).
 public struct FaultProgramCost: Codable, Sendable, Equatable {
+    /// The program's name (`fault_egress`, `fault_ingress`).
     public var program: String
+    /// How many times it ran (while run-time stats were on).
     public var runs: UInt64
+    /// Its total run time, ns.
     public var nanoseconds: UInt64
 }

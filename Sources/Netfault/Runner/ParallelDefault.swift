@@ -9,7 +9,9 @@ import NetfaultKernel
 public enum ParallelDefault {
     /// The choice and, where it differs from the usual number, the sentence that says why.
     public struct Choice: Equatable, Sendable {
+        /// How many scenarios run at once.
         public var parallel: Int
+        /// Why it is not the usual number (printed on stderr), nil when it is.
         public var note: String?
     }
 

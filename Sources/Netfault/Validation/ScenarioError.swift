@@ -35,9 +35,12 @@ public struct InvalidScenario: Error, CustomStringConvertible, Sendable {
 /// Faults the forced backend (`--fault-backend`, `RunOptions.faultBackend`) or an
 /// impairment's own `backend:` cannot serve: found before anything is built (exit 4).
 public struct UnservableFaults: Error, CustomStringConvertible, Sendable {
+    /// The scenario's id.
     public let scenarioID: String
+    /// Each fault the forced backend cannot serve, with its file and line.
     public let errors: [ScenarioError]
 
+    /// The faults of `scenarioID` that the forced backend cannot serve.
     public init(scenarioID: String, errors: [ScenarioError]) {
         self.scenarioID = scenarioID
         self.errors = errors
