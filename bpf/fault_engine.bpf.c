@@ -34,7 +34,9 @@ struct __sk_buff {
 // TCP takes a failed send for local congestion: it retries every 500 ms without backoff
 // (tcp_retransmit_timer's TCP_RESOURCE_PROBE_INTERVAL), which no loss on a wire causes.
 // STOLEN consumes the packet and reports success, as a wire that lost it would.
-enum { TC_ACT_OK = 0, TC_ACT_SHOT = 2, TC_ACT_STOLEN = 4 };
+// A packet let through returns TC_ACT_UNSPEC, so that the filters behind the engine's
+// (the capture, at a higher pref) still see it; tc then lets it go as TC_ACT_OK would.
+enum { TC_ACT_UNSPEC = -1, TC_ACT_OK = 0, TC_ACT_SHOT = 2, TC_ACT_STOLEN = 4 };
 enum { ETH_HLEN = 14 };
 #define BPF_F_PSEUDO_HDR (1ULL << 4)
 #define BPF_CSUM_LEVEL_RESET 3
@@ -508,11 +510,11 @@ SEC("tc")
 int fault_egress(struct __sk_buff *skb) {
     __u32 zero = 0;
     struct nf_engine_config *cfg = bpf_map_lookup_elem(&config, &zero);
-    if (!cfg || skb->mark == cfg->skip_mark) return TC_ACT_OK;
+    if (!cfg || skb->mark == cfg->skip_mark) return TC_ACT_UNSPEC;
     struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
-    if (!s) return TC_ACT_OK;
+    if (!s) return TC_ACT_UNSPEC;
     __builtin_memset(&s->p, 0, sizeof(s->p));
-    if (!parse(skb, &s->p)) return TC_ACT_OK;
+    if (!parse(skb, &s->p)) return TC_ACT_UNSPEC;
     // The differential test's clock: the test run's skb->cb[0..1] (set through its context).
     __u64 now = cfg->clock_override_ns ? ((__u64)skb->cb[1] << 32 | skb->cb[0]) : bpf_ktime_get_ns();
     __u64 since = now > cfg->t0_ns ? now - cfg->t0_ns : 0;
@@ -564,7 +566,7 @@ int fault_egress(struct __sk_buff *skb) {
     if (s->acted >= 0) {
         __u32 key = (__u32)s->acted & (NF_MAX_RULES - 1);
         struct nf_fault_rule *rule = bpf_map_lookup_elem(&rules, &key);
-        if (!rule) return TC_ACT_OK;
+        if (!rule) return TC_ACT_UNSPEC;
         __u8 action = rule->action;
         if (action == NF_ACT_DROP) {
             report(skb, &s->p, now, 1, (__u16)key, NF_ACT_DROP, 0, transmission);
@@ -577,7 +579,7 @@ int fault_egress(struct __sk_buff *skb) {
             report(skb, &s->p, now, 1, (__u16)key, NF_ACT_DUPLICATE, 0, transmission);
             duplicate(skb, cfg);
         }
-        return TC_ACT_OK;
+        return TC_ACT_UNSPEC;
     }
 
     // Link-wide impairments: the first on this interface.
@@ -613,9 +615,9 @@ int fault_egress(struct __sk_buff *skb) {
         // The copy leaves first, as it is (delayed as much, not corrupted, as the Swift engine's).
         if (duplicating) duplicate(skb, cfg);
         if (corrupting) corrupt(skb, &s->p, identity);
-        return TC_ACT_OK;
+        return TC_ACT_UNSPEC;
     }
-    return TC_ACT_OK;
+    return TC_ACT_UNSPEC;
 }
 
 SEC("tc")

@@ -184,6 +184,8 @@ struct nf_bpf_ring *nf_bpf_ring_new(int map_fd, void (*handler)(void *context, c
 
 int nf_bpf_ring_poll(struct nf_bpf_ring *ring, int timeout_ms) { return ring_buffer__poll(ring->ring, timeout_ms); }
 
+int nf_bpf_ring_consume(struct nf_bpf_ring *ring) { return ring_buffer__consume(ring->ring); }
+
 void nf_bpf_ring_free(struct nf_bpf_ring *ring) {
     if (!ring) return;
     ring_buffer__free(ring->ring);
@@ -280,9 +282,11 @@ static int tc_attach_in_namespace(struct tc_job *job) {
     job->created = result == 0;
     int fds[2] = {job->egress_fd, job->ingress_fd};
     for (int i = 0; i < 2; i++) {
+        if (fds[i] < 0) continue;
         job->stage = i == 0 ? "tc filter add egress bpf" : "tc filter add ingress bpf";
         hook.attach_point = i == 0 ? BPF_TC_EGRESS : BPF_TC_INGRESS;
-        LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = fds[i]);
+        // 0: the kernel picks (one below the first filter's, so ahead of it).
+        LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = fds[i], .priority = job->priorities[i]);
         result = bpf_tc_attach(&hook, &opts);
         if (result) {
             job->destroy_hook = job->created;
@@ -319,6 +323,7 @@ int nf_tc_attach_pair(int netns_fd, int ifindex, int egress_fd, int ingress_fd, 
                       uint32_t priorities[2], char *stage, size_t stage_size) {
     struct tc_job job = {.netns_fd = netns_fd, .ifindex = ifindex, .egress_fd = egress_fd, .ingress_fd = ingress_fd,
                          .attach = 1, .stage = "", .result = -EINVAL};
+    for (int i = 0; i < 2; i++) job.priorities[i] = priorities[i];
     int result = run_tc_job(&job);
     *created = job.created;
     for (int i = 0; i < 2; i++) {

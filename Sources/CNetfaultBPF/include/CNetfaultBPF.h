@@ -53,6 +53,9 @@ struct nf_bpf_ring *nf_bpf_ring_new(int map_fd, void (*handler)(void *context, c
                                     void *context, int *error);
 /// ring_buffer__poll: waits up to `timeout_ms`, consumes what is there; records handled, or -errno.
 int nf_bpf_ring_poll(struct nf_bpf_ring *ring, int timeout_ms);
+/// ring_buffer__consume: handles what is there without waiting, also records submitted
+/// without a wake-up (BPF_RB_NO_WAKEUP), which poll does not see. Records handled, or -errno.
+int nf_bpf_ring_consume(struct nf_bpf_ring *ring);
 void nf_bpf_ring_free(struct nf_bpf_ring *ring);
 
 /// Calls `each` with every member of the running kernel's `enum enum_name` (from
@@ -76,8 +79,9 @@ int nf_bpf_map_clear(int fd, uint32_t key_size);
 
 /// On a thread that enters the network namespace `netns_fd` and exits after:
 /// bpf_tc_hook_create (clsact on `ifindex`; *created = 1 when it was not there) and
-/// bpf_tc_attach of `egress_fd` at egress and `ingress_fd` at ingress (direct action),
-/// their handles and priorities returned for the detach. Equivalent to `tc qdisc add dev
+/// bpf_tc_attach of `egress_fd` at egress and `ingress_fd` at ingress (direct action; a
+/// negative fd: none there), at `priorities` (in: 0 lets the kernel pick one ahead of the
+/// filters there; out: what they got), their handles returned for the detach. Equivalent to `tc qdisc add dev
 /// X clsact; tc filter add dev X egress bpf da …; tc filter add dev X ingress bpf da …`.
 /// 0 or -errno (nothing left attached on failure; `stage` names the step that failed).
 int nf_tc_attach_pair(int netns_fd, int ifindex, int egress_fd, int ingress_fd, int *created, uint32_t handles[2],

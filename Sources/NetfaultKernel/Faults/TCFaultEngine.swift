@@ -14,6 +14,9 @@ public final class TCFaultEngine: @unchecked Sendable {
     public static let maxImpairments = 8
     /// Sizes of bpf/fault_engine.h's structs, checked against the shim's _Static_asserts.
     static let configSize = 40, ruleSize = 40, impairmentSize = 56
+    /// The tc filter pref of the engine's programs (`tc filter add … pref 256`): filters
+    /// with a higher pref (the capture's) run after them, on what they let through.
+    public static let tcPriority: UInt32 = 256
 
     private let object: BPFObject
     private let egressFD: Int32
@@ -130,7 +133,7 @@ public final class TCFaultEngine: @unchecked Sendable {
         try lock.withLock {
             if closed { throw BPFError("attach fault engine to \(name): engine closed", errno: EBADF) }
             var created: Int32 = 0
-            var handles: [UInt32] = [0, 0], priorities: [UInt32] = [0, 0]
+            var handles: [UInt32] = [0, 0], priorities: [UInt32] = [Self.tcPriority, Self.tcPriority]
             var stage = [CChar](repeating: 0, count: 64)
             let result = nf_tc_attach_pair(namespace.fd, interfaceIndex, egressFD, ingressFD, &created, &handles, &priorities,
                                            &stage, stage.count)
@@ -191,7 +194,8 @@ public final class TCFaultEngine: @unchecked Sendable {
 
     /// What one test run of a program did to a frame.
     public struct TestRun: Sendable {
-        /// TC_ACT_OK (0) or TC_ACT_STOLEN (4, a drop: the sender is told it went, as on a wire).
+        /// TC_ACT_UNSPEC (0xFFFFFFFF: let through, later filters run) or TC_ACT_STOLEN (4, a
+        /// drop: the sender is told it went, as on a wire).
         public let verdict: UInt32
         /// The frame after the program (changed by a corruption).
         public let frame: [UInt8]

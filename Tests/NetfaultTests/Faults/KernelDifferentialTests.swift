@@ -119,7 +119,7 @@ struct KernelDifferentialTests {
             let kernelDropped = run.verdict == 4  // TC_ACT_STOLEN
             if kernelDropped { outcome.drops += 1 }
             verdicts.append((id, actions, run.verdict, run.departureNanoseconds))
-            if swiftDropped != kernelDropped || (run.verdict != 0 && run.verdict != 4) {
+            if swiftDropped != kernelDropped || (run.verdict != UInt32(bitPattern: -1) && run.verdict != 4) {
                 outcome.mismatch = "packet #\(id): swift \(actions), kernel verdict \(run.verdict)"
             }
             // A corrupted packet: the same bit flipped (the kernel also moves the checksum, which the Swift copy keeps).
