@@ -32,7 +32,7 @@ final class FaultRuntime: @unchecked Sendable {
                             try LinkOffloads.disableChecksumOffload(links: [name], in: other)
                         }
                     }
-                    kernelWorkers.append(try KernelWorker.start(work, namespace: namespace, seed: hostSeed, t0: t0))
+                    kernelWorkers.append(try KernelWorker.start(work, namespace: namespace, network: network, seed: hostSeed, t0: t0))
                     continue
                 }
                 let queue = try NfqueueSocket(namespace: namespace, queue: 0, copyRange: work.copyRange)
@@ -92,8 +92,10 @@ private final class KernelWorker: @unchecked Sendable {
     }
 
     /// fq on the interfaces that hold packets, then the engine, attached to each interface
-    /// (egress, and ingress where the other side's FIN is classified), then its reader.
-    static func start(_ work: FaultPlan.HostWork, namespace: NetworkNamespace, seed: UInt64, t0: Int64) throws -> KernelWorker {
+    /// (egress, and ingress where the other side's FIN is classified) and to the other end
+    /// of the links where it acts on segments inside GSO packets, then its reader.
+    static func start(_ work: FaultPlan.HostWork, namespace: NetworkNamespace, network: Network, seed: UInt64,
+                      t0: Int64) throws -> KernelWorker {
         let fq = work.interfaces.compactMap { interface in
             interface.fq.map { Rtnetlink.newFQ(interfaceIndex: interface.index, interface: interface.name, options: $0) }
         }
@@ -108,6 +110,12 @@ private final class KernelWorker: @unchecked Sendable {
         do {
             for interface in work.interfaces {
                 try engine.attach(interfaceIndex: interface.index, name: interface.name, in: namespace)
+                // The peer's ingress sees the segments one by one because Network makes every
+                // link with segmentation offloads off (LinkOffloads.disable).
+                if interface.handsOver, let peer = interface.peerHost.flatMap(network.namespace), let index = interface.peerIndex,
+                   let name = interface.peerInterface {
+                    try engine.attachPeer(interfaceIndex: index, name: name, in: peer)
+                }
             }
         } catch {
             engine.close()
