@@ -107,13 +107,24 @@ struct {
     __type(value, __u32);
 } retransmissions SEC(".maps");
 
-// Written by fault_egress for segments inside GSO packets, consumed by fault_peer.
+// Written by fault_egress for segments inside GSO packets, consumed by fault_peer as they
+// arrive, microseconds later (LRU: an entry whose segment never arrives goes first; it
+// leaves `pending_count` high, which only costs fault_peer its early return).
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, 16384);
     __type(key, struct nf_retransmission_key);
     __type(value, struct nf_pending_action);
 } pending SEC(".maps");
+
+// How many entries `pending` holds (one slot): fault_peer runs on every segment the link
+// carries and, while it is 0, returns before reading the packet.
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u64);
+} pending_count SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -729,7 +740,13 @@ static __always_inline void hand_over(struct scratch *s) {
     key.flow = s->p.flow;
     key.seq = s->p.seq;
     struct nf_pending_action action = {.identity = s->identity, .actions = s->actions};
-    bpf_map_update_elem(&pending, &key, &action, BPF_ANY);
+    if (bpf_map_update_elem(&pending, &key, &action, BPF_NOEXIST) == 0) {
+        __u32 zero = 0;
+        __u64 *count = bpf_map_lookup_elem(&pending_count, &zero);
+        if (count) __sync_fetch_and_add(count, 1);
+    } else {
+        bpf_map_update_elem(&pending, &key, &action, BPF_ANY);
+    }
 }
 
 // Segment `i` of the GSO packet in s->gso_*, into s->p; 0 past its end. The last (or the
@@ -823,7 +840,8 @@ SEC("tc")
 int fault_peer(struct __sk_buff *skb) {
     __u32 zero = 0;
     struct nf_engine_config *cfg = bpf_map_lookup_elem(&config, &zero);
-    if (!cfg || skb->mark == cfg->skip_mark) return TC_ACT_UNSPEC;
+    __u64 *count = bpf_map_lookup_elem(&pending_count, &zero);
+    if (!cfg || !count || !*count || skb->mark == cfg->skip_mark) return TC_ACT_UNSPEC;
     struct packet p = {};
     if (!parse(skb, &p) || !p.is_tcp) return TC_ACT_UNSPEC;
     struct nf_retransmission_key key = {};
@@ -833,7 +851,7 @@ int fault_peer(struct __sk_buff *skb) {
     if (!waiting) return TC_ACT_UNSPEC;
     __u8 actions = waiting->actions;
     __u64 identity = waiting->identity;
-    bpf_map_delete_elem(&pending, &key);
+    if (bpf_map_delete_elem(&pending, &key) == 0) __sync_fetch_and_add(count, -1);
     if (actions & NF_PENDING_DROP) return TC_ACT_SHOT;
     if (actions & NF_PENDING_DUPLICATE) duplicate(skb, cfg, BPF_F_INGRESS);
     if (actions & NF_PENDING_CORRUPT) corrupt(skb, &p, identity);

@@ -118,6 +118,8 @@ public final class TCFaultEngine: @unchecked Sendable {
                 let result = nf_bpf_map_clear(try object.mapFD(name), UInt32(keySize))
                 if result < 0 { throw BPFError("clear BPF map \(name)", errno: -result) }
             }
+            try BPFObject.update(map: try object.mapFD("pending_count"), key: Self.key(0), value: [UInt8](repeating: 0, count: 8),
+                                 operation: "clear BPF map pending_count")
             configuration = try Self.fill(object, configFD: configFD, rules: rules, impairments: impairments, seed: seed, t0: t0,
                                           skipMark: skipMark)
             try ring?.poll(timeoutMilliseconds: 0)
