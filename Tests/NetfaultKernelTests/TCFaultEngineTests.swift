@@ -191,6 +191,29 @@ struct TCFaultEngineTests {
         }
     }
 
+    /// Two hosts' engines on each other's links (each its programs on its end, its
+    /// fault_peer on the other end): peers detached first, then closed in either order,
+    /// nothing fails and no filter stays.
+    @Test(arguments: [false, true])
+    func enginesOnBothEndsCloseCleanly(serverFirst: Bool) throws {
+        try KT.leavesNoTrace {
+            let pair = try Pair(serverFirst ? "tc-both-s" : "tc-both-c")
+            let rule = KernelFaultRule(kind: .fin, occurrence: .nth(1), action: .drop)
+            let client = try TCFaultEngine(rules: [rule], impairments: [], seed: 1, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
+            let server = try TCFaultEngine(rules: [rule], impairments: [], seed: 2, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
+            try client.attach(interfaceIndex: 5, name: "nfqc", in: pair.client)
+            try client.attachPeer(interfaceIndex: 6, name: "nfqs", in: pair.server)
+            try server.attach(interfaceIndex: 6, name: "nfqs", in: pair.server)
+            try server.attachPeer(interfaceIndex: 5, name: "nfqc", in: pair.client)
+            try pair.server.pin(as: "nfkt-tc-both-s")
+            #expect(Self.tc("-n", "nfkt-tc-both-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_peer"))
+            #expect(client.detachPeers().isEmpty && server.detachPeers().isEmpty)
+            let order = serverFirst ? [server, client] : [client, server]
+            #expect(order.flatMap { $0.close() }.isEmpty)
+            #expect(!Self.tc("-n", "nfkt-tc-both-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_"))
+        }
+    }
+
     /// A duplicate by bpf_clone_redirect: the copy goes out through the same egress (the
     /// skip mark keeps the program from deciding on it again) and the server answers the
     /// second SYN by sending its SYN-ACK again (TcpExtTCPSynRetrans).

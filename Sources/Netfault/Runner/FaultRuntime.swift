@@ -44,6 +44,7 @@ final class FaultRuntime: @unchecked Sendable {
             }
         } catch {
             // The queue workers have not started; the kernel engines have (their readers run).
+            for worker in kernelWorkers { _ = worker.detachPeers() }
             for worker in kernelWorkers { _ = worker.stop() }
             kernelWorkers = []
             workers = []
@@ -56,7 +57,11 @@ final class FaultRuntime: @unchecked Sendable {
     /// returns all decisions in time order, the first error if one stopped an engine, and the
     /// kernel engines' program costs (runs and run time, counted while BPF stats are on).
     func stop() -> (decisions: [FaultDecision], failure: String?) {
-        let results = workers.map { $0.stop() } + kernelWorkers.map { $0.stop() }
+        // Every engine's programs on other hosts' links first: a closing engine removes the
+        // clsact qdiscs it created, and other engines' filters with them.
+        let peerErrors = kernelWorkers.flatMap { $0.detachPeers() }
+        var results = workers.map { $0.stop() } + kernelWorkers.map { $0.stop() }
+        if !peerErrors.isEmpty { results.append(([], peerErrors.joined(separator: "; "))) }
         workers = []
         kernelWorkers = []
         let decisions = results.flatMap(\.decisions).sorted { $0.time < $1.time }
@@ -124,6 +129,11 @@ private final class KernelWorker: @unchecked Sendable {
         let worker = KernelWorker(engine: engine, host: work.host, names: KernelFaultNames(work), t0: t0)
         worker.run()
         return worker
+    }
+
+    /// Detaches the engine's programs on other hosts' links; their errors, said per host.
+    func detachPeers() -> [String] {
+        engine.detachPeers().map { "fault engine in the kernel on \(host): \($0)" }
     }
 
     private func run() {

@@ -42,6 +42,7 @@ public final class TCFaultEngine: @unchecked Sendable {
         let handles: [UInt32]
         let priorities: [UInt32]
         let createdHook: Bool
+        let isPeer: Bool
     }
 
     /// Loads an instance and fills its maps. `t0` is the scenario's start (CLOCK_MONOTONIC
@@ -146,14 +147,34 @@ public final class TCFaultEngine: @unchecked Sendable {
     /// where the segments of the GSO packets the host sends arrive one by one: it drops,
     /// duplicates or corrupts those the egress program decided on. Equivalent to `tc qdisc
     /// add dev Y clsact; tc filter add dev Y ingress pref 128 bpf da obj fault_engine.bpf.o
-    /// sec tc` in the peer's namespace.
+    /// sec tc` in the peer's namespace. The clsact it may create there stays (the peer's own
+    /// engine may have attached to it since) and goes with the interface.
     public func attachPeer(interfaceIndex: Int32, name: String, in namespace: NetworkNamespace) throws {
         try attach(interfaceIndex: interfaceIndex, name: name, in: namespace, programs: (-1, peerFD),
-                   priorities: [0, Self.peerPriority])
+                   priorities: [0, Self.peerPriority], isPeer: true)
+    }
+
+    /// Detaches the `fault_peer` programs (`tc filter del dev Y ingress pref 128 …`). When
+    /// two hosts' engines attach to each other's links, every engine must do this before
+    /// any closes: a close removes the clsact its engine created, filters of others with it.
+    /// Errors other than a device already gone are returned, one line each.
+    @discardableResult
+    public func detachPeers() -> [String] {
+        lock.withLock {
+            let peers = attachments.filter(\.isPeer)
+            attachments.removeAll(where: \.isPeer)
+            return peers.compactMap(Self.detach)
+        }
+    }
+
+    private static func detach(_ attachment: Attachment) -> String? {
+        let result = nf_tc_detach_pair(attachment.namespace.fd, attachment.interfaceIndex, attachment.handles,
+                                       attachment.priorities, attachment.createdHook ? 1 : 0)
+        return result == 0 ? nil : "\(BPFError("tc filter del dev \(attachment.name) in \(attachment.namespace.name)", errno: -result))"
     }
 
     private func attach(interfaceIndex: Int32, name: String, in namespace: NetworkNamespace, programs: (Int32, Int32),
-                        priorities wanted: [UInt32]) throws {
+                        priorities wanted: [UInt32], isPeer: Bool = false) throws {
         try lock.withLock {
             if closed { throw BPFError("attach fault engine to \(name): engine closed", errno: EBADF) }
             var created: Int32 = 0
@@ -166,7 +187,7 @@ public final class TCFaultEngine: @unchecked Sendable {
                 throw BPFError("\(step) on \(name) in \(namespace.name)", errno: -result)
             }
             attachments.append(Attachment(namespace: namespace, interfaceIndex: interfaceIndex, name: name, handles: handles,
-                                          priorities: priorities, createdHook: created != 0))
+                                          priorities: priorities, createdHook: created != 0 && !isPeer, isPeer: isPeer))
         }
     }
 
@@ -200,14 +221,7 @@ public final class TCFaultEngine: @unchecked Sendable {
         lock.withLock {
             guard !closed else { return [] }
             closed = true
-            var errors: [String] = []
-            for attachment in attachments.reversed() {
-                let result = nf_tc_detach_pair(attachment.namespace.fd, attachment.interfaceIndex, attachment.handles,
-                                               attachment.priorities, attachment.createdHook ? 1 : 0)
-                if result != 0 {
-                    errors.append("\(BPFError("tc filter del dev \(attachment.name) in \(attachment.namespace.name)", errno: -result))")
-                }
-            }
+            let errors = attachments.reversed().compactMap(Self.detach)
             attachments.removeAll()
             ring = nil
             return errors
