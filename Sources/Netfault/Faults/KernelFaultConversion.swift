@@ -165,5 +165,6 @@ extension FaultDecision {
                   flags: decision.transport == 6 ? TCPFlags(rawValue: decision.flags).tcpdump : "proto \(decision.transport)",
                   sequence: decision.sequence, acknowledgment: decision.acknowledgment, length: decision.length,
                   droppedPacket: dropped ? decision.packet : nil, interfaceIndex: dropped ? decision.interfaceIndex : nil)
+        atLinkEnd = decision.carriedOutAtPeer
     }
 }

@@ -93,6 +93,10 @@ public struct FaultDecision: Sendable, Equatable, Codable {
     /// not a queue reader's wake-up, so no queue margin applies to it. Not in the JSON
     /// (the fault's `backend` says where it ran).
     public var decidedInKernel = false
+    /// Carried out at the ingress of the link's other end (by the tc engine's `fault_peer`,
+    /// for a segment inside a GSO packet): the segment left this host, and a capture there
+    /// saw it go. Not in the JSON.
+    public var atLinkEnd = false
 
     enum CodingKeys: String, CodingKey {
         case time, host, fault, action, source, destination, flags, sequence, acknowledgment, length

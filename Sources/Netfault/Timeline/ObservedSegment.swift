@@ -22,6 +22,8 @@ public struct ObservedSegment: Sendable, Equatable {
     /// A segment only the engine saw, re-timed at the kernel's instant of its sending (its
     /// retransmission event; for a first SYN, its socket's SYN_SENT): no queue margin applies to it.
     public var kernelStamped = false
+    /// It left its host but a fault dropped it on the way (at the link's other end): it has no receiver.
+    public var lost = false
     /// Whether the instant may be late by the fault engine's queue wake-up.
     public var queueStamped: Bool { engineStamped && !kernelStamped }
     /// What kinds of segment this is (SYN, FIN-ACK, …), from its flow's history at this host.

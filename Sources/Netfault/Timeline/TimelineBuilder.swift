@@ -49,7 +49,9 @@ public enum TimelineBuilder {
 
     /// Marks each segment a fault acted on. Faults act on the way out, so a decision
     /// on host H belongs to H's next sent copy of that segment; a dropped segment
-    /// never reached the wire and is added, once, at the engine's instant.
+    /// never reached the wire and is added, once, at the engine's instant — unless the
+    /// tc engine dropped it at the link's other end (a segment inside a GSO packet): then
+    /// H's capture saw it go, and that frame is marked, with no receiver.
     static func join(_ decisions: [FaultDecision], into segments: inout [ObservedSegment]) {
         guard !decisions.isEmpty else { return }
         // Sent segments by host and identity, and by host and addresses (a flipped
@@ -65,6 +67,13 @@ public enum TimelineBuilder {
         for decision in decisions.sorted(by: { $0.time < $1.time }) {
             guard let header = header(of: decision) else { continue }
             let text = "\(decision.action) by \(decision.fault)"
+            if decision.action == "dropped", decision.atLinkEnd,
+               let match = (sent[SentKey(host: decision.host, segment: SegmentKey(header))] ?? [])
+                   .first(where: { segments[$0].fault == nil && segments[$0].time >= decision.time - clockSlack }) {
+                segments[match].fault = text + " at the link's other end"
+                segments[match].lost = true
+                continue
+            }
             if decision.action == "dropped" {
                 var dropped = ObservedSegment(time: decision.time, host: decision.host, direction: .out, header: header,
                                               window: 0, options: TCPOptions(), fault: text, engineStamped: true)
@@ -196,7 +205,7 @@ public enum TimelineBuilder {
         for index in segments.indices where segments[index].direction == .in {
             arrivals[SegmentKey(segments[index].header), default: []].append(index)
         }
-        for index in segments.indices where segments[index].isSent && !segments[index].engineStamped {
+        for index in segments.indices where segments[index].isSent && !segments[index].engineStamped && !segments[index].lost {
             let sent = segments[index]
             let key = SegmentKey(sent.header)
             guard let position = arrivals[key]?.firstIndex(where: {

@@ -156,14 +156,18 @@ public struct KernelFaultDecision: Sendable, Equatable {
     public let destinationPort: UInt16
     public let sequence: UInt32
     public let acknowledgment: UInt32
-    /// Payload bytes (a GSO packet's whole payload).
+    /// Payload bytes (of the segment: a GSO packet's are decided one by one).
     public let length: Int
     /// TCP flags (FIN 0x01 … ACK 0x10).
     public let flags: UInt8
     /// The segment's transmission in its identity (0 when the host has no impairment).
     public let transmission: UInt32
-    /// skb->gso_segs: more than 1 when one decision covered several segments.
+    /// 1 for a TCP segment (a GSO packet's segments are decided one by one); a non-TCP GSO
+    /// packet's skb->gso_segs, when one decision covered all of it.
     public let gsoSegments: UInt16
+    /// The action is carried out by `fault_peer` at the ingress of the link's other end
+    /// (a segment inside a GSO packet), not at this host's egress.
+    public let carriedOutAtPeer: Bool
     /// For drops: the first 128 bytes from the IP header on.
     public let packet: [UInt8]
 
@@ -196,6 +200,7 @@ public struct KernelFaultDecision: Sendable, Equatable {
         transport = record[77]
         let kept = min(Int(record[79]), 128)
         gsoSegments = u16(80)
+        carriedOutAtPeer = record[82] != 0
         packet = Array(record[88..<(88 + kept)])
     }
 }

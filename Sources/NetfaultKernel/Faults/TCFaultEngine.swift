@@ -243,7 +243,14 @@ public final class TCFaultEngine: @unchecked Sendable {
     }
 
     /// Which program a test run runs.
-    public enum Program: Sendable { case egress, ingress, peer }
+    public enum Program: Sendable {
+        /// `fault_egress`: decides.
+        case egress
+        /// `fault_ingress`: observes what arrives.
+        case ingress
+        /// `fault_peer`: carries out what egress decided for a segment inside a GSO packet.
+        case peer
+    }
 
     /// Runs one program once on `frame` (Ethernet on) with the engine's clock at
     /// `clockNanoseconds`, through `bpf_prog_test_run_opts`: no device is involved

@@ -56,6 +56,25 @@ final class TimelineBuilderTests: XCTestCase {
         XCTAssertEqual(segments.map(\.time), segments.map(\.time).sorted())
     }
 
+    /// A segment of a GSO packet the tc engine dropped at the link's other end: the sender's
+    /// capture saw it go, so that frame is the dropped one, with no receiver (the server's
+    /// capture, ahead of tc ingress, saw it arrive); no copy is added.
+    func testASegmentDroppedAtTheLinksOtherEndIsTheFrameThatLeft() {
+        let data = TestPackets.tcp(flags: [.psh, .ack], seq: 1001, ack: 5001, payload: 100)
+        let client = frames([(0.5, data, true)])
+        let server = frames([(0.50003, data, false)])
+        var dropped = FaultDecision(time: 0.4999, host: "client", fault: "f", action: "dropped", source: "10.77.1.1:40000",
+                                    destination: "10.77.1.2:8080", flags: "P.", sequence: 1001, acknowledgment: 5001, length: 100)
+        dropped.atLinkEnd = true
+        let segments = TimelineBuilder.build([.init(host: "client", frames: client), .init(host: "server", frames: server)],
+                                             zero: zero, decisions: [dropped])
+        let sent = segments.filter(\.isSent)
+        XCTAssertEqual(sent.count, 1, "no copy added")
+        XCTAssertEqual(sent.first?.fault, "dropped by f at the link's other end")
+        XCTAssertNil(sent.first?.receiver)
+        XCTAssertFalse(sent.first?.engineStamped ?? true, "its instant is the capture's")
+    }
+
     func testDelayedAndDuplicatedSegmentsAreMarkedWhereTheyLeft() {
         let client = frames([(0.1, syn, true), (0.4, ack, true), (0.41, ack, true)])
         let segments = TimelineBuilder.build([.init(host: "client", frames: client)], zero: zero, decisions: [
