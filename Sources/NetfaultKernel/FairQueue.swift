@@ -86,17 +86,8 @@ enum FQAttribute {
 extension Rtnetlink {
     /// Equivalent to `tc qdisc add dev NAME root handle 1: fq limit … flow_limit … horizon …us nopacing`.
     public static func newFQ(interfaceIndex: Int32, interface: String, options: FQOptions) -> NetlinkMessage {
-        NetlinkMessage(type: UInt16(RTM_NEWQDISC), flags: .nlCreateExclusive,
-                       operation: "tc qdisc add dev \(interface) root handle 1: fq \(options.tcArguments)") { m in
-            var header = tcmsg()
-            header.tcm_family = UInt8(AF_UNSPEC)
-            header.tcm_ifindex = interfaceIndex
-            header.tcm_handle = TrafficControl.handle1
-            header.tcm_parent = TrafficControl.root
-            m.putHeader(header)
-            m.put(UInt16(TCA_KIND), string: "fq")
-            options.encode(into: m)
-        }
+        TrafficControl.newRootQdisc(kind: "fq", interfaceIndex: interfaceIndex, interface: interface,
+                                    arguments: options.tcArguments, encode: options.encode)
     }
 
     /// Equivalent to `tc qdisc add dev NAME clsact`: the hook tc BPF programs attach to at

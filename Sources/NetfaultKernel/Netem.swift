@@ -260,16 +260,7 @@ extension Rtnetlink {
     /// RTM_NEWQDISC with NLM_F_CREATE|NLM_F_EXCL, so an existing root qdisc
     /// other than the default is an error (EEXIST), not replaced.
     public static func newNetem(interfaceIndex: Int32, interface: String, options: NetemOptions) -> NetlinkMessage {
-        NetlinkMessage(type: UInt16(RTM_NEWQDISC), flags: .nlCreateExclusive,
-                       operation: "tc qdisc add dev \(interface) root handle 1: netem \(options.tcArguments)") { m in
-            var header = tcmsg()
-            header.tcm_family = UInt8(AF_UNSPEC)
-            header.tcm_ifindex = interfaceIndex
-            header.tcm_handle = TrafficControl.handle1
-            header.tcm_parent = TrafficControl.root
-            m.putHeader(header)
-            m.put(UInt16(TCA_KIND), string: "netem")
-            options.encode(into: m)
-        }
+        TrafficControl.newRootQdisc(kind: "netem", interfaceIndex: interfaceIndex, interface: interface,
+                                    arguments: options.tcArguments, encode: options.encode)
     }
 }

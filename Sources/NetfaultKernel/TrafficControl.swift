@@ -6,6 +6,24 @@ enum TrafficControl {
     static let root: UInt32 = 0xFFFF_FFFF      // TC_H_ROOT
     static let handle1: UInt32 = 0x1_0000      // TC_H_MAKE(1 << 16, 0): "1:"
 
+    /// Equivalent to `tc qdisc add dev INTERFACE root handle 1: KIND ARGUMENTS`:
+    /// RTM_NEWQDISC with NLM_F_CREATE|NLM_F_EXCL (an existing root qdisc other than the
+    /// default is an error, EEXIST, not replaced); `encode` writes its TCA_OPTIONS.
+    static func newRootQdisc(kind: String, interfaceIndex: Int32, interface: String, arguments: String,
+                             encode: @escaping (NetlinkMessageWriter) -> Void) -> NetlinkMessage {
+        NetlinkMessage(type: UInt16(RTM_NEWQDISC), flags: .nlCreateExclusive,
+                       operation: "tc qdisc add dev \(interface) root handle 1: \(kind) \(arguments)") { m in
+            var header = tcmsg()
+            header.tcm_family = UInt8(AF_UNSPEC)
+            header.tcm_ifindex = interfaceIndex
+            header.tcm_handle = handle1
+            header.tcm_parent = root
+            m.putHeader(header)
+            m.put(UInt16(TCA_KIND), string: kind)
+            encode(m)
+        }
+    }
+
     // netem's TCA_OPTIONS is `struct tc_netem_qopt` followed by TCA_NETEM_* attributes.
     static let netemQoptSize = 24              // sizeof(struct tc_netem_qopt): six u32
     static let netemCorrelation: UInt16 = 1    // TCA_NETEM_CORR: struct tc_netem_corr
