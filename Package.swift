@@ -48,8 +48,10 @@ let package = Package(
         .executableTarget(name: "netfault-fixtures", dependencies: ["NetfaultCLI"], path: "Tests/Fixtures",
                           exclude: ["not-a-program"]),
         .testTarget(name: "NetfaultKernelTests", dependencies: ["NetfaultKernel"]),
-        .testTarget(name: "NetfaultTests", dependencies: ["Netfault", "NetfaultScenarios"]),
-        .testTarget(name: "NetfaultCLITests", dependencies: ["netfault", "netfault-fixtures"]),
+        // What more than one test target uses (the JSON Schema validator).
+        .target(name: "NetfaultTestSupport", path: "Tests/Support"),
+        .testTarget(name: "NetfaultTests", dependencies: ["Netfault", "NetfaultScenarios", "NetfaultTestSupport"]),
+        .testTarget(name: "NetfaultCLITests", dependencies: ["netfault", "netfault-fixtures", "NetfaultTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

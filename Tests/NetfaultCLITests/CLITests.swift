@@ -1,4 +1,5 @@
 import Foundation
+import NetfaultTestSupport
 import Testing
 
 /// The built `netfault` binary, run as a user would. The help text and exit codes

@@ -1,4 +1,5 @@
 import Foundation
+import NetfaultTestSupport
 import Testing
 import Netfault
 

@@ -1,4 +1,5 @@
 import Foundation
+import NetfaultTestSupport
 import Testing
 @testable import Netfault
 
