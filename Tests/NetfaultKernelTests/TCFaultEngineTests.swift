@@ -168,8 +168,14 @@ struct TCFaultEngineTests {
             defer { Sys.close(accepted) }
             NfqueueKernelTests.setTimeout(accepted, SO_RCVTIMEO, seconds: 5)
             let total = 256 * 1024
-            let message = [UInt8](repeating: 0x6E, count: total)
-            #expect(message.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == total)
+            // Sent while the server reads: more than the socket buffers hold (a small guest's).
+            let sent = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var sentBytes = 0
+            Thread {
+                let message = [UInt8](repeating: 0x6E, count: total)
+                sentBytes = message.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+                sent.signal()
+            }.start()
             var received = 0
             var buffer = [UInt8](repeating: 0, count: 65536)
             while received < total {
@@ -177,7 +183,8 @@ struct TCFaultEngineTests {
                 if n <= 0 { break }
                 received += n
             }
-            #expect(received == total, "the server read \(received) of \(total) bytes")
+            sent.wait()
+            #expect(sentBytes == total && received == total, "the client sent \(sentBytes), the server read \(received) of \(total) bytes")
             let decisions = try engine.poll(timeoutMilliseconds: 100)
             #expect(decisions.count == 1 && decisions.first?.action == .drop && decisions.first?.gsoSegments == 1,
                     "one drop of one segment: \(decisions)")

@@ -2,10 +2,10 @@ import Foundation
 import NetfaultKernel
 
 /// `netfault bench faults`: bulk TCP throughput across one link, side by side:
-/// (1) clean; (2) with fault rules that can only touch SYN, FIN and RST segments (in the
-/// kernel where it can run them); (3) every segment through the in-kernel engine (a
-/// zero-loss impairment on the data direction, `backend: .bpf`); (4) the same through
-/// NFQUEUE. The sides alternate round by round, each round starting with a different one,
+/// (1) clean; (2) with fault rules that can only touch SYN and RST segments and (3) SYN, FIN
+/// and RST segments (in the kernel where it can run them); (4) every segment through the
+/// in-kernel engine (a zero-loss impairment on the data direction, `backend: .bpf`); (5) the
+/// same through NFQUEUE. The sides alternate round by round, each round starting with a different one,
 /// so the machine's noise hits them alike; medians and every round are reported. The
 /// in-kernel programs' runs and run time come from the kernel's BPF accounting
 /// (BPF_ENABLE_STATS) in one more transfer per side after the rounds: the accounting reads
@@ -13,7 +13,7 @@ import NetfaultKernel
 public enum FaultBenchmark {
     /// One side's result.
     public struct Side: Codable, Sendable {
-        /// The side: "clean", "SYN/FIN/RST rules", "every segment, bpf", "every segment, nfqueue".
+        /// The side: "clean", "SYN/RST rules", "SYN/FIN/RST rules", "every segment, bpf", "every segment, nfqueue".
         public var name: String
         /// Where the faults ran ("-", "bpf", "nfqueue").
         public var backend: String
@@ -48,7 +48,8 @@ public enum FaultBenchmark {
     }
 
     enum Variant: String, CaseIterable {
-        case clean, controlRules = "SYN/FIN/RST rules", kernelEverySegment = "every segment, bpf"
+        case clean, connectionRules = "SYN/RST rules", controlRules = "SYN/FIN/RST rules"
+        case kernelEverySegment = "every segment, bpf"
         case queueEverySegment = "every segment, nfqueue"
     }
 
@@ -57,8 +58,15 @@ public enum FaultBenchmark {
             switch variant {
             case .clean:
                 []
+            case .connectionRules:
+                // Never act (no flow has 1,000 of them), but they see every SYN and RST; neither
+                // rides on a GSO packet, so nothing runs at the link's other end.
+                for kind in [SegmentKind.syn, .rst] {
+                    Drop(kind, at: .link(from: "client", to: "server"), .nth(1000))
+                }
             case .controlRules:
-                // Never act (no flow has 1,000 of them), but they see every SYN, FIN and RST.
+                // The same with FIN, which may ride on a GSO packet's last segment: fault_peer
+                // then looks at every segment arriving at the server.
                 for kind in [SegmentKind.syn, .fin, .rst] {
                     Drop(kind, at: .link(from: "client", to: "server"), .nth(1000))
                 }
