@@ -117,7 +117,8 @@ struct TimelineBenchCommand: ParsableCommand {
         let result = try TimelineBenchmark.run(bytes: bytes, rounds: rounds)
         for (name, comparison) in [("bpf", result.bpf), ("libpcap", result.libpcap)] {
             print("\(name): frames \(comparison.frames), tcpdump \(comparison.tcpdumpFrames); \(comparison.framesNotInTcpdump) not in "
-                  + "tcpdump's, \(comparison.tcpdumpFramesMissing) of tcpdump's missing (target 0, 0)")
+                  + "tcpdump's, \(comparison.tcpdumpFramesMissing) of tcpdump's missing (target 0, 0); tcpdump: "
+                  + "\(comparison.tcpdumpDroppedByKernel.map { "\($0)" } ?? "?") dropped by kernel")
             print(String(format: "\(name): instants − tcpdump's: median %.3f µs, p99 %.3f µs, max %.3f µs, min %.3f µs (target |·| ≤ 10 µs)",
                          comparison.medianDifferenceMicroseconds, comparison.p99DifferenceMicroseconds,
                          comparison.maxDifferenceMicroseconds, comparison.minDifferenceMicroseconds))
