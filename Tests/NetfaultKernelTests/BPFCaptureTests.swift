@@ -172,11 +172,14 @@ struct BPFCaptureTests {
             // (measured: median 36–47 µs over all segments, 10 µs for the first of each
             // packet); the bounds below are 2–3 times that, so that a shared machine's load
             // passes and a wrong clock or stamp (ms or more) does not. Any one segment may
-            // wait for a busy CPU, so the earliest is only bounded by 2 ms.
+            // wait for a busy CPU, so the earliest is only bounded by 2 ms. Under QEMU's
+            // emulation (scripts/in-vm without KVM) everything runs ~20× slower: so do the
+            // lower bounds (measured in Debian's 5.10 there: median −152 µs, first −80 µs, min −3 ms).
+            let slowdown: Int64 = MachineInfo.hypervisorSignature == "TCGTCGTCGTCG" ? 20 : 1
             #expect(quantile(1) <= 2_000, "a BPF instant after libpcap's: \(quantile(1)) ns")
-            #expect(firstMedian >= -25_000, "first segments' median \(firstMedian) ns")
-            #expect(quantile(0.5) >= -100_000, "median \(quantile(0.5)) ns")
-            #expect(quantile(0) >= -2_000_000, "min \(quantile(0)) ns")
+            #expect(firstMedian >= -25_000 * slowdown, "first segments' median \(firstMedian) ns")
+            #expect(quantile(0.5) >= -100_000 * slowdown, "median \(quantile(0.5)) ns")
+            #expect(quantile(0) >= -2_000_000 * slowdown, "min \(quantile(0)) ns")
         }
         #expect(KT.eventually(seconds: 3) {
             let after = TCFaultEngine.loadedIDs()
