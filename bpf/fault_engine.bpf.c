@@ -1,14 +1,18 @@
 // netfault's fault engine in the kernel: tc (clsact) programs on a faulted host's
-// interfaces. `fault_egress` decides on every packet leaving (drop, delay by earliest
+// interfaces. `fault_egress` decides on every segment leaving (drop, delay by earliest
 // departure time, duplicate, corrupt) exactly as the Swift `VerdictEngine` does — it is
 // the specification, and Tests/NetfaultTests/Faults/KernelDifferentialTests.swift feeds
 // both the same packets; `fault_ingress` only observes what arrives (the other side's FIN,
 // for "ACK of a FIN"). Every decision goes to the `decisions` ring.
 //
-// GSO: tc egress sees a GSO packet before it is cut into segments. The program decides on
-// it as one segment (its payload from the IP header's length) and reports skb->gso_segs in
-// the decision; where a fault must be exact on data, the link is made with
-// IFLA_GSO_MAX_SEGS=1 so that every packet is one segment.
+// GSO: tc egress sees a GSO packet (many segments) before the device cuts it. The egress
+// program decides on its segments one by one, as they will be on the wire (tcp_gso_segment:
+// seq + i·gso_size, FIN and PSH on the last), and lets the packet through whole unless one
+// of them must be dropped, duplicated or corrupted: that segment's action goes to the
+// `pending` map, and `fault_peer`, at the ingress of the link's other end, where netfault's
+// links (segmentation offloads off) deliver segments one by one, carries it out. A delay
+// holds the whole packet (the policy in FaultPlan gives per-segment timing faults on bulk
+// segments one-segment packets instead). So a bulk transfer keeps TCP's 64 KB packets.
 //
 // Built by Plugins/BPFObjectPlugin (clang -target bpf -mcpu=v2, so that 5.10 verifies it).
 #include "kernel_types.h"
@@ -28,6 +32,8 @@ struct __sk_buff {
     __u64 tstamp;
     __u32 wire_len;
     __u32 gso_segs;
+    __u64 sk;
+    __u32 gso_size;
 };
 
 // A drop returns TC_ACT_STOLEN, not TC_ACT_SHOT: SHOT makes the send fail (NET_XMIT_DROP), and
@@ -40,6 +46,7 @@ enum { TC_ACT_UNSPEC = -1, TC_ACT_OK = 0, TC_ACT_SHOT = 2, TC_ACT_STOLEN = 4 };
 enum { ETH_HLEN = 14 };
 #define BPF_F_PSEUDO_HDR (1ULL << 4)
 #define BPF_CSUM_LEVEL_RESET 3
+#define BPF_F_INGRESS 1
 #define ETH_P_IP_BE 0x0008
 #define ETH_P_IPV6_BE 0xDD86
 
@@ -100,6 +107,25 @@ struct {
     __type(value, __u32);
 } retransmissions SEC(".maps");
 
+// Written by fault_egress for segments inside GSO packets, consumed by fault_peer as they
+// arrive, microseconds later (LRU: an entry whose segment never arrives goes first; it
+// leaves `pending_count` high, which only costs fault_peer its early return).
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 16384);
+    __type(key, struct nf_retransmission_key);
+    __type(value, struct nf_pending_action);
+} pending SEC(".maps");
+
+// How many entries `pending` holds (one slot): fault_peer runs on every segment the link
+// carries and, while it is 0, returns before reading the packet.
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u64);
+} pending_count SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 1 << 21);  // 2 MiB: ~9 700 decisions between two polls
@@ -119,6 +145,7 @@ struct packet {
     __u32 payload;          // payloadLength
     __u32 ip_length;        // skb->len less the Ethernet header
     __u32 transport_offset; // from the IP header
+    __u32 tcp_header;       // TCP header bytes, options included
     __u8 flags;             // TCP flags & 0x3f
     __u8 is_tcp;
 };
@@ -131,13 +158,30 @@ struct class_view {
 
 // The egress program's working memory. In a map rather than on the stack so that the
 // verifier does not follow each value through the rule loop's paths (on the stack, the
-// loop's states never merge and 16 rules exceed its million-instruction budget).
+// loop's states never merge and 16 rules exceed its million-instruction budget), and so
+// that `decide`, verified once on its own, shares it with the program.
 struct scratch {
-    struct packet p;
-    struct class_view view;
-    __u64 identity;
-    __u32 transmission;
+    struct packet p;               // the segment being decided
+    struct class_view view;        // the flow's classification, written back once per packet
+    struct nf_identity_state id;   // the flow's identity state, likewise
+    __u64 now;                     // the hook's instant
+    __u64 since;                   // since t0
+    __u64 identity;                // decide(): the segment's identity
+    __u64 delay;                   // decide(): how long to hold it (0: not)
+    __u32 transmission;            // decide(): which transmission it is
+    __u32 segment;                 // its index in a GSO packet (0 for a packet of one)
+    __u32 gso_size;                // a GSO packet's: segment payload size,
+    __u32 gso_total;               //   whole payload,
+    __u32 gso_base;                //   first sequence number,
+    __u32 gso_header;              //   IP and TCP header bytes,
+    __u64 gso_delay;               //   longest delay of its segments,
+    __u8 gso_flags;                //   flags
     __s32 acted;
+    __u8 id_state;                 // 0: not read yet, 1: read, 2: changed
+    __u8 gso;                      // 1: a segment of a GSO packet
+    __u8 actions;                  // decide(): NF_PENDING_* bits
+    __u8 pad;
+    __u8 kept[2 * NF_KEPT_BYTES];  // a GSO segment's copy being put together
 };
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -145,7 +189,6 @@ struct {
     __type(key, __u32);
     __type(value, struct scratch);
 } scratch SEC(".maps");
-
 static __always_inline __u64 be64(const __u8 *b) {
     return ((__u64)b[0] << 56) | ((__u64)b[1] << 48) | ((__u64)b[2] << 40) | ((__u64)b[3] << 32) |
            ((__u64)b[4] << 24) | ((__u64)b[5] << 16) | ((__u64)b[6] << 8) | (__u64)b[7];
@@ -205,6 +248,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct packet *p) {
         p->seq = be32(tcp + 4);
         p->ack = be32(tcp + 8);
         p->flags = tcp[13] & 0x3F;
+        p->tcp_header = data_offset;
         p->payload = total - offset - data_offset;
     } else if (p->flow.transport == 17 && p->ip_length >= offset + 4) {
         __u8 udp[4];
@@ -267,7 +311,7 @@ static __always_inline int matches(const struct packet *p, __u8 kind, struct cla
     return 0;
 }
 
-// `SegmentClassifier.observe`, then the flow's state written back if it changed.
+// `SegmentClassifier.observe`; the caller writes the flow's state back if it changed.
 static __always_inline void observe(const struct packet *p, struct class_view *view) {
     if (!p->is_tcp) return;
     __u8 f = p->flags;
@@ -283,13 +327,12 @@ static __always_inline void observe(const struct packet *p, struct class_view *v
             view->own.has_fin = 1;
             view->exists = view->dirty = 1;
         }
-        if (p->payload > 0) {
+        if (p->payload > 0 && !(view->exists && view->own.sent_data)) {
             if (!view->exists) __builtin_memset(&view->own, 0, sizeof(view->own));
             view->own.sent_data = 1;
             view->exists = view->dirty = 1;
         }
     }
-    if (view->dirty) bpf_map_update_elem(&classes, &p->flow, &view->own, BPF_ANY);
 }
 
 static __always_inline void load_view(const struct packet *p, struct class_view *view) {
@@ -316,41 +359,47 @@ static __always_inline __u64 mix64(__u64 z) {
 #define SALT_REORDER 0x6E66000000000006ULL
 
 // The segment's identity hash (before salting) and which transmission it is; updates the
-// flow's identity state. See `SegmentIdentity` (Sources/Netfault/Faults/SegmentIdentity.swift).
-static __always_inline __u64 identify(const struct packet *p, __u64 seed, __u32 *transmission) {
-    struct nf_identity_state state = {};
-    struct nf_identity_state *stored = bpf_map_lookup_elem(&identities, &p->flow);
-    if (stored) state = *stored;
+// flow's identity state in `s` (read from the map once per packet, written back by
+// `flush`). See `SegmentIdentity` (Sources/Netfault/Faults/SegmentIdentity.swift).
+static __always_inline __u64 identify(struct scratch *s, __u64 seed) {
+    const struct packet *p = &s->p;
+    if (!s->id_state) {
+        struct nf_identity_state *stored = bpf_map_lookup_elem(&identities, &p->flow);
+        if (stored) s->id = *stored;
+        else __builtin_memset(&s->id, 0, sizeof(s->id));
+    }
+    s->id_state = 2;
+    struct nf_identity_state *state = &s->id;
     __u64 word, extra = 0;
     int has_extra = 0;
     if (!p->is_tcp) {
-        state.packets += 1;
-        *transmission = state.packets;
-        word = state.packets;
+        state->packets += 1;
+        s->transmission = state->packets;
+        word = state->packets;
     } else {
         __u8 f = p->flags;
-        if ((f & F_SYN) && (!state.has_isn || state.isn != p->seq)) {
-            __builtin_memset(&state, 0, sizeof(state));
-            state.isn = p->seq;
-            state.has_isn = 1;
+        if ((f & F_SYN) && (!state->has_isn || state->isn != p->seq)) {
+            __builtin_memset(state, 0, sizeof(*state));
+            state->isn = p->seq;
+            state->has_isn = 1;
         }
-        if (!state.has_isn) {
-            state.isn = p->seq;
-            state.has_isn = 1;
+        if (!state->has_isn) {
+            state->isn = p->seq;
+            state->has_isn = 1;
         }
-        if ((f & F_ACK) && !state.has_ack_base) {
-            state.ack_base = p->ack;
-            state.has_ack_base = 1;
+        if ((f & F_ACK) && !state->has_ack_base) {
+            state->ack_base = p->ack;
+            state->has_ack_base = 1;
         }
-        __u32 relative = p->seq - state.isn;
+        __u32 relative = p->seq - state->isn;
         __u32 occupied = p->payload + ((f & F_SYN) ? 1 : 0) + ((f & F_FIN) ? 1 : 0);
         __u32 n;
         if (occupied > 0) {
             __u32 end = p->seq + occupied;
-            if (!state.has_end || (__s32)(end - state.highest_end) > 0) {
+            if (!state->has_end || (__s32)(end - state->highest_end) > 0) {
                 n = 1;
-                state.highest_end = end;
-                state.has_end = 1;
+                state->highest_end = end;
+                state->has_end = 1;
             } else {
                 struct nf_retransmission_key key = {};
                 key.flow = p->flow;
@@ -362,21 +411,20 @@ static __always_inline __u64 identify(const struct packet *p, __u64 seed, __u32 
                 bpf_map_update_elem(&retransmissions, &key, &count, BPF_ANY);
             }
         } else {
-            if (state.has_ack && state.last_ack == p->ack) {
-                state.ack_repeats += 1;
+            if (state->has_ack && state->last_ack == p->ack) {
+                state->ack_repeats += 1;
             } else {
-                state.last_ack = p->ack;
-                state.ack_repeats = 1;
-                state.has_ack = 1;
+                state->last_ack = p->ack;
+                state->ack_repeats = 1;
+                state->has_ack = 1;
             }
-            n = state.ack_repeats;
-            extra = state.has_ack_base ? (__u64)(__u32)(p->ack - state.ack_base) : 0;
+            n = state->ack_repeats;
+            extra = state->has_ack_base ? (__u64)(__u32)(p->ack - state->ack_base) : 0;
             has_extra = 1;
         }
-        *transmission = n;
+        s->transmission = n;
         word = ((__u64)relative << 32) | n;
     }
-    bpf_map_update_elem(&identities, &p->flow, &state, BPF_ANY);
     __u64 h = mix64(seed);
     h = mix64(h ^ p->flow.src_high);
     h = mix64(h ^ p->flow.src_low);
@@ -403,14 +451,73 @@ static __always_inline void count_lost(void) {
     if (count) __sync_fetch_and_add(count, 1);
 }
 
-static __always_inline void report(struct __sk_buff *skb, const struct packet *p, __u64 now, __u8 source, __u16 index,
-                                   __u8 action, __u64 delay, __u32 transmission) {
+static __always_inline void put16(__u8 *b, __u16 v) {
+    b[0] = (__u8)(v >> 8);
+    b[1] = (__u8)v;
+}
+
+// RFC 1624's incremental update of a ones'-complement sum when one 16-bit word changes.
+static __always_inline __u16 checksum_moved(__u16 check, __u16 from, __u16 to) {
+    __u32 sum = (__u32)(__u16)~check + (__u16)~from + to;
+    sum = (sum & 0xFFFF) + (sum >> 16);
+    sum = (sum & 0xFFFF) + (sum >> 16);
+    return (__u16)~sum;
+}
+
+// A dropped packet's first bytes from the IP header on.
+static __always_inline void keep_packet(struct __sk_buff *skb, const struct packet *p, struct nf_fault_decision *d) {
+    __u32 n = p->ip_length;
+    if (n > NF_KEPT_BYTES) n = NF_KEPT_BYTES;
+    // 1…128 by arithmetic the verifier follows: 5.10's loses `n >= 1` from a comparison
+    // (clang folds both tests into one) and refuses a size that may be 0.
+    __u32 size = ((n - 1) & (NF_KEPT_BYTES - 1)) + 1;
+    if (n >= 1 && bpf_skb_load_bytes(skb, ETH_HLEN, d->packet, size) == 0) d->packet_length = (__u8)size;
+}
+
+// A dropped segment of a GSO packet as the device would have cut it: the packet's headers
+// with this segment's lengths, IPv4 id (+ its index), sequence number and flags, then its
+// own first payload bytes. The TCP checksum stays the packet's (CHECKSUM_PARTIAL: unsummed).
+static __always_inline void keep_segment(struct __sk_buff *skb, struct scratch *s, struct nf_fault_decision *d) {
+    const struct packet *p = &s->p;
+    __u32 header = p->transport_offset + p->tcp_header;
+    if (header < 40 || header > 120 || p->payload == 0) return;
+    __u32 header_size = ((header - 1) & 0x7F) + 1;
+    if (bpf_skb_load_bytes(skb, ETH_HLEN, s->kept, header_size)) return;
+    __u32 take = p->payload < NF_KEPT_BYTES ? p->payload : NF_KEPT_BYTES;
+    __u32 take_size = ((take - 1) & (NF_KEPT_BYTES - 1)) + 1;
+    if (bpf_skb_load_bytes(skb, ETH_HLEN + header_size + s->segment * s->gso_size, s->kept + header_size, take_size)) return;
+    __u8 *b = s->kept;
+    __u32 tcp = p->transport_offset & 0x3F;
+    if (p->flow.family == 4) {
+        __u16 old_length = be16(b + 2), new_length = (__u16)(header + p->payload);
+        __u16 old_id = be16(b + 4), new_id = (__u16)(old_id + s->segment);
+        __u16 check = checksum_moved(be16(b + 10), old_length, new_length);
+        put16(b + 2, new_length);
+        put16(b + 4, new_id);
+        put16(b + 10, checksum_moved(check, old_id, new_id));
+    } else {
+        put16(b + 4, (__u16)(header - 40 + p->payload));
+    }
+    b[tcp + 4] = (__u8)(p->seq >> 24);
+    b[tcp + 5] = (__u8)(p->seq >> 16);
+    b[tcp + 6] = (__u8)(p->seq >> 8);
+    b[tcp + 7] = (__u8)p->seq;
+    // CWR only on the first segment, as tcp_gso_segment leaves it.
+    b[tcp + 13] = (b[tcp + 13] & (s->segment ? 0x40 : 0xC0)) | p->flags;
+    __builtin_memcpy(d->packet, b, NF_KEPT_BYTES);
+    __u32 kept = header + p->payload;
+    d->packet_length = kept > NF_KEPT_BYTES ? NF_KEPT_BYTES : (__u8)kept;
+}
+
+static __always_inline void report(struct __sk_buff *skb, struct scratch *s, __u8 source, __u16 index, __u8 action,
+                                   __u64 delay) {
+    const struct packet *p = &s->p;
     struct nf_fault_decision *d = bpf_ringbuf_reserve(&decisions, sizeof(*d), 0);
     if (!d) {
         count_lost();
         return;
     }
-    d->time_ns = now;
+    d->time_ns = s->now;
     d->delay_ns = delay;
     d->src_high = p->flow.src_high;
     d->src_low = p->flow.src_low;
@@ -420,7 +527,7 @@ static __always_inline void report(struct __sk_buff *skb, const struct packet *p
     d->ack = p->ack;
     d->length = p->payload;
     d->ifindex = skb->ifindex;
-    d->transmission = transmission;
+    d->transmission = s->transmission;
     d->sport = p->flow.sport;
     d->dport = p->flow.dport;
     d->index = index;
@@ -429,17 +536,13 @@ static __always_inline void report(struct __sk_buff *skb, const struct packet *p
     d->flags = p->flags;
     d->transport = p->flow.transport;
     d->family = p->flow.family;
-    d->gso_segs = (__u16)skb->gso_segs;
+    d->gso_segs = s->gso ? 1 : (__u16)skb->gso_segs;
     d->pad = 0;
     d->pad2 = 0;
     d->packet_length = 0;
     if (action == NF_ACT_DROP) {
-        __u32 n = p->ip_length;
-        if (n > NF_KEPT_BYTES) n = NF_KEPT_BYTES;
-        // 1…128 by arithmetic the verifier follows: 5.10's loses `n >= 1` from a comparison
-        // (clang folds both tests into one) and refuses a size that may be 0.
-        __u32 size = ((n - 1) & (NF_KEPT_BYTES - 1)) + 1;
-        if (n >= 1 && bpf_skb_load_bytes(skb, ETH_HLEN, d->packet, size) == 0) d->packet_length = (__u8)size;
+        if (s->gso) keep_segment(skb, s, d);
+        else keep_packet(skb, p, d);
     }
     bpf_ringbuf_submit(d, 0);
 }
@@ -450,14 +553,14 @@ static __always_inline void delay_by(struct __sk_buff *skb, __u64 now, __u64 del
     skb->tstamp = from + delay;
 }
 
-// A copy right now, through this device's egress again: the skip mark keeps this program
-// (re-entered inside the call) from deciding on it, and stays on the copy until the peer
-// namespace scrubs it.
-static __always_inline void duplicate(struct __sk_buff *skb, const struct nf_engine_config *cfg) {
+// A copy right now, through this device's egress (or, `direction` BPF_F_INGRESS, its
+// ingress) again: the skip mark keeps the engine's programs from deciding on it; at egress
+// it stays on the copy until the peer namespace scrubs it.
+static __always_inline void duplicate(struct __sk_buff *skb, const struct nf_engine_config *cfg, __u64 direction) {
     if (cfg->clock_override_ns) return;
     __u32 mark = skb->mark;
     skb->mark = cfg->skip_mark;
-    bpf_clone_redirect(skb, skb->ifindex, 0);
+    bpf_clone_redirect(skb, skb->ifindex, direction);
     skb->mark = mark;
 }
 
@@ -506,26 +609,22 @@ static __always_inline int occurrence_selects(__u8 occurrence, __u32 n, __u32 co
     return 0;
 }
 
-SEC("tc")
-int fault_egress(struct __sk_buff *skb) {
+// One segment (s->p) through the rules, then the impairments: what `VerdictEngine.handle`
+// decides for it, reported to the ring, left in s->actions and s->delay for the caller.
+// Global (not inlined), so that the verifier checks it once, not once per segment of the
+// GSO loop that calls it.
+__attribute__((noinline)) int decide(struct __sk_buff *skb) {
     __u32 zero = 0;
     struct nf_engine_config *cfg = bpf_map_lookup_elem(&config, &zero);
-    if (!cfg || skb->mark == cfg->skip_mark) return TC_ACT_UNSPEC;
     struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
-    if (!s) return TC_ACT_UNSPEC;
-    __builtin_memset(&s->p, 0, sizeof(s->p));
-    if (!parse(skb, &s->p)) return TC_ACT_UNSPEC;
-    // The differential test's clock: the test run's skb->cb[0..1] (set through its context).
-    __u64 now = cfg->clock_override_ns ? ((__u64)skb->cb[1] << 32 | skb->cb[0]) : bpf_ktime_get_ns();
-    __u64 since = now > cfg->t0_ns ? now - cfg->t0_ns : 0;
-    __u32 ifindex = skb->ifindex;
-
+    if (!cfg || !s) return 0;
+    s->actions = 0;
+    s->delay = 0;
     s->transmission = 0;
     s->identity = 0;
-    if (cfg->impairment_count) s->identity = identify(&s->p, cfg->seed, &s->transmission);
-
-    if (s->p.is_tcp) load_view(&s->p, &s->view);
-    else s->view.exists = s->view.dirty = 0;
+    if (cfg->impairment_count) s->identity = identify(s, cfg->seed);
+    __u32 ifindex = skb->ifindex;
+    __u64 since = s->since;
 
     s->acted = -1;
     __u32 rule_count = cfg->rule_count;
@@ -562,24 +661,22 @@ int fault_egress(struct __sk_buff *skb) {
     }
     observe(&s->p, &s->view);
 
-    __u32 transmission = s->transmission;
     if (s->acted >= 0) {
         __u32 key = (__u32)s->acted & (NF_MAX_RULES - 1);
         struct nf_fault_rule *rule = bpf_map_lookup_elem(&rules, &key);
-        if (!rule) return TC_ACT_UNSPEC;
+        if (!rule) return 0;
         __u8 action = rule->action;
         if (action == NF_ACT_DROP) {
-            report(skb, &s->p, now, 1, (__u16)key, NF_ACT_DROP, 0, transmission);
-            return TC_ACT_STOLEN;
-        }
-        if (action == NF_ACT_DELAY) {
-            report(skb, &s->p, now, 1, (__u16)key, NF_ACT_DELAY, rule->delay_ns, transmission);
-            delay_by(skb, now, rule->delay_ns);
+            report(skb, s, 1, (__u16)key, NF_ACT_DROP, 0);
+            s->actions = NF_PENDING_DROP;
+        } else if (action == NF_ACT_DELAY) {
+            report(skb, s, 1, (__u16)key, NF_ACT_DELAY, rule->delay_ns);
+            s->delay = rule->delay_ns;
         } else if (action == NF_ACT_DUPLICATE) {
-            report(skb, &s->p, now, 1, (__u16)key, NF_ACT_DUPLICATE, 0, transmission);
-            duplicate(skb, cfg);
+            report(skb, s, 1, (__u16)key, NF_ACT_DUPLICATE, 0);
+            s->actions = NF_PENDING_DUPLICATE;
         }
-        return TC_ACT_UNSPEC;
+        return 0;
     }
 
     // Link-wide impairments: the first on this interface.
@@ -592,13 +689,18 @@ int fault_egress(struct __sk_buff *skb) {
         if (!im) break;
         if (im->ifindex != ifindex) continue;
         if (hits(identity, SALT_LOSS, im->loss_threshold)) {
-            report(skb, &s->p, now, 2, (__u16)i, NF_ACT_DROP, 0, transmission);
-            return TC_ACT_STOLEN;
+            report(skb, s, 2, (__u16)i, NF_ACT_DROP, 0);
+            s->actions = NF_PENDING_DROP;
+            return 0;
         }
-        int corrupting = hits(identity, SALT_CORRUPT, im->corrupt_threshold);
-        if (corrupting) report(skb, &s->p, now, 2, (__u16)i, NF_ACT_CORRUPT, 0, transmission);
-        int duplicating = hits(identity, SALT_DUPLICATE, im->duplicate_threshold);
-        if (duplicating) report(skb, &s->p, now, 2, (__u16)i, NF_ACT_DUPLICATE, 0, transmission);
+        if (hits(identity, SALT_CORRUPT, im->corrupt_threshold)) {
+            report(skb, s, 2, (__u16)i, NF_ACT_CORRUPT, 0);
+            s->actions |= NF_PENDING_CORRUPT;
+        }
+        if (hits(identity, SALT_DUPLICATE, im->duplicate_threshold)) {
+            report(skb, s, 2, (__u16)i, NF_ACT_DUPLICATE, 0);
+            s->actions |= NF_PENDING_DUPLICATE;
+        }
         __u64 delay = im->delay_ns;
         if (im->jitter_ns) {
             __u64 spread = mix64(identity ^ SALT_JITTER) % (2 * im->jitter_ns + 1);
@@ -606,17 +708,113 @@ int fault_egress(struct __sk_buff *skb) {
         }
         if (delay > 0 && hits(identity, SALT_REORDER, im->reorder_threshold)) {
             delay = 0;
-            report(skb, &s->p, now, 2, (__u16)i, NF_ACT_REORDER, 0, transmission);
+            report(skb, s, 2, (__u16)i, NF_ACT_REORDER, 0);
         }
-        if (delay > 0) {
-            report(skb, &s->p, now, 2, (__u16)i, NF_ACT_DELAY, delay, transmission);
-            delay_by(skb, now, delay);
-        }
-        // The copy leaves first, as it is (delayed as much, not corrupted, as the Swift engine's).
-        if (duplicating) duplicate(skb, cfg);
-        if (corrupting) corrupt(skb, &s->p, identity);
-        return TC_ACT_UNSPEC;
+        if (delay > 0) report(skb, s, 2, (__u16)i, NF_ACT_DELAY, delay);
+        s->delay = delay;
+        return 0;
     }
+    return 0;
+}
+
+// The flow's classification and identity state, back to their maps once per packet.
+static __always_inline void flush(struct scratch *s) {
+    if (s->view.dirty) bpf_map_update_elem(&classes, &s->p.flow, &s->view.own, BPF_ANY);
+    if (s->id_state == 2) bpf_map_update_elem(&identities, &s->p.flow, &s->id, BPF_ANY);
+}
+
+// A packet of one segment: its actions, here.
+static __always_inline int act(struct __sk_buff *skb, const struct nf_engine_config *cfg, struct scratch *s) {
+    __u8 actions = s->actions;
+    if (actions & NF_PENDING_DROP) return TC_ACT_STOLEN;
+    if (s->delay) delay_by(skb, s->now, s->delay);
+    // The copy leaves first, as it is (delayed as much, not corrupted, as the Swift engine's).
+    if (actions & NF_PENDING_DUPLICATE) duplicate(skb, cfg, 0);
+    if (actions & NF_PENDING_CORRUPT) corrupt(skb, &s->p, s->identity);
+    return TC_ACT_UNSPEC;
+}
+
+// A segment of a GSO packet: its actions, for fault_peer at the link's other end.
+static __always_inline void hand_over(struct scratch *s) {
+    struct nf_retransmission_key key = {};
+    key.flow = s->p.flow;
+    key.seq = s->p.seq;
+    struct nf_pending_action action = {.identity = s->identity, .actions = s->actions};
+    if (bpf_map_update_elem(&pending, &key, &action, BPF_NOEXIST) == 0) {
+        __u32 zero = 0;
+        __u64 *count = bpf_map_lookup_elem(&pending_count, &zero);
+        if (count) __sync_fetch_and_add(count, 1);
+    } else {
+        bpf_map_update_elem(&pending, &key, &action, BPF_ANY);
+    }
+}
+
+// Segment `i` of the GSO packet in s->gso_*, into s->p; 0 past its end. The last (or the
+// NF_MAX_GSO_SEGMENTS-th, which takes the rest) keeps FIN and PSH.
+static __always_inline int next_segment(struct scratch *s, __u32 i) {
+    __u32 offset = i * s->gso_size;
+    if (offset >= s->gso_total) return 0;
+    int last = s->gso_total - offset <= s->gso_size || i == NF_MAX_GSO_SEGMENTS - 1;
+    s->segment = i;
+    s->p.seq = s->gso_base + offset;
+    s->p.payload = last ? s->gso_total - offset : s->gso_size;
+    s->p.ip_length = s->gso_header + s->p.payload;
+    s->p.flags = last ? s->gso_flags : s->gso_flags & ~(F_FIN | F_PSH);
+    return 1;
+}
+
+// Segment `i` of the GSO packet in s->gso_*: decided, its actions handed over, its delay
+// kept if the longest; 0 past the packet's end. Global, like `decide`: the verifier checks
+// it once, so the loop over 512 segments costs it a few instructions each.
+__attribute__((noinline)) int decide_segment(struct __sk_buff *skb, __u32 i) {
+    __u32 zero = 0;
+    struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+    if (!s || !next_segment(s, i)) return 0;
+    decide(skb);
+    if (s->actions) hand_over(s);
+    // FaultPlan keeps per-segment timing off GSO packets: their segments' delays agree.
+    if (s->delay > s->gso_delay) s->gso_delay = s->delay;
+    return 1;
+}
+
+SEC("tc")
+int fault_egress(struct __sk_buff *skb) {
+    __u32 zero = 0;
+    struct nf_engine_config *cfg = bpf_map_lookup_elem(&config, &zero);
+    if (!cfg || skb->mark == cfg->skip_mark) return TC_ACT_UNSPEC;
+    struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+    if (!s) return TC_ACT_UNSPEC;
+    __builtin_memset(&s->p, 0, sizeof(s->p));
+    if (!parse(skb, &s->p)) return TC_ACT_UNSPEC;
+    // The differential test's clock: the test run's skb->cb[0..1] (set through its context).
+    s->now = cfg->clock_override_ns ? ((__u64)skb->cb[1] << 32 | skb->cb[0]) : bpf_ktime_get_ns();
+    s->since = s->now > cfg->t0_ns ? s->now - cfg->t0_ns : 0;
+    s->id_state = 0;
+    if (s->p.is_tcp) load_view(&s->p, &s->view);
+    else s->view.exists = s->view.dirty = 0;
+
+    __u32 size = skb->gso_size;
+    if (!s->p.is_tcp || skb->gso_segs <= 1 || size == 0 || s->p.payload <= size) {
+        s->gso = 0;
+        s->segment = 0;
+        decide(skb);
+        flush(s);
+        return act(skb, cfg, s);
+    }
+
+    // A GSO packet: its segments as the device will cut them (tcp_gso_segment), in order.
+    s->gso = 1;
+    s->gso_size = size;
+    s->gso_total = s->p.payload;
+    s->gso_base = s->p.seq;
+    s->gso_header = s->p.transport_offset + s->p.tcp_header;
+    s->gso_flags = s->p.flags;
+    s->gso_delay = 0;
+    for (__u32 i = 0; i < NF_MAX_GSO_SEGMENTS; i++) {
+        if (!decide_segment(skb, i)) break;
+    }
+    flush(s);
+    if (s->gso_delay) delay_by(skb, s->now, s->gso_delay);
     return TC_ACT_UNSPEC;
 }
 
@@ -630,5 +828,32 @@ int fault_ingress(struct __sk_buff *skb) {
     struct class_view view;
     load_view(&p, &view);
     observe(&p, &view);
+    if (view.dirty) bpf_map_update_elem(&classes, &p.flow, &view.own, BPF_ANY);
     return TC_ACT_OK;
+}
+
+// At the ingress of the other end of a faulted host's link (ahead of that host's own
+// engine): carries out what fault_egress decided for a segment inside a GSO packet, now
+// that it arrives alone. A drop is TC_ACT_SHOT (after the wire, nothing to tell the sender);
+// everything else goes on (TC_ACT_UNSPEC: the filters behind run).
+SEC("tc")
+int fault_peer(struct __sk_buff *skb) {
+    __u32 zero = 0;
+    struct nf_engine_config *cfg = bpf_map_lookup_elem(&config, &zero);
+    __u64 *count = bpf_map_lookup_elem(&pending_count, &zero);
+    if (!cfg || !count || !*count || skb->mark == cfg->skip_mark) return TC_ACT_UNSPEC;
+    struct packet p = {};
+    if (!parse(skb, &p) || !p.is_tcp) return TC_ACT_UNSPEC;
+    struct nf_retransmission_key key = {};
+    key.flow = p.flow;
+    key.seq = p.seq;
+    struct nf_pending_action *waiting = bpf_map_lookup_elem(&pending, &key);
+    if (!waiting) return TC_ACT_UNSPEC;
+    __u8 actions = waiting->actions;
+    __u64 identity = waiting->identity;
+    if (bpf_map_delete_elem(&pending, &key) == 0) __sync_fetch_and_add(count, -1);
+    if (actions & NF_PENDING_DROP) return TC_ACT_SHOT;
+    if (actions & NF_PENDING_DUPLICATE) duplicate(skb, cfg, BPF_F_INGRESS);
+    if (actions & NF_PENDING_CORRUPT) corrupt(skb, &p, identity);
+    return TC_ACT_UNSPEC;
 }

@@ -9,6 +9,10 @@
 #define NF_MAX_RULES 16
 #define NF_MAX_IMPAIRMENTS 8
 #define NF_KEPT_BYTES 128
+// The segments of one GSO packet the egress program decides one by one; a packet with more
+// (a GSO packet cut into segments of fewer than 65 536 / 512 bytes) has its tail decided
+// as one last segment.
+#define NF_MAX_GSO_SEGMENTS 512
 
 // Segment kinds (`SegmentKind`); NF_KIND_EVERY_PACKET: any IP packet, TCP or not (partitions).
 enum nf_kind {
@@ -137,6 +141,18 @@ struct nf_retransmission_key {
     __u32 pad;            // 44
 };                        // 48
 
+// LRU `pending`: what the peer's ingress program must do to one segment of a GSO packet
+// (key: the segment's flow and sequence number, as `nf_retransmission_key`). Egress decides
+// on a GSO packet's segments before the device cuts it; only the other end of the link sees
+// them one by one (netfault's links have segmentation offloads off), and acts there.
+struct nf_pending_action {
+    __u64 identity;       //  0 the segment's identity (a corruption's bit)
+    __u8 actions;         //  8 NF_PENDING_* bits
+    __u8 pad[7];          //  9
+};                        // 16
+
+enum { NF_PENDING_DROP = 1, NF_PENDING_DUPLICATE = 2, NF_PENDING_CORRUPT = 4 };
+
 // Ring `decisions`: one per thing a rule or impairment did (`KernelFaultDecision`).
 struct nf_fault_decision {
     __u64 time_ns;        //   0 bpf_ktime_get_ns at the hook (or the clock override)
@@ -159,7 +175,8 @@ struct nf_fault_decision {
     __u8 transport;       //  77
     __u8 family;          //  78 4 or 6
     __u8 packet_length;   //  79 bytes of `packet` (drops only)
-    __u16 gso_segs;       //  80 skb->gso_segs: >1 means one decision covered several segments
+    __u16 gso_segs;       //  80 1 for a TCP segment (a GSO packet's are decided one by one);
+                          //     a non-TCP GSO packet's skb->gso_segs
     __u16 pad;            //  82
     __u32 pad2;           //  84
     __u8 packet[NF_KEPT_BYTES]; // 88 a dropped packet from the IP header on

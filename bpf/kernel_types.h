@@ -25,7 +25,7 @@ typedef __u64 u64;
 
 // UAPI constants (include/uapi/linux/bpf.h): stable across kernels.
 enum bpf_map_type { BPF_MAP_TYPE_HASH = 1, BPF_MAP_TYPE_ARRAY = 2, BPF_MAP_TYPE_PERCPU_ARRAY = 6, BPF_MAP_TYPE_LRU_HASH = 9, BPF_MAP_TYPE_RINGBUF = 27 };
-enum { BPF_ANY = 0 };
+enum { BPF_ANY = 0, BPF_NOEXIST = 1 };
 
 struct ns_common { unsigned int inum; } __attribute__((preserve_access_index));
 struct net { struct ns_common ns; } __attribute__((preserve_access_index));

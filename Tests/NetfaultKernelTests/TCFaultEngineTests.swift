@@ -34,7 +34,7 @@ struct TCFaultEngineTests {
                         KernelFaultRule(kind: .synAck, occurrence: .nth(2), action: .drop)],
                 impairments: [], seed: 7, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
             own = engine.ids
-            #expect(own.programs.count == 2 && own.maps.count >= 9, "\(own)")
+            #expect(own.programs.count == 3 && own.maps.count >= 10, "\(own)")
             #expect(own.programs.isSubset(of: TCFaultEngine.loadedIDs().programs))
             try pair.server.pin(as: "nfkt-tc-synack-s")
             try engine.attach(interfaceIndex: 6, name: "nfqs", in: pair.server)
@@ -131,6 +131,86 @@ struct TCFaultEngineTests {
             let decisions = try engine.poll(timeoutMilliseconds: 100)
             #expect(!decisions.isEmpty && decisions.allSatisfy { $0.action == .corrupt && $0.source == .impairment })
             #expect(engine.close().isEmpty)
+        }
+    }
+
+    /// A segment inside a GSO packet: the client's TCP sends 256 KB in 64 KB packets (the
+    /// link keeps its default gso_max_segs; offloads off, so the device cuts them), the
+    /// egress program decides on their segments one by one and hands the third data
+    /// segment's drop to `fault_peer` at the server's ingress, which drops it there (its
+    /// clsact counts one drop). The transfer still completes whole, by one retransmission.
+    @Test func dropsASegmentInsideAGSOPacketAtThePeer() throws {
+        try KT.leavesNoTrace {
+            let pair = try Pair("tc-gso")
+            let listener = try pair.listen(Pair.server4)
+            defer { Sys.close(listener) }
+            let engine = try TCFaultEngine(rules: [KernelFaultRule(kind: .data, occurrence: .nth(3), action: .drop)],
+                                           impairments: [], seed: 5, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
+            defer { engine.close() }
+            try engine.attach(interfaceIndex: 5, name: "nfqc", in: pair.client)
+            try engine.attachPeer(interfaceIndex: 6, name: "nfqs", in: pair.server)
+            try pair.server.pin(as: "nfkt-tc-gso-s")
+            #expect(Self.tc("-n", "nfkt-tc-gso-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_peer"))
+            let counters = try NetCounterReader(namespace: pair.client)
+            let before = try counters.read()
+
+            let fd = try Sys.socket(inNamespace: pair.client.fd, domain: AF_INET, type: Int32(SOCK_STREAM.rawValue), protocol: 0,
+                                    operation: "socket in \(pair.client.name)")
+            defer { Sys.close(fd) }
+            NfqueueKernelTests.setTimeout(fd, SO_SNDTIMEO, seconds: 5)
+            var address = NfqueueKernelTests.socketAddress(Pair.server4, port: NfqueueKernelTests.port)
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+            try #require(connected == 0, "connect: \(errno)")
+            let accepted = accept(listener, nil, nil)
+            try #require(accepted >= 0, "accept: \(errno)")
+            defer { Sys.close(accepted) }
+            NfqueueKernelTests.setTimeout(accepted, SO_RCVTIMEO, seconds: 5)
+            let total = 256 * 1024
+            let message = [UInt8](repeating: 0x6E, count: total)
+            #expect(message.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == total)
+            var received = 0
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while received < total {
+                let n = buffer.withUnsafeMutableBytes { recv(accepted, $0.baseAddress, $0.count, 0) }
+                if n <= 0 { break }
+                received += n
+            }
+            #expect(received == total, "the server read \(received) of \(total) bytes")
+            let decisions = try engine.poll(timeoutMilliseconds: 100)
+            #expect(decisions.count == 1 && decisions.first?.action == .drop && decisions.first?.gsoSegments == 1,
+                    "one drop of one segment: \(decisions)")
+            #expect((decisions.first?.length ?? 0) > 0 && (decisions.first?.length ?? 0) <= 1460, "\(decisions)")
+            // The drop happened at the server's ingress (fault_peer), not at the client's egress.
+            let stats = Self.tc("-n", "nfkt-tc-gso-s", "-s", "qdisc", "show", "dev", "nfqs")
+            #expect(stats.contains("dropped 1,"), "\(stats)")
+            let delta = NetCounterParser.delta(from: before, to: try counters.read())
+            #expect((delta["TcpRetransSegs"] ?? 0) >= 1, "\(delta)")
+            #expect(engine.close().isEmpty)
+        }
+    }
+
+    /// Two hosts' engines on each other's links (each its programs on its end, its
+    /// fault_peer on the other end): peers detached first, then closed in either order,
+    /// nothing fails and no filter stays.
+    @Test(arguments: [false, true])
+    func enginesOnBothEndsCloseCleanly(serverFirst: Bool) throws {
+        try KT.leavesNoTrace {
+            let pair = try Pair(serverFirst ? "tc-both-s" : "tc-both-c")
+            let rule = KernelFaultRule(kind: .fin, occurrence: .nth(1), action: .drop)
+            let client = try TCFaultEngine(rules: [rule], impairments: [], seed: 1, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
+            let server = try TCFaultEngine(rules: [rule], impairments: [], seed: 2, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
+            try client.attach(interfaceIndex: 5, name: "nfqc", in: pair.client)
+            try client.attachPeer(interfaceIndex: 6, name: "nfqs", in: pair.server)
+            try server.attach(interfaceIndex: 6, name: "nfqs", in: pair.server)
+            try server.attachPeer(interfaceIndex: 5, name: "nfqc", in: pair.client)
+            try pair.server.pin(as: "nfkt-tc-both-s")
+            #expect(Self.tc("-n", "nfkt-tc-both-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_peer"))
+            #expect(client.detachPeers().isEmpty && server.detachPeers().isEmpty)
+            let order = serverFirst ? [server, client] : [client, server]
+            #expect(order.flatMap { $0.close() }.isEmpty)
+            #expect(!Self.tc("-n", "nfkt-tc-both-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_"))
         }
     }
 

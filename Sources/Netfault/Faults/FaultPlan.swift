@@ -37,8 +37,6 @@ public struct FaultPlan: Sendable {
         public var injects = false
         /// For a kernel engine: the interfaces its programs attach to (egress), in index order.
         public var interfaces: [KernelInterface] = []
-        /// Some kernel-run fault must see the other side's FIN (ACK of a FIN): the programs also attach at ingress.
-        public var needsIngress = false
 
         /// "bpf", "bpf+fq" or "nfqueue".
         public var backendName: String {
@@ -57,10 +55,15 @@ public struct FaultPlan: Sendable {
         public let index: Int32
         /// The fq root qdisc's options; nil when nothing on this interface is held.
         public var fq: FQOptions?
-        /// A kernel-run fault or impairment may touch data, FIN or any segment here: TCP must
-        /// build one-segment skbs on this link (IFLA_GSO_MAX_SEGS 1), since tc egress sees an
-        /// skb before it is segmented.
+        /// A kernel-run fault or impairment may hold data, FIN or any segment here for a time
+        /// of its own (a delay rule, jitter, reordering): TCP must build one-segment skbs on
+        /// this link (IFLA_GSO_MAX_SEGS 1), since a GSO packet leaves in one piece, when its
+        /// segments would leave at different times.
         public var singleSegments: Bool
+        /// A kernel-run drop, duplicate or corruption may hit a segment inside a GSO packet
+        /// here: the engine's `fault_peer` carries it out at the link's other end, where the
+        /// segments arrive one by one (netfault's links have segmentation offloads off).
+        public var handsOver = false
         /// A kernel-run impairment corrupts packets here: checksum offload goes off on both
         /// ends, so the sender sums in software after the tc hook and the receiver checks.
         public var corrupts = false
@@ -68,6 +71,8 @@ public struct FaultPlan: Sendable {
         public var peerHost: String? = nil
         /// The other end of its link (`host/interface`), when it must change too (offloads).
         public var peerInterface: String? = nil
+        /// The other end's interface index, in the peer's namespace.
+        public var peerIndex: Int32? = nil
     }
 
     /// Where a fault or impairment ran, as the JSON names it.
@@ -363,28 +368,33 @@ public struct FaultPlan: Sendable {
         }
     }
 
-    /// The interfaces a kernel host's programs attach to, with fq where something is held
-    /// and single-segment skbs where bulk segments may be touched.
+    /// The interfaces a kernel host's programs attach to: fq where something is held,
+    /// one-segment skbs where bulk segments may be held for times of their own, the peer
+    /// program where they may be dropped, duplicated or corrupted.
     static func placeKernelInterfaces(_ work: inout HostWork, network: NetworkPlan) {
         let all = network.host(work.host)?.interfaces ?? []
         var attached: [KernelInterface] = []
         var longest: [Int32: Double] = [:]
-        func touch(_ index: UInt32?, hold: Double, bulk: Bool) {
+        func touch(_ index: UInt32?, hold: Double, timesBulk: Bool, actsOnBulk: Bool) {
             for interface in all where index == nil || UInt32(interface.index) == index! {
                 if !attached.contains(where: { $0.index == interface.index }) {
                     attached.append(KernelInterface(name: interface.name, index: interface.index, fq: nil, singleSegments: false))
                 }
                 let position = attached.firstIndex { $0.index == interface.index }!
-                if bulk { attached[position].singleSegments = true }
+                if timesBulk { attached[position].singleSegments = true }
+                if actsOnBulk { attached[position].handsOver = true }
                 if hold > 0 { longest[interface.index] = max(longest[interface.index] ?? 0, hold) }
             }
         }
         for fault in work.faults {
-            touch(fault.interfaceIndex, hold: longestHold(fault), bulk: touchesBulk(fault))
-            if fault.kind == .finAck { work.needsIngress = true }
+            let bulk = touchesBulk(fault)
+            touch(fault.interfaceIndex, hold: longestHold(fault), timesBulk: bulk && holds(fault), actsOnBulk: bulk && !holds(fault))
         }
         for impairment in work.impairments {
-            touch(impairment.interfaceIndex, hold: longestHold(impairment), bulk: true)
+            // A constant delay holds a GSO packet's segments alike; jitter and reordering do not.
+            touch(impairment.interfaceIndex, hold: longestHold(impairment),
+                  timesBulk: impairment.jitter > 0 || impairment.reorder > 0,
+                  actsOnBulk: impairment.loss > 0 || impairment.duplicate > 0 || impairment.corrupt > 0)
             if impairment.corrupt > 0, let position = attached.firstIndex(where: { UInt32($0.index) == impairment.interfaceIndex }) {
                 attached[position].corrupts = true
             }
@@ -392,9 +402,11 @@ public struct FaultPlan: Sendable {
         for index in attached.indices {
             for link in network.links {
                 if link.hostA == work.host && link.interfaceA == attached[index].name {
-                    (attached[index].peerHost, attached[index].peerInterface) = (link.hostB, link.interfaceB)
+                    (attached[index].peerHost, attached[index].peerInterface, attached[index].peerIndex) =
+                        (link.hostB, link.interfaceB, link.indexB)
                 } else if link.hostB == work.host && link.interfaceB == attached[index].name {
-                    (attached[index].peerHost, attached[index].peerInterface) = (link.hostA, link.interfaceA)
+                    (attached[index].peerHost, attached[index].peerInterface, attached[index].peerIndex) =
+                        (link.hostA, link.interfaceA, link.indexA)
                 }
             }
         }

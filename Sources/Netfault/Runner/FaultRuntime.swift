@@ -32,7 +32,7 @@ final class FaultRuntime: @unchecked Sendable {
                             try LinkOffloads.disableChecksumOffload(links: [name], in: other)
                         }
                     }
-                    kernelWorkers.append(try KernelWorker.start(work, namespace: namespace, seed: hostSeed, t0: t0))
+                    kernelWorkers.append(try KernelWorker.start(work, namespace: namespace, network: network, seed: hostSeed, t0: t0))
                     continue
                 }
                 let queue = try NfqueueSocket(namespace: namespace, queue: 0, copyRange: work.copyRange)
@@ -44,6 +44,7 @@ final class FaultRuntime: @unchecked Sendable {
             }
         } catch {
             // The queue workers have not started; the kernel engines have (their readers run).
+            for worker in kernelWorkers { _ = worker.detachPeers() }
             for worker in kernelWorkers { _ = worker.stop() }
             kernelWorkers = []
             workers = []
@@ -56,7 +57,11 @@ final class FaultRuntime: @unchecked Sendable {
     /// returns all decisions in time order, the first error if one stopped an engine, and the
     /// kernel engines' program costs (runs and run time, counted while BPF stats are on).
     func stop() -> (decisions: [FaultDecision], failure: String?) {
-        let results = workers.map { $0.stop() } + kernelWorkers.map { $0.stop() }
+        // Every engine's programs on other hosts' links first: a closing engine removes the
+        // clsact qdiscs it created, and other engines' filters with them.
+        let peerErrors = kernelWorkers.flatMap { $0.detachPeers() }
+        var results = workers.map { $0.stop() } + kernelWorkers.map { $0.stop() }
+        if !peerErrors.isEmpty { results.append(([], peerErrors.joined(separator: "; "))) }
         workers = []
         kernelWorkers = []
         let decisions = results.flatMap(\.decisions).sorted { $0.time < $1.time }
@@ -92,8 +97,10 @@ private final class KernelWorker: @unchecked Sendable {
     }
 
     /// fq on the interfaces that hold packets, then the engine, attached to each interface
-    /// (egress, and ingress where the other side's FIN is classified), then its reader.
-    static func start(_ work: FaultPlan.HostWork, namespace: NetworkNamespace, seed: UInt64, t0: Int64) throws -> KernelWorker {
+    /// (egress, and ingress where the other side's FIN is classified) and to the other end
+    /// of the links where it acts on segments inside GSO packets, then its reader.
+    static func start(_ work: FaultPlan.HostWork, namespace: NetworkNamespace, network: Network, seed: UInt64,
+                      t0: Int64) throws -> KernelWorker {
         let fq = work.interfaces.compactMap { interface in
             interface.fq.map { Rtnetlink.newFQ(interfaceIndex: interface.index, interface: interface.name, options: $0) }
         }
@@ -108,6 +115,12 @@ private final class KernelWorker: @unchecked Sendable {
         do {
             for interface in work.interfaces {
                 try engine.attach(interfaceIndex: interface.index, name: interface.name, in: namespace)
+                // The peer's ingress sees the segments one by one because Network makes every
+                // link with segmentation offloads off (LinkOffloads.disable).
+                if interface.handsOver, let peer = interface.peerHost.flatMap(network.namespace), let index = interface.peerIndex,
+                   let name = interface.peerInterface {
+                    try engine.attachPeer(interfaceIndex: index, name: name, in: peer)
+                }
             }
         } catch {
             engine.close()
@@ -116,6 +129,11 @@ private final class KernelWorker: @unchecked Sendable {
         let worker = KernelWorker(engine: engine, host: work.host, names: KernelFaultNames(work), t0: t0)
         worker.run()
         return worker
+    }
+
+    /// Detaches the engine's programs on other hosts' links; their errors, said per host.
+    func detachPeers() -> [String] {
+        engine.detachPeers().map { "fault engine in the kernel on \(host): \($0)" }
     }
 
     private func run() {

@@ -4,8 +4,9 @@ import Glibc
 
 /// The fault engine in the kernel for one faulted host: its own instance of
 /// bpf/fault_engine.bpf.c, maps filled with the host's rules and impairments, its programs
-/// attached at clsact egress and ingress of the host's interfaces, its decisions read from
-/// a ring. Equivalent to `bpftool prog loadall fault_engine.bpf.o DIR` + `bpftool map
+/// attached at clsact egress and ingress of the host's interfaces (and, where it acts on
+/// segments inside GSO packets, at the ingress of the links' other ends), its decisions
+/// read from a ring. Equivalent to `bpftool prog loadall fault_engine.bpf.o DIR` + `bpftool map
 /// update` for each entry; nothing is pinned, so `close()` (or the process's end) removes
 /// it all.
 public final class TCFaultEngine: @unchecked Sendable {
@@ -17,10 +18,14 @@ public final class TCFaultEngine: @unchecked Sendable {
     /// The tc filter pref of the engine's programs (`tc filter add … pref 256`): filters
     /// with a higher pref (the capture's) run after them, on what they let through.
     public static let tcPriority: UInt32 = 256
+    /// The pref of `fault_peer` at a link's other end: ahead of that host's own engine, so
+    /// that a segment it drops is not seen arriving there.
+    public static let peerPriority: UInt32 = 128
 
     private let object: BPFObject
     private let egressFD: Int32
     private let ingressFD: Int32
+    private let peerFD: Int32
     private let configFD: Int32
     private let lostFD: Int32
     private var ring: BPFRingBuffer?
@@ -37,6 +42,7 @@ public final class TCFaultEngine: @unchecked Sendable {
         let handles: [UInt32]
         let priorities: [UInt32]
         let createdHook: Bool
+        let isPeer: Bool
     }
 
     /// Loads an instance and fills its maps. `t0` is the scenario's start (CLOCK_MONOTONIC
@@ -55,6 +61,7 @@ public final class TCFaultEngine: @unchecked Sendable {
         object = try BPFObject(bytes: Array(bytes), name: "fault_engine")
         egressFD = try object.programFD("fault_egress")
         ingressFD = try object.programFD("fault_ingress")
+        peerFD = try object.programFD("fault_peer")
         configFD = try object.mapFD("config")
         lostFD = try object.mapFD("lost")
         configuration = try Self.fill(object, configFD: configFD, rules: rules, impairments: impairments, seed: seed, t0: t0,
@@ -108,10 +115,12 @@ public final class TCFaultEngine: @unchecked Sendable {
             throw BPFError("fault engine: too many rules or impairments", errno: E2BIG)
         }
         try lock.withLock {
-            for (name, keySize) in [("destinations", 24), ("occurrences", 48), ("classes", 40), ("identities", 40), ("retransmissions", 48)] {
+            for (name, keySize) in [("destinations", 24), ("occurrences", 48), ("classes", 40), ("identities", 40), ("retransmissions", 48), ("pending", 48)] {
                 let result = nf_bpf_map_clear(try object.mapFD(name), UInt32(keySize))
                 if result < 0 { throw BPFError("clear BPF map \(name)", errno: -result) }
             }
+            try BPFObject.update(map: try object.mapFD("pending_count"), key: Self.key(0), value: [UInt8](repeating: 0, count: 8),
+                                 operation: "clear BPF map pending_count")
             configuration = try Self.fill(object, configFD: configFD, rules: rules, impairments: impairments, seed: seed, t0: t0,
                                           skipMark: skipMark)
             try ring?.poll(timeoutMilliseconds: 0)
@@ -127,22 +136,58 @@ public final class TCFaultEngine: @unchecked Sendable {
 
     /// Attaches the engine to one interface of the host: creates clsact if missing, then
     /// the egress and ingress programs, on a thread that enters `namespace` and ends after.
-    /// Equivalent to `tc qdisc add dev X clsact; tc filter add dev X egress bpf da obj
-    /// fault_engine.bpf.o sec tc; tc filter add dev X ingress bpf da obj …`.
+    /// Equivalent to `tc qdisc add dev X clsact; tc filter add dev X egress pref 256 bpf da
+    /// obj fault_engine.bpf.o sec tc; tc filter add dev X ingress pref 256 bpf da obj …`.
     public func attach(interfaceIndex: Int32, name: String, in namespace: NetworkNamespace) throws {
+        try attach(interfaceIndex: interfaceIndex, name: name, in: namespace, programs: (egressFD, ingressFD),
+                   priorities: [Self.tcPriority, Self.tcPriority])
+    }
+
+    /// Attaches `fault_peer` at the ingress of the other end of one of the host's links,
+    /// where the segments of the GSO packets the host sends arrive one by one: it drops,
+    /// duplicates or corrupts those the egress program decided on. Equivalent to `tc qdisc
+    /// add dev Y clsact; tc filter add dev Y ingress pref 128 bpf da obj fault_engine.bpf.o
+    /// sec tc` in the peer's namespace. The clsact it may create there stays (the peer's own
+    /// engine may have attached to it since) and goes with the interface.
+    public func attachPeer(interfaceIndex: Int32, name: String, in namespace: NetworkNamespace) throws {
+        try attach(interfaceIndex: interfaceIndex, name: name, in: namespace, programs: (-1, peerFD),
+                   priorities: [0, Self.peerPriority], isPeer: true)
+    }
+
+    /// Detaches the `fault_peer` programs (`tc filter del dev Y ingress pref 128 …`). When
+    /// two hosts' engines attach to each other's links, every engine must do this before
+    /// any closes: a close removes the clsact its engine created, filters of others with it.
+    /// Errors other than a device already gone are returned, one line each.
+    @discardableResult
+    public func detachPeers() -> [String] {
+        lock.withLock {
+            let peers = attachments.filter(\.isPeer)
+            attachments.removeAll(where: \.isPeer)
+            return peers.compactMap(Self.detach)
+        }
+    }
+
+    private static func detach(_ attachment: Attachment) -> String? {
+        let result = nf_tc_detach_pair(attachment.namespace.fd, attachment.interfaceIndex, attachment.handles,
+                                       attachment.priorities, attachment.createdHook ? 1 : 0)
+        return result == 0 ? nil : "\(BPFError("tc filter del dev \(attachment.name) in \(attachment.namespace.name)", errno: -result))"
+    }
+
+    private func attach(interfaceIndex: Int32, name: String, in namespace: NetworkNamespace, programs: (Int32, Int32),
+                        priorities wanted: [UInt32], isPeer: Bool = false) throws {
         try lock.withLock {
             if closed { throw BPFError("attach fault engine to \(name): engine closed", errno: EBADF) }
             var created: Int32 = 0
-            var handles: [UInt32] = [0, 0], priorities: [UInt32] = [Self.tcPriority, Self.tcPriority]
+            var handles: [UInt32] = [0, 0], priorities = wanted
             var stage = [CChar](repeating: 0, count: 64)
-            let result = nf_tc_attach_pair(namespace.fd, interfaceIndex, egressFD, ingressFD, &created, &handles, &priorities,
+            let result = nf_tc_attach_pair(namespace.fd, interfaceIndex, programs.0, programs.1, &created, &handles, &priorities,
                                            &stage, stage.count)
             if result != 0 {
                 let step = String(decoding: stage.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 throw BPFError("\(step) on \(name) in \(namespace.name)", errno: -result)
             }
             attachments.append(Attachment(namespace: namespace, interfaceIndex: interfaceIndex, name: name, handles: handles,
-                                          priorities: priorities, createdHook: created != 0))
+                                          priorities: priorities, createdHook: created != 0 && !isPeer, isPeer: isPeer))
         }
     }
 
@@ -176,14 +221,7 @@ public final class TCFaultEngine: @unchecked Sendable {
         lock.withLock {
             guard !closed else { return [] }
             closed = true
-            var errors: [String] = []
-            for attachment in attachments.reversed() {
-                let result = nf_tc_detach_pair(attachment.namespace.fd, attachment.interfaceIndex, attachment.handles,
-                                               attachment.priorities, attachment.createdHook ? 1 : 0)
-                if result != 0 {
-                    errors.append("\(BPFError("tc filter del dev \(attachment.name) in \(attachment.namespace.name)", errno: -result))")
-                }
-            }
+            let errors = attachments.reversed().compactMap(Self.detach)
             attachments.removeAll()
             ring = nil
             return errors
@@ -194,8 +232,9 @@ public final class TCFaultEngine: @unchecked Sendable {
 
     /// What one test run of a program did to a frame.
     public struct TestRun: Sendable {
-        /// TC_ACT_UNSPEC (0xFFFFFFFF: let through, later filters run) or TC_ACT_STOLEN (4, a
-        /// drop: the sender is told it went, as on a wire).
+        /// TC_ACT_UNSPEC (0xFFFFFFFF: let through, later filters run), TC_ACT_STOLEN (4, a
+        /// drop at egress: the sender is told it went, as on a wire), TC_ACT_SHOT (2, a drop
+        /// by `fault_peer`) or TC_ACT_OK (0, `fault_ingress`).
         public let verdict: UInt32
         /// The frame after the program (changed by a corruption).
         public let frame: [UInt8]
@@ -203,12 +242,17 @@ public final class TCFaultEngine: @unchecked Sendable {
         public let departureNanoseconds: UInt64
     }
 
-    /// Runs the egress (or ingress) program once on `frame` (Ethernet on) with the engine's
-    /// clock at `clockNanoseconds`, through `bpf_prog_test_run_opts`: no device is
-    /// involved (skb->ifindex is the loopback's, 1) and duplicates are recorded, not sent.
-    /// Once called, the engine stays in test mode (its clock is the runs' own).
-    /// Equivalent to `bpftool prog run … data_in FILE`.
-    public func testRun(frame: [UInt8], clockNanoseconds: UInt64, egress: Bool = true) throws -> TestRun {
+    /// Which program a test run runs.
+    public enum Program: Sendable { case egress, ingress, peer }
+
+    /// Runs one program once on `frame` (Ethernet on) with the engine's clock at
+    /// `clockNanoseconds`, through `bpf_prog_test_run_opts`: no device is involved
+    /// (skb->ifindex is the loopback's, 1) and duplicates are recorded, not sent.
+    /// `gsoSegmentSize` > 0 makes the frame a GSO packet of segments that size (skb->gso_size,
+    /// and skb->gso_segs from the frame's payload). Once called, the engine stays in test
+    /// mode (its clock is the runs' own). Equivalent to `bpftool prog run … data_in FILE`.
+    public func testRun(frame: [UInt8], clockNanoseconds: UInt64, program: Program = .egress, gsoSegmentSize: Int = 0,
+                        gsoSegments: Int = 0) throws -> TestRun {
         if configuration[16..<24].allSatisfy({ $0 == 0 }) {
             // Test mode on: the clock comes from each run's context from now on.
             withUnsafeBytes(of: UInt64(1).littleEndian) { configuration.replaceSubrange(16..<24, with: $0) }
@@ -218,17 +262,25 @@ public final class TCFaultEngine: @unchecked Sendable {
         // struct __sk_buff: cb[0] at 48, cb[1] at 52 (the clock's low and high words).
         var contextIn = [UInt8](repeating: 0, count: contextSize)
         withUnsafeBytes(of: clockNanoseconds.littleEndian) { contextIn.replaceSubrange(48..<56, with: $0) }
+        if gsoSegmentSize > 0 {
+            // gso_segs at 164, gso_size at 176 (struct __sk_buff, 5.7 on).
+            withUnsafeBytes(of: UInt32(gsoSegments).littleEndian) { contextIn.replaceSubrange(164..<168, with: $0) }
+            withUnsafeBytes(of: UInt32(gsoSegmentSize).littleEndian) { contextIn.replaceSubrange(176..<180, with: $0) }
+        }
         var contextOut = [UInt8](repeating: 0, count: contextSize)
         var out = [UInt8](repeating: 0, count: frame.count + 256)
         var outSize = UInt32(out.count)
         var verdict: UInt32 = 0
         let result = frame.withUnsafeBytes { data in
             contextIn.withUnsafeBytes { ctxIn in
-                nf_bpf_prog_test_run(egress ? egressFD : ingressFD, data.baseAddress, UInt32(data.count), &out, &outSize,
+                nf_bpf_prog_test_run(program == .egress ? egressFD : program == .ingress ? ingressFD : peerFD, data.baseAddress, UInt32(data.count), &out, &outSize,
                                      ctxIn.baseAddress, &contextOut, UInt32(contextSize), &verdict)
             }
         }
-        if result != 0 { throw BPFError("bpf_prog_test_run_opts", errno: -result) }
+        if result != 0 {
+            let gso = gsoSegmentSize > 0 ? " (a GSO packet of \(gsoSegments) × \(gsoSegmentSize) bytes)" : ""
+            throw BPFError("bpf_prog_test_run_opts of the \(program) program\(gso)", errno: -result)
+        }
         // struct __sk_buff's tstamp is at offset 152 in every kernel since 5.0.
         let tstamp = contextOut.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 152, as: UInt64.self) }
         return TestRun(verdict: verdict, frame: Array(out.prefix(Int(outSize))), departureNanoseconds: tstamp)

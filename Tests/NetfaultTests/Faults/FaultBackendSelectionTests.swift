@@ -80,19 +80,37 @@ import NetfaultKernel
         #expect(plan.hosts.first { $0.host == "client" }?.engine == .kernel(fq: false))
         #expect(plan.summary[0].backend == "nfqueue")
         #expect(plan.summary[0].reason?.hasPrefix("on server: ") == true)
-        #expect(plan.singleSegmentInterfaces.contains("client/eth0"), "a partition touches every packet")
+        let client = plan.hosts.first { $0.host == "client" }
+        #expect(client?.interfaces.first?.handsOver == true, "a partition drops segments inside GSO packets too")
+        #expect(plan.singleSegmentInterfaces.isEmpty, "a drop needs no one-segment skbs")
     }
 
-    @Test func finAcksAttachAtIngressToo() {
-        let plan = plan { Drop(.finAck, at: .egress(of: "client")) }
-        #expect(plan.hosts[0].needsIngress)
+    /// GSO packets stay whole unless a bulk segment may be held for a time of its own;
+    /// drops, duplicates and corruptions of bulk segments go to the peer's program.
+    @Test func bulkSegmentsKeepGSOUnlessTheirTimingIsTheirOwn() {
+        let drop = plan { Drop(.data, at: .egress(of: "client"), .nth(3)) }
+        #expect(drop.singleSegmentInterfaces.isEmpty && drop.hosts[0].interfaces.map(\.handsOver) == [true, true])
+        #expect(drop.hosts[0].interfaces.map(\.peerHost) == ["router", "server"])
+        #expect(drop.hosts[0].interfaces.allSatisfy { $0.peerIndex != nil })
+
+        let delay = plan { Delay(.fin, by: 0.2, at: .egress(of: "client")) }
+        #expect(delay.singleSegmentInterfaces == ["client/eth0", "client/eth1"])
+        #expect(delay.hosts[0].interfaces.map(\.handsOver) == [false, false])
+
+        let control = plan { Drop(.synAck, at: .egress(of: "client")) }
+        #expect(control.singleSegmentInterfaces.isEmpty && control.hosts[0].interfaces.map(\.handsOver) == [false, false])
+
+        let steady = plan { Impair(from: "client", to: "server", delay: 0.02) }
+        #expect(steady.singleSegmentInterfaces.isEmpty, "a constant delay holds a GSO packet's segments alike")
+        let jitter = plan { Impair(from: "client", to: "server", delay: 0.02, jitter: 0.005) }
+        #expect(jitter.singleSegmentInterfaces == ["client/eth1"])
     }
 
     @Test func impairmentsPreferTheKernelThenNetemThenNFQueue() {
         let kernel = plan { Impair(from: "client", to: "server", delay: 0.02, loss: 5) }
         #expect(kernel.qdiscs.isEmpty && kernel.hosts[0].engine == .kernel(fq: true))
         #expect(kernel.hosts[0].interfaces.map(\.fq?.horizonMicroseconds) == [1_020_000])
-        #expect(kernel.singleSegmentInterfaces == ["client/eth1"])
+        #expect(kernel.singleSegmentInterfaces.isEmpty && kernel.hosts[0].interfaces.map(\.handsOver) == [true])
         #expect(kernel.summary.map(\.backend) == ["bpf+fq"])
 
         let lossOnly = plan(Self.noFQ) { Impair(from: "client", to: "server", loss: 5) }

@@ -23,7 +23,7 @@ struct KernelDifferentialTests {
         let engine = try TCFaultEngine(rules: [], impairments: [], seed: 0, t0: Self.t0, skipMark: FaultPlan.injectedMark)
         defer { engine.close() }
         var failures: [String] = []
-        var decisions = 0, drops = 0
+        var decisions = 0, drops = 0, peerActions = 0
         for index in 0..<Self.generatedCases {
             var random = CaseRandom(seed: Self.generatorSeed ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15))
             let faults = Generator.faults(&random)
@@ -32,6 +32,7 @@ struct KernelDifferentialTests {
             let outcome = try Self.compare(engine, faults: faults, impairments: impairments, stream: stream, seed: random.next())
             decisions += outcome.decisions
             drops += outcome.drops
+            peerActions += outcome.peerActions
             if let mismatch = outcome.mismatch {
                 failures.append("case seed 0x\(String(Self.generatorSeed, radix: 16)) index \(index): \(mismatch)")
                 if failures.count >= 3 { break }
@@ -41,6 +42,8 @@ struct KernelDifferentialTests {
         // The generator must exercise the engines: a stream set that never decides would agree vacuously.
         #expect(decisions > Self.generatedCases, "decisions: \(decisions)")
         #expect(drops > Self.generatedCases / 10, "drops: \(drops)")
+        // …and segments inside GSO packets must be acted on by fault_peer, not only passed.
+        #expect(peerActions > Self.generatedCases / 50, "segments of GSO packets fault_peer acted on: \(peerActions)")
     }
 
     @Test func catalogFaultsAgree() throws {
@@ -93,6 +96,8 @@ struct KernelDifferentialTests {
     struct Outcome {
         var decisions = 0
         var drops = 0
+        /// Segments of GSO packets that fault_peer dropped or changed.
+        var peerActions = 0
         var mismatch: String?
     }
 
@@ -108,35 +113,67 @@ struct KernelDifferentialTests {
         var outcome = Outcome()
         // Formatted only for a failure's message.
         var verdicts: [(id: UInt32, actions: [VerdictAction], verdict: UInt32, departure: UInt64)] = []
-        for (number, packet) in stream.enumerated() {
-            let id = UInt32(number + 1)
+        var nextID: UInt32 = 0
+        for packet in stream {
+            let clock = UInt64(t0) + packet.nanoseconds
+            if !packet.segments.isEmpty {
+                // A GSO packet: the Swift engine sees its segments as the wire carries them;
+                // the kernel's egress program sees the packet, and fault_peer each segment.
+                var ids: [UInt32] = []
+                var actions: [VerdictAction] = []
+                for segment in packet.segments {
+                    nextID += 1
+                    ids.append(nextID)
+                    swift.handle(EnginePacket(id: nextID, egress: true, interfaceIndex: testInterface, bytes: segment),
+                                 at: Double(packet.nanoseconds) / 1e9, into: &actions)
+                }
+                let run = try engine.testRun(frame: Generator.ethernet(packet.bytes), clockNanoseconds: clock, program: .egress,
+                                             gsoSegmentSize: packet.gsoSize, gsoSegments: packet.segments.count)
+                verdicts.append((ids[0], actions, run.verdict, run.departureNanoseconds))
+                if run.verdict != UInt32(bitPattern: -1) {
+                    outcome.mismatch = "GSO packet #\(ids[0])…#\(ids.last!): kernel verdict \(run.verdict) at egress"
+                    break
+                }
+                for (id, segment) in zip(ids, packet.segments) {
+                    let peer = try engine.testRun(frame: Generator.ethernet(segment), clockNanoseconds: clock, program: .peer)
+                    let kernelDropped = peer.verdict == 2  // TC_ACT_SHOT
+                    if kernelDropped { outcome.drops += 1 }
+                    if kernelDropped || peer.frame != Generator.ethernet(segment) { outcome.peerActions += 1 }
+                    if actions.contains(.drop(id)) != kernelDropped || (peer.verdict != UInt32(bitPattern: -1) && !kernelDropped) {
+                        outcome.mismatch = "GSO segment #\(id): swift \(actions), fault_peer verdict \(peer.verdict)"
+                    } else if let mismatch = Self.corruptionMismatch(id, actions, segment, peer) {
+                        outcome.mismatch = mismatch
+                    }
+                    if outcome.mismatch != nil { break }
+                }
+                if outcome.mismatch != nil { break }
+                continue
+            }
+            nextID += 1
+            let id = nextID
             var actions: [VerdictAction] = []
             swift.handle(EnginePacket(id: id, egress: packet.egress, interfaceIndex: testInterface, bytes: packet.bytes),
                          at: Double(packet.nanoseconds) / 1e9, into: &actions)
-            let run = try engine.testRun(frame: Generator.ethernet(packet.bytes), clockNanoseconds: UInt64(t0) + packet.nanoseconds,
-                                         egress: packet.egress)
+            let run = try engine.testRun(frame: Generator.ethernet(packet.bytes), clockNanoseconds: clock,
+                                         program: packet.egress ? .egress : .ingress)
             let swiftDropped = actions.contains(.drop(id))
             let kernelDropped = run.verdict == 4  // TC_ACT_STOLEN
             if kernelDropped { outcome.drops += 1 }
             verdicts.append((id, actions, run.verdict, run.departureNanoseconds))
-            if swiftDropped != kernelDropped || (run.verdict != UInt32(bitPattern: -1) && run.verdict != 4) {
+            let passed: UInt32 = packet.egress ? UInt32(bitPattern: -1) : 0  // TC_ACT_UNSPEC at egress, TC_ACT_OK at ingress
+            if swiftDropped != kernelDropped || (run.verdict != passed && run.verdict != 4) {
                 outcome.mismatch = "packet #\(id): swift \(actions), kernel verdict \(run.verdict)"
-            }
-            // A corrupted packet: the same bit flipped (the kernel also moves the checksum, which the Swift copy keeps).
-            if outcome.mismatch == nil, let replaced = actions.lazy.compactMap({ if case .acceptReplacing(id, let b) = $0 { b } else { nil } }).first {
-                let kernelPacket = Array(run.frame.dropFirst(14))
-                let checksum = Generator.checksumRange(packet.bytes)
-                let differs = zip(replaced, kernelPacket).enumerated().contains { $0.element.0 != $0.element.1 && !checksum.contains($0.offset) }
-                if differs || kernelPacket.count != replaced.count {
-                    outcome.mismatch = "packet #\(id): corrupted differently"
-                }
+            } else if let mismatch = Self.corruptionMismatch(id, actions, packet.bytes, run) {
+                outcome.mismatch = mismatch
             }
             if outcome.mismatch != nil { break }
         }
         // The ring holds thousands of records: one read per case.
         kernelDecisions = try engine.poll(timeoutMilliseconds: 0).map { FaultDecision($0, host: "h", names: names, t0: t0) }
         outcome.decisions = kernelDecisions.count
-        if outcome.mismatch == nil && kernelDecisions != swift.decisions { outcome.mismatch = "decisions differ" }
+        if outcome.mismatch == nil && kernelDecisions.map(Self.withoutIPv4HeaderChecksum) != swift.decisions.map(Self.withoutIPv4HeaderChecksum) {
+            outcome.mismatch = "decisions differ"
+        }
         if var mismatch = outcome.mismatch {
             mismatch += "\nfaults: \(faults)\nimpairments: \(impairments)\nverdicts:\n  "
                 + verdicts.map { "#\($0.id) swift \($0.actions.map(Self.short)) kernel verdict \($0.verdict) tstamp \($0.departure)" }
@@ -146,6 +183,27 @@ struct KernelDifferentialTests {
             outcome.mismatch = mismatch
         }
         return outcome
+    }
+
+    /// A corrupted packet: the same bit flipped (the kernel also moves the checksum, which the Swift copy keeps).
+    static func corruptionMismatch(_ id: UInt32, _ actions: [VerdictAction], _ sent: [UInt8], _ run: TCFaultEngine.TestRun) -> String? {
+        guard let replaced = actions.lazy.compactMap({ if case .acceptReplacing(id, let b) = $0 { b } else { nil } }).first else { return nil }
+        let kernelPacket = Array(run.frame.dropFirst(14))
+        let checksum = Generator.checksumRange(sent)
+        let differs = zip(replaced, kernelPacket).enumerated().contains { $0.element.0 != $0.element.1 && !checksum.contains($0.offset) }
+        return differs || kernelPacket.count != replaced.count ? "packet #\(id): corrupted differently" : nil
+    }
+
+    /// The kernel keeps a dropped GSO segment's IPv4 header with its checksum moved to the
+    /// segment's length and id; the test's packets carry no checksums to compare it with.
+    static func withoutIPv4HeaderChecksum(_ decision: FaultDecision) -> FaultDecision {
+        var decision = decision
+        if var packet = decision.droppedPacket, packet.count >= 12, packet[0] >> 4 == 4 {
+            packet[10] = 0
+            packet[11] = 0
+            decision.droppedPacket = packet
+        }
+        return decision
     }
 
     static func short(_ action: VerdictAction) -> String {
@@ -185,6 +243,17 @@ enum Generator {
         let egress: Bool
         let bytes: [UInt8]
         let nanoseconds: UInt64
+        /// A GSO packet's segment payload size, and its segments as the device cuts them.
+        var gsoSize = 0
+        var segments: [[UInt8]] = []
+    }
+
+    /// What a conversation sends: a packet, or a GSO packet and its segments.
+    struct Sent {
+        let egress: Bool
+        let bytes: [UInt8]
+        var gsoSize = 0
+        var segments: [[UInt8]] = []
     }
 
     static let ports: [UInt16] = [80, 8080, 443]
@@ -232,34 +301,56 @@ enum Generator {
             conversation(&random, me: me, peer: peer, remotePort: remotePort.map { UInt16($0) } ?? random.pick(ports))
         }
         if random.chance(0.2) {
-            conversations.append((0..<random.int(1...3)).map { _ in (random.chance(0.5), udp(me, peer, &random)) })
+            conversations.append((0..<random.int(1...3)).map { _ in Sent(egress: random.chance(0.5), bytes: udp(me, peer, &random)) })
         }
         var merged: [Packet] = []
         var time: UInt64 = 0
         while conversations.contains(where: { !$0.isEmpty }) {
             let which = conversations.indices.filter { !conversations[$0].isEmpty }
             let index = random.pick(which)
-            let (egress, bytes) = conversations[index].removeFirst()
+            let sent = conversations[index].removeFirst()
             // Half a millisecond past a whole one: window edges (whole ms) never tie.
             time += UInt64(random.int(0...40)) * 1_000_000
-            merged.append(Packet(egress: egress, bytes: bytes, nanoseconds: time + 500_000))
+            merged.append(Packet(egress: sent.egress, bytes: sent.bytes, nanoseconds: time + 500_000, gsoSize: sent.gsoSize,
+                                 segments: sent.segments))
         }
         return merged
     }
 
-    /// (egress, IP packet) in the order sent.
-    static func conversation(_ random: inout CaseRandom, me: String, peer: String, remotePort: UInt16) -> [(Bool, [UInt8])] {
+    /// What each side sends, in order. This host's bulk data goes as GSO packets too.
+    static func conversation(_ random: inout CaseRandom, me: String, peer: String, remotePort: UInt16) -> [Sent] {
         let localPort = UInt16(random.int(30000...60000))
-        var out: [(Bool, [UInt8])] = []
+        var out: [Sent] = []
         // Sequence state per side: true = this host.
         var next: [Bool: UInt32] = [true: UInt32(truncatingIfNeeded: random.next()), false: UInt32(truncatingIfNeeded: random.next())]
-        func send(_ mine: Bool, _ flags: TCPFlags, payload: Int = 0, seq: UInt32? = nil) {
-            let s = seq ?? next[mine]!
+        func packet(_ mine: Bool, _ flags: TCPFlags, payload: Int, seq s: UInt32) -> [UInt8] {
             let ack = flags.contains(.ack) ? next[!mine]! : 0
-            let bytes = mine
+            return mine
                 ? TestPackets.tcp(from: me, to: peer, sourcePort: localPort, destinationPort: remotePort, flags: flags, seq: s, ack: ack, payload: payload)
                 : TestPackets.tcp(from: peer, to: me, sourcePort: remotePort, destinationPort: localPort, flags: flags, seq: s, ack: ack, payload: payload)
-            out.append((mine, bytes))
+        }
+        func send(_ mine: Bool, _ flags: TCPFlags, payload: Int = 0, seq: UInt32? = nil) {
+            out.append(Sent(egress: mine, bytes: packet(mine, flags, payload: payload, seq: seq ?? next[mine]!)))
+        }
+        /// Bulk data from `start`: from this host one GSO packet of its segments (cut as
+        /// tcp_gso_segment cuts it: FIN and PSH on the last, the IPv4 id counting up), from
+        /// the peer the segments as they arrive.
+        func bulk(_ mine: Bool, from start: UInt32, size: Int, lengths: [Int], fin: Bool) {
+            let last: TCPFlags = fin ? [.fin, .psh, .ack] : [.psh, .ack]
+            var segments: [[UInt8]] = []
+            var seq = start
+            for (index, length) in lengths.enumerated() {
+                var segment = packet(mine, index == lengths.count - 1 ? last : .ack, payload: length, seq: seq)
+                if segment[0] >> 4 == 4 { (segment[4], segment[5]) = (UInt8(index >> 8), UInt8(index & 0xFF)) }
+                segments.append(segment)
+                seq &+= UInt32(length)
+            }
+            if mine {
+                out.append(Sent(egress: true, bytes: packet(true, last, payload: lengths.reduce(0, +), seq: start), gsoSize: size,
+                                segments: segments))
+            } else {
+                out += segments.map { Sent(egress: false, bytes: $0) }
+            }
         }
         let initiator = random.chance(0.6)
         let isn = next[initiator]!, peerISN = next[!initiator]!
@@ -274,7 +365,23 @@ enum Generator {
         for _ in 0..<random.int(1...2) { send(initiator, .ack) }
         for _ in 0..<random.int(0...8) {
             let side = random.chance(0.5)
-            switch random.int(0...5) {
+            switch random.int(0...6) {
+            case 6:
+                // A test run's packet must fit in a page (bpf_test_init): 3 000 payload bytes at most.
+                let size = random.pick([100, 536, 1400]), count = random.int(2...min(6, 3000 / size))
+                let lengths = (0..<count).map { $0 == count - 1 ? random.int(1...size) : size }
+                let start = next[side]!, total = UInt32(lengths.reduce(0, +))
+                let fin = random.chance(0.2)
+                bulk(side, from: start, size: size, lengths: lengths, fin: fin)
+                next[side] = start &+ total
+                // Sometimes all of it again: a retransmission, segment by segment its identity's second.
+                if random.chance(0.25) { bulk(side, from: start, size: size, lengths: lengths, fin: fin) }
+                if fin {
+                    next[side]! &+= 1
+                    if random.chance(0.7) { send(!side, .ack) }
+                    return out
+                }
+                if random.chance(0.7) { send(!side, .ack) }
             case 0, 1, 2:
                 let length = random.pick([1, 100, 536, 1400])
                 let start = next[side]!
