@@ -127,6 +127,9 @@ struct TimelineBenchCommand: ParsableCommand {
                      result.withoutCaptureMbps, result.withBPFCaptureMbps, result.bpfCaptureCostPercent))
         print(String(format: "bulk: libpcap capture (--pcap) %.0f Mbit/s, cost %.1f %%; tcpdump on both hosts %.0f Mbit/s, cost %.1f %%",
                      result.withLibpcapCaptureMbps, result.libpcapCaptureCostPercent, result.withTcpdumpMbps, result.tcpdumpCostPercent))
+        print(String(format: "paired round by round (median of 1 − variant/none): BPF %.1f %%, libpcap %.1f %%, tcpdump %.1f %%",
+                     result.pairedCostPercent["bpf"] ?? .nan, result.pairedCostPercent["libpcap"] ?? .nan,
+                     result.pairedCostPercent["tcpdump"] ?? .nan))
         for recorder in ["none", "bpf", "libpcap", "tcpdump"] {
             let rounds = (result.roundMbps[recorder] ?? []).map { String(format: "%.0f", $0) }
             print("rounds \(recorder): \(rounds.joined(separator: " ")) Mbit/s")

@@ -60,6 +60,10 @@ public enum TimelineBenchmark {
         public var withTcpdumpMbps: Double
         /// 1 − with tcpdump/without, in percent.
         public var tcpdumpCostPercent: Double
+        /// Each variant's cost paired round by round: the median over rounds of 1 − variant/none
+        /// of the same round, in percent ("bpf", "libpcap", "tcpdump"). Robust to load that
+        /// changes between rounds (the machine is shared), which the medians' ratio is not.
+        public var pairedCostPercent: [String: Double]
         /// The 1-minute load average before the first and after the last round (/proc/loadavg):
         /// the machine is shared, and throughput depends on what else runs.
         public var loadAverage: [Double]
@@ -81,6 +85,11 @@ public enum TimelineBenchmark {
         }
         func mbps(_ recorder: Recorder) -> Double { Double(bytes) * 8 / TopologyBenchmark.median(seconds[recorder] ?? []) / 1e6 }
         func cost(_ recorder: Recorder) -> Double { (1 - mbps(recorder) / mbps(.none)) * 100 }
+        // The none round ran just before the others of its round: same load, or nearly.
+        func paired(_ recorder: Recorder) -> Double {
+            let ratios = zip(seconds[recorder] ?? [], seconds[.none] ?? []).map { $0.1 / $0.0 }
+            return (1 - TopologyBenchmark.median(ratios)) * 100
+        }
         return Measurement(bpf: bpf, libpcap: libpcap, bytes: bytes, rounds: rounds,
                            roundMbps: Dictionary(uniqueKeysWithValues: seconds.map { entry in
                                (entry.key.rawValue, entry.value.map { Double(bytes) * 8 / $0 / 1e6 })
@@ -88,6 +97,7 @@ public enum TimelineBenchmark {
                            withoutCaptureMbps: mbps(.none), withBPFCaptureMbps: mbps(.bpf), bpfCaptureCostPercent: cost(.bpf),
                            withLibpcapCaptureMbps: mbps(.libpcap), libpcapCaptureCostPercent: cost(.libpcap),
                            withTcpdumpMbps: mbps(.tcpdump), tcpdumpCostPercent: cost(.tcpdump),
+                           pairedCostPercent: [Recorder.bpf, .libpcap, .tcpdump].reduce(into: [:]) { $0[$1.rawValue] = paired($1) },
                            loadAverage: [loadBefore, loadAverage()], kernel: MachineInfo.kernelRelease)
     }
 
