@@ -47,7 +47,8 @@ let package = Package(
         // inputs of the CLI tests and scripts/reliability.
         .executableTarget(name: "netfault-fixtures", dependencies: ["NetfaultCLI"], path: "Tests/Fixtures",
                           exclude: ["not-a-program"]),
-        .testTarget(name: "NetfaultKernelTests", dependencies: ["NetfaultKernel"]),
+        // Netfault too: BPFCaptureTests cuts the capture's GSO records with `GSOSegments`.
+        .testTarget(name: "NetfaultKernelTests", dependencies: ["NetfaultKernel", "Netfault"]),
         // What more than one test target uses (the JSON Schema validator).
         .target(name: "NetfaultTestSupport", path: "Tests/Support"),
         .testTarget(name: "NetfaultTests", dependencies: ["Netfault", "NetfaultScenarios", "NetfaultTestSupport"]),

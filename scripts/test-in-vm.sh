@@ -11,9 +11,10 @@ mkdir -p results/vm
 
 # The netem backend, the kernel event programs, and the tc-BPF fault engine where this kernel has
 # sch_fq (delays by earliest departure time) and another verifier: its kernel tests and 300 of
-# the differential test's generated cases (the emulated guest runs them ~20x slower than here).
+# the differential test's generated cases (the emulated guest runs them ~20x slower than here);
+# the BPF capture (its program through that verifier, its GSO cut against libpcap there).
 scripts/in-vm debian -- env NETFAULT_DIFFERENTIAL_CASES=300 "$build/netfaultPackageTests.xctest" --testing-library swift-testing \
-    --filter "NetemKernelTests|KernelEventsLoadTests|TCFaultEngineTests|KernelDifferentialTests|FairQueueKernelTests"
+    --filter "NetemKernelTests|KernelEventsLoadTests|TCFaultEngineTests|KernelDifferentialTests|FairQueueKernelTests|BPFCaptureTests"
 
 # The guest may write only where IN_VM_RW says; the terminal report goes to the log.
 IN_VM_RW="$PWD/results/vm" scripts/in-vm debian -- "$build/netfault" run K3 --verbose --json results/vm/K3.json || status=$?

@@ -11,6 +11,7 @@ struct BPFObjectPlugin: BuildToolPlugin {
     static let programs: [(source: String, headers: [String], name: String)] = [
         ("tcp_events", ["kernel_types.h", "tcp_events.h"], "TCPEventsObject"),
         ("fault_engine", ["kernel_types.h", "fault_engine.h"], "FaultEngineObject"),
+        ("capture", ["kernel_types.h", "capture.h"], "CaptureObject"),
     ]
 
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {

@@ -230,6 +230,11 @@ _Static_assert(__builtin_offsetof(struct nf_fault_decision, gso_segs) == 80, "nf
 _Static_assert(__builtin_offsetof(struct nf_fault_rule, port) == 32, "nf_fault_rule.port");
 _Static_assert(__builtin_offsetof(struct nf_impairment, ifindex) == 48, "nf_impairment.ifindex");
 
+// The capture's ring records (bpf/capture.bpf.c; Capture/BPFCapture.swift reads these offsets).
+#include "../../bpf/capture.h"
+_Static_assert(sizeof(struct nf_capture_record) == 24 + NF_CAPTURE_BYTES, "nf_capture_record");
+_Static_assert(__builtin_offsetof(struct nf_capture_record, bytes) == 24, "nf_capture_record.bytes");
+
 #include <pthread.h>
 #include <sched.h>
 #include <linux/pkt_cls.h>

@@ -115,13 +115,26 @@ struct TimelineBenchCommand: ParsableCommand {
             Preflight.fail("bench timeline needs tcpdump (scripts/bootstrap.sh installs it)", ExitStatus.environment)
         }
         let result = try TimelineBenchmark.run(bytes: bytes, rounds: rounds)
-        print("segments: netfault \(result.segments), tcpdump \(result.tcpdumpSegments) (target: equal); "
-              + "\(result.framesNotInTcpdump) of netfault's frames not in tcpdump's")
-        print(String(format: "instants: largest difference %.3f µs (target ≤ 10 µs)", result.maxInstantDifferenceMicroseconds))
-        print(String(format: "bulk: %.0f Mbit/s without capture, %.0f Mbit/s with; cost %.1f %% (target ≤ 5 %%)",
-                     result.withoutCaptureMbps, result.withCaptureMbps, result.captureCostPercent))
-        print(String(format: "baseline: %.0f Mbit/s with tcpdump capturing the same way instead; cost %.1f %%",
-                     result.withTcpdumpMbps, result.tcpdumpCostPercent))
+        for (name, comparison) in [("bpf", result.bpf), ("libpcap", result.libpcap)] {
+            print("\(name): frames \(comparison.frames), tcpdump \(comparison.tcpdumpFrames); \(comparison.framesNotInTcpdump) not in "
+                  + "tcpdump's, \(comparison.tcpdumpFramesMissing) of tcpdump's missing (target 0, 0); tcpdump: "
+                  + "\(comparison.tcpdumpDroppedByKernel.map { "\($0)" } ?? "?") dropped by kernel")
+            print(String(format: "\(name): instants − tcpdump's: median %.3f µs, p99 %.3f µs, max %.3f µs, min %.3f µs (target |·| ≤ 10 µs)",
+                         comparison.medianDifferenceMicroseconds, comparison.p99DifferenceMicroseconds,
+                         comparison.maxDifferenceMicroseconds, comparison.minDifferenceMicroseconds))
+        }
+        print(String(format: "bulk: %.0f Mbit/s without capture; BPF capture %.0f Mbit/s, cost %.1f %% (target ≤ 10 %%)",
+                     result.withoutCaptureMbps, result.withBPFCaptureMbps, result.bpfCaptureCostPercent))
+        print(String(format: "bulk: libpcap capture (--pcap) %.0f Mbit/s, cost %.1f %%; tcpdump on both hosts %.0f Mbit/s, cost %.1f %%",
+                     result.withLibpcapCaptureMbps, result.libpcapCaptureCostPercent, result.withTcpdumpMbps, result.tcpdumpCostPercent))
+        print(String(format: "paired round by round (median of 1 − variant/none): BPF %.1f %%, libpcap %.1f %%, tcpdump %.1f %%",
+                     result.pairedCostPercent["bpf"] ?? .nan, result.pairedCostPercent["libpcap"] ?? .nan,
+                     result.pairedCostPercent["tcpdump"] ?? .nan))
+        for recorder in ["none", "bpf", "libpcap", "tcpdump"] {
+            let rounds = (result.roundMbps[recorder] ?? []).map { String(format: "%.0f", $0) }
+            print("rounds \(recorder): \(rounds.joined(separator: " ")) Mbit/s")
+        }
+        print(String(format: "load average (1 min) %.2f before, %.2f after", result.loadAverage.first ?? 0, result.loadAverage.last ?? 0))
         print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
         writeJSON(result, as: .benchTimeline, to: json)
     }

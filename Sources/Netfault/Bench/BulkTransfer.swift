@@ -18,10 +18,12 @@ enum BulkTransfer {
     }
 
     /// Runs one transfer; returns the seconds from the server's accept to its last read, and the result.
-    static func run(_ scenario: Scenario, bytes: Int, capture: Bool, events: Bool = false,
+    static func run(_ scenario: Scenario, bytes: Int, capture: Bool, captureMethod: CaptureMethod = .bpf, events: Bool = false,
                     what: String) throws -> (seconds: Double, result: ScenarioResult) {
         try ScenarioRunner.check(scenario)
-        let result = ScenarioRunner.run(scenario, options: RunOptions(sampleInterval: 0.05, capture: capture, events: events))
+        var options = RunOptions(sampleInterval: 0.05, capture: capture, events: events)
+        options.captureMethod = captureMethod
+        let result = ScenarioRunner.run(scenario, options: options)
         guard result.status == .passed || result.error == nil,
               let server = result.processes.first(where: { $0.name == "server" }),
               let accepted = server.events.first(where: { $0.call == "accept" }),

@@ -1,42 +1,82 @@
 import Foundation
 import NetfaultKernel
 
-/// `netfault bench timeline`: (1) the recorded instants against tcpdump's own
-/// capture of the same run, on the same host: same segment count, instants
-/// equal within 10 µs; (2) what recording costs a bulk transfer: throughput with
-/// the capture on against off, alternating round by round, medians compared.
+/// `netfault bench timeline`: (1) each capture's instants against tcpdump's own capture of
+/// the same run, on the same host: every segment matched both ways, instant differences
+/// (median, p99, largest; target ≤ 10 µs); (2) what recording costs a bulk transfer:
+/// throughput without a capture, with the BPF capture (the default), with netfault's
+/// libpcap capture, and with tcpdump on both hosts, alternating round by round, medians
+/// compared (target for the BPF capture ≤ 10 %).
 public enum TimelineBenchmark {
+    /// One capture's frames against tcpdump's.
+    public struct Comparison: Codable, Sendable {
+        /// Frames of the client the capture recorded (both directions; the BPF capture's after
+        /// its GSO records were cut into segments).
+        public var frames: Int
+        /// tcpdump's count of the client's frames in the same run.
+        public var tcpdumpFrames: Int
+        /// Frames of the capture with no frame of tcpdump's with the same headers (target 0).
+        public var framesNotInTcpdump: Int
+        /// tcpdump's frames the capture has no frame for: segments missing (target 0).
+        public var tcpdumpFramesMissing: Int
+        /// capture − tcpdump over the matched frames, median, µs.
+        public var medianDifferenceMicroseconds: Double
+        /// The 99th percentile of capture − tcpdump, µs.
+        public var p99DifferenceMicroseconds: Double
+        /// The largest capture − tcpdump, µs.
+        public var maxDifferenceMicroseconds: Double
+        /// The smallest capture − tcpdump (negative: the capture's instant was earlier), µs.
+        public var minDifferenceMicroseconds: Double
+        /// The largest |capture − tcpdump|, µs (the issue's bound: ≤ 10).
+        public var maxAbsoluteDifferenceMicroseconds: Double
+        /// What tcpdump said at its end about packets "dropped by kernel" (its ring was full):
+        /// frames of ours not in tcpdump's are those, not ours too many. nil: it did not say.
+        public var tcpdumpDroppedByKernel: Int?
+    }
+
     /// What `netfault bench timeline --json` writes.
     public struct Measurement: Codable, Sendable {
-        /// Segments the client's capture recorded, and tcpdump's count of the same run.
-        public var segments: Int
-        /// tcpdump's count of the same run's segments.
-        public var tcpdumpSegments: Int
-        /// Frames of netfault's capture with no identical frame in tcpdump's (target 0).
-        public var framesNotInTcpdump: Int
-        /// The largest difference between a recorded instant and tcpdump's for the same frame.
-        public var maxInstantDifferenceMicroseconds: Double
+        /// The BPF capture (tc egress, GSO records cut in userspace) against tcpdump.
+        public var bpf: Comparison
+        /// netfault's libpcap capture (`--pcap`, and the fallback) against tcpdump.
+        public var libpcap: Comparison
         /// Bytes per throughput transfer.
         public var bytes: Int
         /// Rounds, each running every variant once.
         public var rounds: Int
+        /// Each round's throughput per variant ("none", "bpf", "libpcap", "tcpdump"), Mbit/s, in the order run.
+        public var roundMbps: [String: [Double]]
         /// Median throughput without any capture, Mbit/s.
         public var withoutCaptureMbps: Double
-        /// Median throughput with netfault's capture, Mbit/s.
-        public var withCaptureMbps: Double
-        /// 1 − with/without, in percent (target ≤ 5).
-        public var captureCostPercent: Double
+        /// Median throughput with the BPF capture, Mbit/s.
+        public var withBPFCaptureMbps: Double
+        /// 1 − BPF/without, in percent (target ≤ 10).
+        public var bpfCaptureCostPercent: Double
+        /// Median throughput with netfault's libpcap capture, Mbit/s.
+        public var withLibpcapCaptureMbps: Double
+        /// 1 − libpcap/without, in percent.
+        public var libpcapCaptureCostPercent: Double
         /// The baseline: tcpdump capturing the same way on both hosts instead of netfault.
         public var withTcpdumpMbps: Double
         /// 1 − with tcpdump/without, in percent.
         public var tcpdumpCostPercent: Double
+        /// Each variant's cost paired round by round: the median over rounds of 1 − variant/none
+        /// of the same round, in percent ("bpf", "libpcap", "tcpdump"). Robust to load that
+        /// changes between rounds (the machine is shared), which the medians' ratio is not.
+        public var pairedCostPercent: [String: Double]
+        /// The 1-minute load average before the first and after the last round (/proc/loadavg):
+        /// the machine is shared, and throughput depends on what else runs.
+        public var loadAverage: [Double]
         /// `uname -r`.
         public var kernel: String
     }
 
-    /// Compares instants with tcpdump on a `compareBytes` transfer, then runs `rounds` rounds of `bytes` (needs root).
+    /// Compares each capture's instants with tcpdump's on a `compareBytes` transfer, then
+    /// runs `rounds` rounds of `bytes` (none, BPF, libpcap, tcpdump in turn; needs root).
     public static func run(bytes: Int, rounds: Int, compareBytes: Int = 5_000_000) throws -> Measurement {
-        let comparison = try compareWithTcpdump(bytes: compareBytes)
+        let loadBefore = loadAverage()
+        let bpf = try compareWithTcpdump(bytes: compareBytes, method: .bpf)
+        let libpcap = try compareWithTcpdump(bytes: compareBytes, method: .libpcap)
         var seconds: [Recorder: [Double]] = [:]
         for _ in 0..<rounds {
             for recorder in Recorder.allCases {
@@ -44,17 +84,30 @@ public enum TimelineBenchmark {
             }
         }
         func mbps(_ recorder: Recorder) -> Double { Double(bytes) * 8 / TopologyBenchmark.median(seconds[recorder] ?? []) / 1e6 }
-        return Measurement(segments: comparison.ours, tcpdumpSegments: comparison.tcpdump,
-                           framesNotInTcpdump: comparison.unmatched,
-                           maxInstantDifferenceMicroseconds: comparison.maxDifference * 1e6, bytes: bytes, rounds: rounds,
-                           withoutCaptureMbps: mbps(.none), withCaptureMbps: mbps(.netfault),
-                           captureCostPercent: (1 - mbps(.netfault) / mbps(.none)) * 100,
-                           withTcpdumpMbps: mbps(.tcpdump), tcpdumpCostPercent: (1 - mbps(.tcpdump) / mbps(.none)) * 100,
-                           kernel: MachineInfo.kernelRelease)
+        func cost(_ recorder: Recorder) -> Double { (1 - mbps(recorder) / mbps(.none)) * 100 }
+        // The none round ran just before the others of its round: same load, or nearly.
+        func paired(_ recorder: Recorder) -> Double {
+            let ratios = zip(seconds[recorder] ?? [], seconds[.none] ?? []).map { $0.1 / $0.0 }
+            return (1 - TopologyBenchmark.median(ratios)) * 100
+        }
+        return Measurement(bpf: bpf, libpcap: libpcap, bytes: bytes, rounds: rounds,
+                           roundMbps: Dictionary(uniqueKeysWithValues: seconds.map { entry in
+                               (entry.key.rawValue, entry.value.map { Double(bytes) * 8 / $0 / 1e6 })
+                           }),
+                           withoutCaptureMbps: mbps(.none), withBPFCaptureMbps: mbps(.bpf), bpfCaptureCostPercent: cost(.bpf),
+                           withLibpcapCaptureMbps: mbps(.libpcap), libpcapCaptureCostPercent: cost(.libpcap),
+                           withTcpdumpMbps: mbps(.tcpdump), tcpdumpCostPercent: cost(.tcpdump),
+                           pairedCostPercent: [Recorder.bpf, .libpcap, .tcpdump].reduce(into: [:]) { $0[$1.rawValue] = paired($1) },
+                           loadAverage: [loadBefore, loadAverage()], kernel: MachineInfo.kernelRelease)
     }
 
-    enum Recorder: CaseIterable {
-        case none, netfault, tcpdump
+    /// /proc/loadavg's first field (0 when unreadable).
+    static func loadAverage() -> Double {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)).flatMap { $0.split(separator: " ").first.flatMap { Double($0) } } ?? 0
+    }
+
+    enum Recorder: String, CaseIterable {
+        case none, bpf, libpcap, tcpdump
     }
 
     /// One bulk transfer; seconds from the server's accept to its last read.
@@ -67,7 +120,12 @@ public enum TimelineBenchmark {
                 Wait(1)
             }
         }
-        return try BulkTransfer.run(scenario, bytes: bytes, capture: recorder == .netfault, what: "bench timeline").seconds
+        let (seconds, result) = try BulkTransfer.run(scenario, bytes: bytes, capture: recorder == .bpf || recorder == .libpcap,
+                                                     captureMethod: recorder == .libpcap ? .libpcap : .bpf, what: "bench timeline")
+        if recorder == .bpf, result.capture != "bpf" {
+            throw EnvironmentError("bench timeline: the BPF capture did not run: \(result.captureNote ?? "no capture")")
+        }
+        return seconds
     }
 
     /// tcpdump set up as netfault's own capture is: the any device, SLL2, the same snap length,
@@ -78,9 +136,15 @@ public enum TimelineBenchmark {
          "-B", "32768", "-Z", "root", "-w", path, "tcp"]
     }
 
-    /// tcpdump in the client's namespace next to netfault's own capture, both writing files;
-    /// the frames are compared one by one (both captures see the same frames in the same order).
-    static func compareWithTcpdump(bytes: Int) throws -> (ours: Int, tcpdump: Int, unmatched: Int, maxDifference: Double) {
+    /// Holds what the runner hands the bench before it builds the timeline.
+    private final class Frames: @unchecked Sendable {
+        let lock = NSLock()
+        var client: CapturedFrames?
+    }
+
+    /// tcpdump in the client's namespace next to netfault's capture (`method`); the client's
+    /// frames are compared one by one with tcpdump's file.
+    static func compareWithTcpdump(bytes: Int, method: CaptureMethod) throws -> Comparison {
         let directory = NSTemporaryDirectory() + "netfault-bench-timeline-\(ProcessInfo.processInfo.processIdentifier)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -97,36 +161,89 @@ public enum TimelineBenchmark {
             Peer("client", on: "client", .connect(to: "server", port: 5001), .write(bytes: bytes, writes: max(1, bytes / 65536)),
                  .close)
             WaitFor(exitOf: "server", timeout: 50)
-            // The last ACKs, then the scenario's end stops tcpdump with SIGTERM, which makes it flush.
-            Wait(0.2)
+            // The last ACKs, then the scenario's end stops tcpdump with SIGTERM, which makes it
+            // flush. 1.5 s: tcpdump reads a TPACKET_V3 ring whose blocks the kernel hands over
+            // when full or after a 1 s timeout; what is in a block still open when tcpdump stops
+            // is lost (with 0.2 s, 5–20 % of the frames at the end were never in its file).
+            Wait(1.5)
         }
         try ScenarioRunner.check(scenario)
-        let result = ScenarioRunner.run(scenario, options: RunOptions(sampleInterval: 0.05, pcapDirectory: directory))
+        let frames = Frames()
+        var options = RunOptions(sampleInterval: 0.05)
+        options.captureMethod = method
+        options.framesObserver = { captures, _ in
+            frames.lock.withLock { frames.client = captures.first { $0.host == "client" }?.frames }
+        }
+        let result = ScenarioRunner.run(scenario, options: options)
         guard result.error == nil else { throw EnvironmentError("bench timeline: the transfer did not complete: \(result.error!)") }
         guard result.captureDropped == 0 else { throw EnvironmentError("bench timeline: the capture dropped \(result.captureDropped) frames") }
-        let ours = try PcapFile.read("\(directory)/bench-timeline/client.pcapng")
-        let theirs = try PcapFile.read(tcpdumpFile)
-        let recorded = result.segments.filter { $0.host == "client" && $0.window != nil }.count
-        guard ours.count == recorded else {
-            throw EnvironmentError("bench timeline: \(recorded) segments in the result but \(ours.count) frames in the file")
+        guard result.capture == method.rawValue else {
+            throw EnvironmentError("bench timeline: the \(method.rawValue) capture did not run: \(result.captureNote ?? "no capture")")
         }
-        // Two sockets may receive frames stamped on different CPUs in different orders: pair
-        // each frame with tcpdump's copy of the same bytes (retransmissions differ in their
-        // TCP timestamp option), the nearest in time.
-        var theirsByBytes: [ArraySlice<UInt8>: [Int64]] = [:]
-        for index in theirs.records.indices { theirsByBytes[theirs.bytes(index), default: []].append(theirs.records[index].timestamp) }
-        var maxDifference: Int64 = 0
+        guard let ours = frames.lock.withLock({ frames.client }) else { throw EnvironmentError("bench timeline: no frames of the client") }
+        var comparison = compare(ours, with: try PcapFile.read(tcpdumpFile))
+        comparison.tcpdumpDroppedByKernel = result.processes.first { $0.name == "tcpdump" }.flatMap { process in
+            Self.droppedByKernel(process.stderr.head + process.stderr.tail)
+        }
+        return comparison
+    }
+
+    /// A frame as both captures have it: direction, length and headers (network header
+    /// through the TCP options, TCP checksum left out: the BPF capture sees it before the
+    /// kernel computes it; the cooked header's link-layer address and interface are left
+    /// out too: the BPF capture does not see the sender's).
+    private struct FrameKey: Hashable {
+        let outgoing: Bool
+        let length: Int
+        let headers: [UInt8]
+    }
+
+    private static func keys(_ frames: CapturedFrames) -> [(key: FrameKey, time: Int64)] {
+        frames.records.indices.compactMap { index in
+            let bytes = frames.bytes(index)
+            guard bytes.count > 20, let decoded = FrameDecoder.decode(bytes, linkType: frames.linkType), !decoded.isLoopback,
+                  let headers = GSOSegments.comparableHeaders(bytes.dropFirst(20)) else {
+                return nil
+            }
+            return (FrameKey(outgoing: decoded.direction == .out, length: frames.records[index].length, headers: headers),
+                    frames.records[index].timestamp)
+        }
+    }
+
+    /// "N packets dropped by kernel" in tcpdump's closing words: N.
+    static func droppedByKernel(_ stderr: String) -> Int? {
+        for line in stderr.split(separator: "\n") where line.hasSuffix("packets dropped by kernel") || line.hasSuffix("packet dropped by kernel") {
+            if let number = line.split(separator: " ").first.flatMap({ Int($0) }) { return number }
+        }
+        return nil
+    }
+
+    /// Pairs each of our frames with tcpdump's copy of the same headers nearest in time (two
+    /// sockets may get frames stamped on different CPUs in different orders; retransmissions
+    /// differ in their TCP timestamp option).
+    static func compare(_ ours: CapturedFrames, with theirs: CapturedFrames) -> Comparison {
+        let ourFrames = keys(ours), theirFrames = keys(theirs)
+        var pool: [FrameKey: [Int64]] = [:]
+        for frame in theirFrames { pool[frame.key, default: []].append(frame.time) }
+        var differences: [Int64] = []
         var unmatched = 0
-        for index in ours.records.indices {
-            let stamp = ours.records[index].timestamp
-            guard let candidates = theirsByBytes[ours.bytes(index)], !candidates.isEmpty,
-                  let nearest = candidates.indices.min(by: { abs(candidates[$0] - stamp) < abs(candidates[$1] - stamp) }) else {
+        for frame in ourFrames {
+            guard let candidates = pool[frame.key], !candidates.isEmpty,
+                  let nearest = candidates.indices.min(by: { abs(candidates[$0] - frame.time) < abs(candidates[$1] - frame.time) }) else {
                 unmatched += 1
                 continue
             }
-            maxDifference = max(maxDifference, abs(candidates[nearest] - stamp))
-            theirsByBytes[ours.bytes(index)]!.remove(at: nearest)
+            differences.append(frame.time - candidates[nearest])
+            pool[frame.key]!.remove(at: nearest)
         }
-        return (recorded, theirs.count, unmatched, Double(maxDifference) / 1e9)
+        let sorted = differences.sorted()
+        func microseconds(_ quantile: Double) -> Double {
+            sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * quantile))]) / 1000
+        }
+        return Comparison(frames: ourFrames.count, tcpdumpFrames: theirFrames.count, framesNotInTcpdump: unmatched,
+                          tcpdumpFramesMissing: pool.values.reduce(0) { $0 + $1.count },
+                          medianDifferenceMicroseconds: microseconds(0.5), p99DifferenceMicroseconds: microseconds(0.99),
+                          maxDifferenceMicroseconds: microseconds(1), minDifferenceMicroseconds: microseconds(0),
+                          maxAbsoluteDifferenceMicroseconds: Double(sorted.map { abs($0) }.max() ?? 0) / 1000)
     }
 }

@@ -9,6 +9,10 @@ extension TerminalReport {
         if scenario.status != .skipped {
             lines.append("  observation: \(scenario.observation)" + (scenario.observationNote.map { " (\($0))" } ?? "")
                          + (scenario.eventsLost > 0 ? ", \(scenario.eventsLost) events lost" : ""))
+            if let capture = scenario.capture {
+                lines.append("  capture: \(capture)" + (scenario.captureNote.map { " (\($0))" } ?? "")
+                             + (scenario.captureDropped > 0 ? ", \(scenario.captureDropped) lost" : ""))
+            }
         }
         lines += section("Expectations", scenario.expectations.map(expectationLine))
         lines += section("Sockets", scenario.sockets.flatMap(socketLines))

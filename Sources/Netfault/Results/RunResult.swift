@@ -69,8 +69,15 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var faultPrograms: [FaultProgramCost] = []
     /// Every TCP segment on the test links, in time order (see `SegmentRecord`).
     public var segments: [SegmentRecord] = []
-    /// Frames the capture lost because its ring was full: the timeline is incomplete when not 0.
+    /// Frames the capture lost because its ring was full (for the BPF capture, its ring's
+    /// records: skbs, each one or more segments): the timeline is incomplete when not 0.
     public var captureDropped: Int = 0
+    /// Where `segments` came from: "bpf" (a tc egress program, GSO packets cut into segments
+    /// in userspace) or "libpcap" (an AF_PACKET socket per namespace: `--pcap`, or the
+    /// fallback, see `captureNote`); nil when nothing was captured.
+    public var capture: String?
+    /// Why the timeline was captured with libpcap although the BPF capture was asked for.
+    public var captureNote: String?
     /// "events+sampling" (full sockets' transitions from kernel events) or "sampling".
     public var observation: String = "sampling"
     /// Why events were not observed, when `observation` is "sampling".
@@ -110,7 +117,7 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, status, skipReason, durationSeconds, expectations, sysctls, sockets, counters, processes, faults,
-             faultSeed, faultDecisions, segments, captureDropped, observation, observationNote, kernelDrops, retransmissions,
+             faultSeed, faultDecisions, segments, captureDropped, capture, captureNote, observation, observationNote, kernelDrops, retransmissions,
              resets, eventsLost, kernelTick, error, errorCause
     }
 
@@ -132,6 +139,8 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         faultDecisions = try c.decodeIfPresent([FaultDecision].self, forKey: .faultDecisions) ?? []
         segments = try c.decodeIfPresent([SegmentRecord].self, forKey: .segments) ?? []
         captureDropped = try c.decodeIfPresent(Int.self, forKey: .captureDropped) ?? 0
+        capture = try c.decodeIfPresent(String.self, forKey: .capture)
+        captureNote = try c.decodeIfPresent(String.self, forKey: .captureNote)
         observation = try c.decodeIfPresent(String.self, forKey: .observation) ?? "sampling"
         observationNote = try c.decodeIfPresent(String.self, forKey: .observationNote)
         kernelDrops = try c.decodeIfPresent([KernelDrop].self, forKey: .kernelDrops) ?? []
@@ -161,6 +170,8 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
         try c.encode(faultDecisions, forKey: .faultDecisions)
         try c.encode(segments, forKey: .segments)
         try c.encode(captureDropped, forKey: .captureDropped)
+        try c.encodeIfPresent(capture, forKey: .capture)
+        try c.encodeIfPresent(captureNote, forKey: .captureNote)
         try c.encode(observation, forKey: .observation)
         try c.encodeIfPresent(observationNote, forKey: .observationNote)
         try c.encode(kernelDrops, forKey: .kernelDrops)

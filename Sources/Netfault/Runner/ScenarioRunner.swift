@@ -13,6 +13,12 @@ public struct RunOptions: Sendable {
     public var pcapDirectory: String?
     /// Record the packet timeline (off only to measure what recording costs).
     public var capture: Bool
+    /// How the timeline is captured when no pcap files are asked for (with `pcapDirectory`
+    /// it is always libpcap, which keeps whole packets).
+    public var captureMethod: CaptureMethod = .bpf
+    /// Gets every host's frames and the realtime zero they are timed from, before the
+    /// timeline is built: `bench timeline` compares them with tcpdump's.
+    var framesObserver: (@Sendable (_ captures: [TimelineBuilder.HostCapture], _ realtimeZero: Int64) -> Void)?
     /// Where to write each process's complete output, streamed while it runs:
     /// DIR/<scenario id>/<process>.stdout and .stderr.
     public var artifactsDirectory: String?
@@ -124,6 +130,8 @@ public enum ScenarioRunner {
             result.faultDecisions = recording.faultDecisions
             result.segments = recording.segments.map(SegmentRecord.init)
             result.captureDropped = run.captureDropped
+            result.capture = run.captureSource
+            result.captureNote = run.captureNote
             result.faultPrograms = run.faultPrograms
             // Last, so user-written checks see everything recorded.
             result.expectations = ExpectationEvaluator.evaluate(scenario.expectations.map { $0.measuringKernel() }, against: recording, result: result)
@@ -165,4 +173,14 @@ private extension Dictionary where Key == String, Value == [String: Int64] {
         }
         return result
     }
+}
+
+/// Where the timeline's frames come from.
+public enum CaptureMethod: String, Sendable, CaseIterable {
+    /// A tc program at every interface's egress writing headers to a ring, one record per
+    /// skb, GSO packets cut into segments in userspace (bpf/capture.bpf.c, `GSOSegments`);
+    /// libpcap where it does not load, with the reason in the result's `captureNote`.
+    case bpf
+    /// An AF_PACKET socket per namespace (libpcap): every frame cloned; whole packets possible.
+    case libpcap
 }

@@ -25,6 +25,13 @@ final class StepExecution {
     /// The in-kernel fault engines' programs: runs and run time (counted while BPF stats are on).
     private(set) var faultPrograms: [FaultProgramCost] = []
     private var captures: [(host: String, capture: PacketCapture)] = []
+    /// The timeline's capture from tc programs (the default); `captures` when libpcap is used.
+    private var bpfCaptures: [(host: String, capture: BPFCapture)] = []
+    /// Why the timeline was captured with libpcap although BPF was asked for (nil: as asked).
+    private(set) var captureNote: String?
+    /// "bpf" or "libpcap": where the timeline comes from (nil: no capture).
+    private(set) var captureSource: String?
+    private let framesObserver: (@Sendable ([TimelineBuilder.HostCapture], Int64) -> Void)?
     /// CLOCK_REALTIME at t0: the captures' timestamps are on that clock.
     private let realtimeZero: Int64
     private let pcapDirectory: String?
@@ -48,14 +55,25 @@ final class StepExecution {
         artifactDirectory = options.artifactsDirectory.map { "\($0)/\(scenario.id)" }
         watchedPatterns = WatchedPattern.all(in: scenario)
         realtimeZero = t0 + CaptureClock.realtimeMinusMonotonic()
+        framesObserver = options.framesObserver
         observation = .sampling(reason: "kernel events were turned off")
         // Captures first, so they see the first segment of anything started below.
+        // From tc programs unless whole packets are asked for (--pcap writes them) or the
+        // programs do not load here; then libpcap, saying why.
+        if options.capture && pcapDirectory == nil && options.captureMethod == .bpf {
+            do {
+                bpfCaptures = try Self.startBPFCaptures(plan: plan, network: network, offset: realtimeZero - t0)
+            } catch {
+                captureNote = "the timeline was captured with libpcap: the BPF capture did not start (\(error))"
+            }
+        }
         let ringBytes = CaptureRing.bytes(for: scenario)
-        for host in network.hostNames where options.capture {
+        for host in network.hostNames where options.capture && bpfCaptures.isEmpty {
             let capture = try PacketCapture(namespace: network.namespace(host)!, bufferBytes: ringBytes)
             capture.start()
             captures.append((host, capture))
         }
+        captureSource = !bpfCaptures.isEmpty ? "bpf" : captures.isEmpty ? nil : "libpcap"
         for host in network.hostNames {
             let reader = try NetCounterReader(namespace: network.namespace(host)!)
             counterReaders[host] = reader
@@ -89,6 +107,26 @@ final class StepExecution {
                 observation = .sampling(reason: unavailable.reason)
             }
         }
+    }
+
+    /// One BPF capture per host, on every interface of it. `offset` turns the programs'
+    /// CLOCK_MONOTONIC stamps into CLOCK_REALTIME with the offset `realtimeZero` was made
+    /// with, so a segment's time is its monotonic distance from t0, exactly.
+    /// On failure what was attached is detached again.
+    private static func startBPFCaptures(plan: NetworkPlan, network: Network, offset: Int64) throws -> [(host: String, capture: BPFCapture)] {
+        var captures: [(host: String, capture: BPFCapture)] = []
+        do {
+            for host in plan.hosts {
+                let capture = try BPFCapture(namespace: network.namespace(host.name)!, realtimeOffset: offset)
+                captures.append((host.name, capture))
+                for interface in host.interfaces { try capture.attach(interfaceIndex: interface.index, name: interface.name) }
+            }
+        } catch {
+            for (_, capture) in captures { capture.close() }
+            throw error
+        }
+        for (_, capture) in captures { capture.start() }
+        return captures
     }
 
     private var elapsed: Double { Double(MonotonicClock.now() - t0) / 1e9 }
@@ -302,6 +340,10 @@ final class StepExecution {
     /// After an error the captures were not stopped by `finish`: stop their threads.
     deinit {
         for (_, capture) in captures { _ = try? capture.stop() }
+        for (_, capture) in bpfCaptures {
+            _ = try? capture.stop()
+            capture.close()
+        }
         _ = try? events?.finish()
     }
 
@@ -315,6 +357,23 @@ final class StepExecution {
             hostCaptures.append(TimelineBuilder.HostCapture(host: host, frames: frames))
         }
         captures = []
+        if !bpfCaptures.isEmpty {
+            var recorded: [String: CapturedFrames] = [:]
+            defer {
+                for (_, capture) in bpfCaptures { capture.close() }
+                bpfCaptures = []
+            }
+            for (host, capture) in bpfCaptures {
+                let recording = try capture.stop()
+                // Records the ring had no room for: counted as the capture's drops, so the
+                // result says the timeline has gaps (CLI exit 3), as for libpcap's.
+                captureDropped += recording.lost
+                // One record per skb: cut into the wire's segments as software GSO does.
+                recorded[host] = GSOSegments.expand(recording)
+            }
+            hostCaptures = PeerFrames.hostCaptures(recorded, peers: PeerFrames.peers(of: plan.links), hosts: network.hostNames)
+        }
+        framesObserver?(hostCaptures, realtimeZero)
         let segments = TimelineBuilder.build(hostCaptures, zero: realtimeZero, decisions: faultDecisions)
         if let pcapDirectory {
             try OutputFiles.makeDirectories(pcapDirectory)

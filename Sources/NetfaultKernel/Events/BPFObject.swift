@@ -145,6 +145,13 @@ final class BPFRingBuffer {
         let result = nf_bpf_ring_poll(ring, timeoutMilliseconds)
         if result < 0 && result != -EINTR { throw BPFError("ring_buffer__poll", errno: -result) }
     }
+
+    /// Consumes the records there now without waiting, including those submitted without a
+    /// wake-up (which `poll` does not see: epoll reports the ring only when woken).
+    func consume() throws {
+        let result = nf_bpf_ring_consume(ring)
+        if result < 0 { throw BPFError("ring_buffer__consume", errno: -result) }
+    }
 }
 
 /// Names of a kernel enum's members, from the running kernel's BTF: what `bpftool btf

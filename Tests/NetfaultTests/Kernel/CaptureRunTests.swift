@@ -7,11 +7,9 @@ import NetfaultKernel
 /// what the faults did, written as pcapng files that libpcap, tcpdump and tshark read back.
 @Suite("Capture on this kernel", .serialized, .enabled(if: RootOnly.isRoot, RootOnly.reason))
 struct CaptureRunTests {
-    @Test("every segment is recorded at both ends; a dropped one once, marked; the pcapng files hold them all, commented")
-    func timelineAndPcap() throws {
-        let directory = NSTemporaryDirectory() + "netfault-capture-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let scenario = Scenario("CAP", "capture", timeLimit: 20) {
+    /// A dropped first SYN and a FIN delayed 100 ms, 3000 bytes between.
+    static var scenario: Scenario {
+        Scenario("CAP", "capture", timeLimit: 20) {
             Host("client")
             Host("server")
             Link("client", "server", subnet: "10.77.98.0/24")
@@ -27,10 +25,18 @@ struct CaptureRunTests {
             Expect.delay(from: .call(PeerCall("client", "close")), to: .segment(.fin, from: "client"), is: 0.1,
                          tolerance: Tolerance(early: 0.001, lateMinimum: 0.05, lateFraction: 0))
         }
+    }
+
+    @Test("every segment is recorded at both ends; a dropped one once, marked; the pcapng files hold them all, commented")
+    func timelineAndPcap() throws {
+        let directory = NSTemporaryDirectory() + "netfault-capture-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scenario = Self.scenario
         try ScenarioRunner.check(scenario)
         let result = ScenarioRunner.run(scenario, options: RunOptions(pcapDirectory: directory))
         #expect(result.status == .passed, "\(result.failureSummary)")
         #expect(result.captureDropped == 0)
+        #expect(result.capture == "libpcap" && result.captureNote == nil, "--pcap captures whole frames with libpcap")
 
         let sent = result.segments.filter { $0.direction == "out" }
         let dropped = result.segments.filter { $0.fault == "dropped by first SYN" }
@@ -74,5 +80,29 @@ struct CaptureRunTests {
                 #expect(comments == (host == "client" ? ["dropped by first SYN", "delayed 100 ms by slow FIN"] : []), "\(host)")
             }
         }
+    }
+
+    /// The timeline without --pcap comes from the BPF capture at tc egress: the same segments,
+    /// each once per end, the dropped SYN once (the engine's), the delayed FIN at its release.
+    @Test("the BPF capture records the same timeline: every segment at both ends, the dropped one once")
+    func timelineFromTheBPFCapture() throws {
+        try ScenarioRunner.check(Self.scenario)
+        let result = ScenarioRunner.run(Self.scenario, options: RunOptions())
+        #expect(result.status == .passed, "\(result.failureSummary)")
+        #expect(result.capture == "bpf", "\(result.captureNote ?? "")")
+        #expect(result.captureDropped == 0)
+        let sent = result.segments.filter { $0.direction == "out" }
+        let dropped = result.segments.filter { $0.fault == "dropped by first SYN" }
+        #expect(dropped.count == 1 && dropped[0].flags == "S" && dropped[0].receiver == nil && dropped[0].host == "client")
+        for segment in sent where segment.fault?.hasPrefix("dropped") != true {
+            #expect(segment.receiver != nil, "\(segment)")
+        }
+        #expect(result.segments.count == 2 * sent.count - 1)
+        #expect(sent.first { $0.host == "client" && $0.flags.contains("F") }?.fault == "delayed 100 ms by slow FIN")
+        #expect(result.segments.first { $0.flags == "S" && $0.fault == nil }?.options?.mss == 1460)
+        // 3000 bytes of data from the client: whether TCP sent them as one GSO packet or
+        // several, the segments on the wire carry all of them, none larger than the MSS.
+        let data = sent.filter { $0.host == "client" && $0.length > 0 }
+        #expect(data.reduce(0) { $0 + $1.length } == 3000 && data.allSatisfy { $0.length <= 1448 }, "\(data.map(\.length))")
     }
 }

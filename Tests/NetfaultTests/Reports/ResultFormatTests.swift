@@ -35,6 +35,8 @@ import Testing
         run.scenarios[0] = scenario
         run.scenarios[1].errorCause = .scenario
         run.scenarios[2].observationNote = "kernel events need BTF"
+        run.scenarios[2].capture = "libpcap"
+        run.scenarios[2].captureNote = "the timeline was captured with libpcap: the BPF capture did not start (tc filter add egress bpf: EPERM)"
         return run
     }
 

@@ -1,0 +1,263 @@
+import Foundation
+import Glibc
+import Netfault
+import Testing
+@testable import NetfaultKernel
+
+/// The BPF capture (tc egress, one record per skb, GSO records cut into segments by
+/// `GSOSegments`) on a real veth between two namespaces of the test's own, against a libpcap
+/// capture (AF_PACKET, kernel timestamps: what tcpdump records) of the same frames.
+@Suite(.serialized, .enabled(if: KT.canManageNetworks, KT.needsRoot))
+struct BPFCaptureTests {
+    typealias Pair = NfqueueKernelTests.Pair
+
+    /// One frame as both captures can be compared: direction, length, and the headers from
+    /// the network header through the TCP options with the TCP checksum left out (the BPF
+    /// capture reads the packet before the kernel sums it).
+    struct Frame: Hashable {
+        let outgoing: Bool
+        let length: Int
+        let headers: [UInt8]
+    }
+
+    /// `tc ARGS`' output (iproute2's tc: `ip` has no qdisc command).
+    static func tc(_ arguments: String...) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ["/usr/sbin/tc", "/sbin/tc"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/tc")
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return "tc \(arguments.joined(separator: " ")) failed: \(error)" }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// This process's open BPF program and map descriptors, by kind (anon_inode:bpf-prog, …).
+    static func bpfDescriptors() -> [String: Int] {
+        var kinds: [String: Int] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)"),
+               target.hasPrefix("anon_inode:bpf") { kinds[target, default: 0] += 1 }
+        }
+        return kinds
+    }
+
+    /// Frames of a cooked (LINUX_SLL2) capture on the test link only (not lo), with instants.
+    static func frames(_ captured: CapturedFrames) -> [(frame: Frame, time: Int64)] {
+        captured.records.indices.compactMap { index in
+            let bytes = captured.bytes(index)
+            guard bytes.count > 20, UInt16(bytes[bytes.startIndex + 8]) << 8 | UInt16(bytes[bytes.startIndex + 9]) != 772,
+                  let headers = GSOSegments.comparableHeaders(bytes.dropFirst(20)) else { return nil }
+            return (Frame(outgoing: bytes[bytes.startIndex + 10] == 4, length: captured.records[index].length, headers: headers),
+                    captured.records[index].timestamp)
+        }
+    }
+
+    /// A frame's TCP sequence number (IPv4: the TCP header at 20).
+    static func sequence(_ frame: Frame) -> UInt32 {
+        frame.headers[24...27].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    }
+
+    /// Pairs each of `ours` with the frame of `theirs` with the same headers nearest in time;
+    /// returns ours − theirs for each pair, and the frames left unpaired on either side.
+    static func match(_ ours: [(frame: Frame, time: Int64)], _ theirs: [(frame: Frame, time: Int64)])
+        -> (differences: [Int64], oursUnmatched: Int, theirsUnmatched: Int) {
+        var pool: [Frame: [Int64]] = [:]
+        for entry in theirs { pool[entry.frame, default: []].append(entry.time) }
+        var differences: [Int64] = [], unmatched = 0
+        for entry in ours {
+            guard let times = pool[entry.frame], let nearest = times.indices.min(by: { abs(times[$0] - entry.time) < abs(times[$1] - entry.time) })
+            else { unmatched += 1; continue }
+            differences.append(entry.time - times[nearest])
+            pool[entry.frame]!.remove(at: nearest)
+        }
+        return (differences, unmatched, pool.values.reduce(0) { $0 + $1.count })
+    }
+
+    /// The two hosts' frames as the runner makes them: GSO records cut, each departure also
+    /// the peer's arrival (client nfqc index 5, server nfqs index 6).
+    static func hostFrames(client: BPFCapture.Recorded, server: BPFCapture.Recorded) -> (client: CapturedFrames, server: CapturedFrames) {
+        let peers: [PeerFrames.End: PeerFrames.End] = [
+            .init(host: "client", interfaceIndex: 5): .init(host: "server", interfaceIndex: 6),
+            .init(host: "server", interfaceIndex: 6): .init(host: "client", interfaceIndex: 5),
+        ]
+        let captures = PeerFrames.hostCaptures(["client": GSOSegments.expand(client), "server": GSOSegments.expand(server)],
+                                               peers: peers, hosts: ["client", "server"])
+        return (captures[0].frames, captures[1].frames)
+    }
+
+    /// A bulk transfer (4 MB in 64 KiB writes) over a veth with offloads off, so TCP hands
+    /// tc egress GSO packets that software GSO cuts after it. Every segment libpcap sees on
+    /// either side, the BPF capture has, with the same headers (after `GSOSegments` cut its
+    /// records), and nothing more; records are far fewer than segments (GSO at work);
+    /// instants are within the bounds below of libpcap's; nothing is lost; the program sits
+    /// at egress pref 512 and nothing at ingress; closing leaves no program, map or clsact.
+    @Test func recordsEverySegmentAfterGSOAsLibpcapDoes() throws {
+        let bytes = 4_000_000
+        // The probes (run once, by leavesNoTrace) load and keep the kernel-event object: first.
+        _ = KernelProbesTests.run
+        let bpfBefore = Self.bpfDescriptors()
+        var own: (programs: Set<UInt32>, maps: Set<UInt32>) = ([], [])
+        try KT.leavesNoTrace {
+            let pair = try Pair("bpfcap")
+            try LinkOffloads.disable(links: ["nfqc"], in: pair.client)
+            try LinkOffloads.disable(links: ["nfqs"], in: pair.server)
+            let offset = CaptureClock.realtimeMinusMonotonic()
+            let pcapClient = try PacketCapture(namespace: pair.client, bufferBytes: 32 << 20)
+            let pcapServer = try PacketCapture(namespace: pair.server, bufferBytes: 32 << 20)
+            let bpfClient = try BPFCapture(namespace: pair.client, realtimeOffset: offset)
+            let bpfServer = try BPFCapture(namespace: pair.server, realtimeOffset: offset)
+            own = (bpfClient.ids.programs.union(bpfServer.ids.programs), bpfClient.ids.maps.union(bpfServer.ids.maps))
+            #expect(own.programs.count == 2 && own.programs.isSubset(of: TCFaultEngine.loadedIDs().programs), "\(own)")
+            try bpfClient.attach(interfaceIndex: 5, name: "nfqc")
+            try bpfServer.attach(interfaceIndex: 6, name: "nfqs")
+            try pair.server.pin(as: "nfkt-bpfcap-s")
+            let egress = Self.tc("-n", "nfkt-bpfcap-s", "filter", "show", "dev", "nfqs", "egress")
+            #expect(egress.contains("pref 512 bpf") && egress.contains("capture_egress"), "the program at egress pref 512: \(egress)")
+            #expect(!Self.tc("-n", "nfkt-bpfcap-s", "filter", "show", "dev", "nfqs", "ingress").contains("bpf"), "nothing at ingress")
+            for capture in [pcapClient, pcapServer] { capture.start() }
+            for capture in [bpfClient, bpfServer] { capture.start() }
+            let server = try pair.peer(["listen", "\(Pair.server4)", "5002", "accept", "read-eof", "close"], on: pair.server)
+            defer { server.terminate() }
+            MonotonicClock.sleep(seconds: 0.1)
+            let client = try pair.peer(["connect", "\(Pair.server4)", "5002", "write", "\(bytes)", "\(bytes / 65536)", "0", "close"],
+                                       on: pair.client)
+            defer { client.terminate() }
+            #expect(KT.eventually(seconds: 20) { !server.isRunning && !client.isRunning }, "the transfer ended")
+            MonotonicClock.sleep(seconds: 0.1)  // the last ACK
+            let recordedC = try bpfClient.stop(), recordedS = try bpfServer.stop()
+            let (pcapC, droppedC) = try pcapClient.stop(), (pcapS, droppedS) = try pcapServer.stop()
+            #expect(recordedC.lost == 0 && recordedS.lost == 0 && droppedC == 0 && droppedS == 0)
+            #expect(bpfClient.close().isEmpty && bpfServer.close().isEmpty)
+            #expect(!Self.tc("-n", "nfkt-bpfcap-s", "qdisc", "show", "dev", "nfqs").contains("clsact"), "clsact removed")
+
+            let hosts = Self.hostFrames(client: recordedC, server: recordedS)
+            let ours = (client: Self.frames(hosts.client), server: Self.frames(hosts.server))
+            let theirs = (client: Self.frames(pcapC), server: Self.frames(pcapS))
+            let dataSegments = theirs.client.filter { $0.frame.outgoing && $0.frame.length > 20 + 100 }.count
+            let gsoRecords = recordedC.gso.filter { $0.size > 0 && $0.segments > 1 }.count
+            print("bpf capture: \(recordedC.frames.count) client records (\(gsoRecords) GSO) for \(dataSegments) data segments libpcap saw")
+            #expect(dataSegments >= bytes / 1448, "libpcap saw the data cut into segments: \(dataSegments)")
+            #expect(gsoRecords > 0 && recordedC.frames.count * 2 < theirs.client.filter { $0.frame.outgoing }.count,
+                    "GSO packets recorded once each")
+            var differences: [Int64] = []
+            // The first segment cut from each record (the lowest sequence number among the
+            // client's data departures of one instant): it goes to the taps right after the cut.
+            var firsts: [Frame: Int64] = [:]
+            for (_, group) in Dictionary(grouping: ours.client.filter { $0.frame.outgoing && $0.frame.length > 120 }, by: { $0.time }) {
+                if let first = group.min(by: { Self.sequence($0.frame) < Self.sequence($1.frame) }) { firsts[first.frame] = first.time }
+            }
+            let firstDifferences = Self.match(firsts.map { (frame: $0.key, time: $0.value) }, theirs.client).differences.sorted()
+            for (label, mine, libpcap) in [("client", ours.client, theirs.client), ("server", ours.server, theirs.server)] {
+                let matched = Self.match(mine, libpcap)
+                #expect(matched.oursUnmatched == 0, "\(label): \(matched.oursUnmatched) of \(mine.count) BPF frames not in libpcap's")
+                #expect(matched.theirsUnmatched == 0, "\(label): \(matched.theirsUnmatched) of \(libpcap.count) libpcap frames missing")
+                differences += matched.differences
+            }
+            let sorted = differences.sorted()
+            func quantile(_ q: Double) -> Int64 { sorted.isEmpty ? 0 : sorted[Int(Double(sorted.count - 1) * q)] }
+            print("bpf − libpcap instants (ns), \(sorted.count) frames: min \(quantile(0)), median \(quantile(0.5)), "
+                  + "p99 \(quantile(0.99)), max \(quantile(1))")
+            let firstMedian = firstDifferences.isEmpty ? 0 : firstDifferences[firstDifferences.count / 2]
+            // The server's ACKs: packets of one segment each, never cut.
+            let acks = Self.match(ours.server.filter { $0.frame.outgoing }, theirs.server.filter { $0.frame.outgoing }).differences.sorted()
+            print("bpf − libpcap, the server's \(acks.count) ACKs (one segment each): min \(acks.first ?? 0), "
+                  + "median \(acks.isEmpty ? 0 : acks[acks.count / 2]), max \(acks.last ?? 0)")
+            print("bpf − libpcap, first segment of each of \(firstDifferences.count) data records: min \(firstDifferences.first ?? 0), "
+                  + "median \(firstMedian), max \(firstDifferences.last ?? 0)")
+            // The BPF instant is taken at tc egress, before the qdisc and before software GSO
+            // cuts the packet; libpcap stamps each segment when it is handed to the taps, after
+            // the cut and after the segments before it (each cloned for libpcap itself). So
+            // BPF − libpcap is ≤ 0 but for the realtime/monotonic offset's reading error
+            // (≪ 1 µs; 2 µs allowed). How much earlier grows with a segment's place in its
+            // packet: up to 45 segments of a 64 KiB packet, ~1 µs each on this 2-core machine
+            // (measured: median 36–47 µs over all segments, 10 µs for the first of each
+            // packet); the bounds below are 2–3 times that, so that a shared machine's load
+            // passes and a wrong clock or stamp (ms or more) does not. Any one segment may
+            // wait for a busy CPU, so the earliest is only bounded by 2 ms. Under QEMU's
+            // emulation (scripts/in-vm without KVM) everything runs ~20× slower: so do the
+            // lower bounds (measured in Debian's 5.10 there: median −152 µs, first −80 µs, min −3 ms).
+            let slowdown: Int64 = MachineInfo.hypervisorSignature == "TCGTCGTCGTCG" ? 20 : 1
+            #expect(quantile(1) <= 2_000, "a BPF instant after libpcap's: \(quantile(1)) ns")
+            #expect(firstMedian >= -25_000 * slowdown, "first segments' median \(firstMedian) ns")
+            // A packet of one segment is not cut: only tc egress to the tap lies between, so
+            // the issue's 10 µs holds for them (measured: median −0.45 µs, earliest −2.8 µs).
+            let ackMedian = acks.isEmpty ? Int64.min : acks[acks.count / 2]
+            #expect(ackMedian >= -10_000 * slowdown, "one-segment packets' median \(ackMedian) ns")
+            #expect(quantile(0.5) >= -100_000 * slowdown, "median \(quantile(0.5)) ns")
+            #expect(quantile(0) >= -2_000_000 * slowdown, "min \(quantile(0)) ns")
+        }
+        #expect(KT.eventually(seconds: 3) {
+            let after = TCFaultEngine.loadedIDs()
+            return after.programs.isDisjoint(with: own.programs) && after.maps.isDisjoint(with: own.maps)
+        }, "BPF programs or maps left behind")
+        // This process holds no more BPF objects than before either.
+        #expect(KT.eventually(seconds: 3) { Self.bpfDescriptors() == bpfBefore },
+                "BPF programs or maps left open: \(Self.bpfDescriptors()) against \(bpfBefore) before")
+    }
+
+    /// With the fault engine on the same interface, attached before or after the capture:
+    /// the engine (pref 256) drops the first SYN-ACK at the server's egress with
+    /// TC_ACT_STOLEN. The capture behind it (pref 512) never sees it (it was never on the
+    /// wire): the first SYN-ACK it records is a timer's, ≥ 1 s after the SYN; closing in either order leaves no
+    /// filter, clsact, program or map behind.
+    @Test(arguments: [false, true]) func aSegmentTheFaultEngineDropsIsNotSeen(engineFirst: Bool) throws {
+        _ = KernelProbesTests.run
+        let bpfBefore = Self.bpfDescriptors()
+        var own: (programs: Set<UInt32>, maps: Set<UInt32>) = ([], [])
+        try KT.leavesNoTrace {
+            let pair = try Pair(engineFirst ? "bpfcap-e" : "bpfcap-c")
+            let listener = try pair.listen(Pair.server4)
+            defer { Sys.close(listener) }
+            let offset = CaptureClock.realtimeMinusMonotonic()
+            let engine = try TCFaultEngine(rules: [KernelFaultRule(kind: .synAck, occurrence: .nth(1), action: .drop)],
+                                           impairments: [], seed: 7, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
+            let bpfClient = try BPFCapture(namespace: pair.client, realtimeOffset: offset)
+            let bpfServer = try BPFCapture(namespace: pair.server, realtimeOffset: offset)
+            own = (bpfClient.ids.programs.union(bpfServer.ids.programs).union(engine.ids.programs),
+                   bpfClient.ids.maps.union(bpfServer.ids.maps).union(engine.ids.maps))
+            if engineFirst { try engine.attach(interfaceIndex: 6, name: "nfqs", in: pair.server) }
+            try bpfClient.attach(interfaceIndex: 5, name: "nfqc")
+            try bpfServer.attach(interfaceIndex: 6, name: "nfqs")
+            if !engineFirst { try engine.attach(interfaceIndex: 6, name: "nfqs", in: pair.server) }
+            let pin = "nfkt-bpfcap-\(engineFirst ? "e" : "c")-s"
+            try pair.server.pin(as: pin)
+            let egress = Self.tc("-n", pin, "filter", "show", "dev", "nfqs", "egress")
+            #expect(egress.contains("pref 256 bpf") && egress.contains("pref 512 bpf"), "engine then capture: \(egress)")
+            bpfClient.start()
+            bpfServer.start()
+            let client = try pair.peer(["connect", "\(Pair.server4)", "\(NfqueueKernelTests.port)", "close"], on: pair.client)
+            defer { client.terminate() }
+            #expect(KT.eventually(seconds: 8) { NfqueueKernelTests.connected(client) != nil }, "\(client.standardOutput)")
+            MonotonicClock.sleep(seconds: 0.1)
+            let recordedC = try bpfClient.stop(), recordedS = try bpfServer.stop()
+            let decisions = try engine.poll(timeoutMilliseconds: 100)
+            // Either order: the one that created clsact removes it with the other's filter.
+            let errors = engineFirst ? bpfServer.close() + engine.close() : engine.close() + bpfServer.close()
+            #expect(errors.isEmpty && bpfClient.close().isEmpty, "\(errors)")
+            let left = Self.tc("-n", pin, "qdisc", "show", "dev", "nfqs")
+            #expect(!left.contains("clsact"), "clsact removed: \(left)")
+            #expect(decisions.filter { $0.action == .drop }.count == 1, "\(decisions)")
+            // Flags of each departure: byte 13 of the TCP header after a 20-byte IPv4 header.
+            let serverOut = Self.frames(GSOSegments.expand(recordedS)), clientOut = Self.frames(GSOSegments.expand(recordedC))
+            let synAcks = serverOut.filter { $0.frame.headers[20 + 13] == 0x12 }
+            let syns = clientOut.filter { $0.frame.headers[20 + 13] == 0x02 }
+            #expect(!synAcks.isEmpty, "a SYN-ACK left the server: \(serverOut.map { $0.frame.headers[33] })")
+            // The SYN-ACK that left is a retransmission or the answer to a retransmitted SYN: a
+            // timer's, so ≥ 1 s after the first SYN (timers fire late, never early; 0.9 s for
+            // the instants' own slack); the dropped one left within a millisecond.
+            if let syn = syns.first, let synAck = synAcks.first {
+                #expect(synAck.time - syn.time >= 900_000_000, "SYN-ACK \(synAck.time - syn.time) ns after the SYN")
+            } else {
+                Issue.record("no SYN or no SYN-ACK recorded")
+            }
+        }
+        #expect(KT.eventually(seconds: 3) {
+            let after = TCFaultEngine.loadedIDs()
+            return after.programs.isDisjoint(with: own.programs) && after.maps.isDisjoint(with: own.maps)
+        }, "BPF programs or maps left behind")
+        #expect(KT.eventually(seconds: 3) { Self.bpfDescriptors() == bpfBefore }, "BPF programs or maps left open")
+    }
+}

@@ -1,0 +1,28 @@
+// The timeline's capture records, as bpf/capture.bpf.c writes them to its ring and
+// Sources/NetfaultKernel/Capture/BPFCapture.swift reads them (every field in the host's
+// byte order except `bytes`, which are the packet's own). Sources/CNetfaultBPF/libbpf_shim.c
+// includes it too, for its _Static_asserts.
+#ifndef NETFAULT_CAPTURE_H
+#define NETFAULT_CAPTURE_H
+
+// Bytes kept from the network header on: an IPv4 header with every option (60) and a TCP
+// header with every option (60) fit; payload is not wanted.
+#define NF_CAPTURE_BYTES 128
+
+enum nf_capture_direction { NF_CAPTURE_INGRESS = 0, NF_CAPTURE_EGRESS = 1 };
+
+// One record per skb: a GSO skb (many wire segments, cut after the qdisc) is one record,
+// expanded into its segments in userspace (Sources/Netfault/Capture/GSOSegments.swift).
+struct nf_capture_record {
+    __u64 time_ns;      //  0 departure: max(bpf_ktime_get_ns(), skb->tstamp), CLOCK_MONOTONIC
+    __u32 ifindex;      //  8 skb->ifindex: the interface the program runs on
+    __u32 length;       // 12 the skb from its network header on (skb->len − Ethernet)
+    __u16 protocol;     // 16 ETH_P_IP or ETH_P_IPV6
+    __u8 direction;     // 18 nf_capture_direction
+    __u8 captured;      // 19 bytes of `bytes` filled
+    __u16 gso_size;     // 20 skb->gso_size: payload bytes per segment (0: not GSO)
+    __u16 gso_segs;     // 22 skb->gso_segs: segments the skb becomes (0 or 1: one)
+    __u8 bytes[NF_CAPTURE_BYTES];  // 24
+};
+
+#endif
