@@ -205,6 +205,15 @@ public enum TimelineBuilder {
         for index in segments.indices where segments[index].direction == .in {
             arrivals[SegmentKey(segments[index].header), default: []].append(index)
         }
+        // A segment lost at the link's other end was captured arriving there (the capture is
+        // ahead of the drop): that arrival never reached the receiver, and goes.
+        var gone: Set<Int> = []
+        for index in segments.indices where segments[index].lost {
+            let sent = segments[index], key = SegmentKey(sent.header)
+            if let position = arrivals[key]?.firstIndex(where: { segments[$0].host != sent.host && segments[$0].time >= sent.time - clockSlack }) {
+                gone.insert(arrivals[key]!.remove(at: position))
+            }
+        }
         for index in segments.indices where segments[index].isSent && !segments[index].engineStamped && !segments[index].lost {
             let sent = segments[index]
             let key = SegmentKey(sent.header)
@@ -214,5 +223,6 @@ public enum TimelineBuilder {
             segments[index].receiver = segments[arrivals[key]![position]].host
             arrivals[key]!.remove(at: position)
         }
+        if !gone.isEmpty { segments = segments.indices.filter { !gone.contains($0) }.map { segments[$0] } }
     }
 }

@@ -57,8 +57,8 @@ final class TimelineBuilderTests: XCTestCase {
     }
 
     /// A segment of a GSO packet the tc engine dropped at the link's other end: the sender's
-    /// capture saw it go, so that frame is the dropped one, with no receiver (the server's
-    /// capture, ahead of tc ingress, saw it arrive); no copy is added.
+    /// capture saw it go, so that frame is the dropped one, with no receiver; no copy is
+    /// added, and the arrival the server's capture saw (ahead of tc ingress) goes.
     func testASegmentDroppedAtTheLinksOtherEndIsTheFrameThatLeft() {
         let data = TestPackets.tcp(flags: [.psh, .ack], seq: 1001, ack: 5001, payload: 100)
         let client = frames([(0.5, data, true)])
@@ -73,6 +73,7 @@ final class TimelineBuilderTests: XCTestCase {
         XCTAssertEqual(sent.first?.fault, "dropped by f at the link's other end")
         XCTAssertNil(sent.first?.receiver)
         XCTAssertFalse(sent.first?.engineStamped ?? true, "its instant is the capture's")
+        XCTAssertTrue(segments.filter { $0.host == "server" }.isEmpty, "the server's capture saw it, but it never got there")
     }
 
     func testDelayedAndDuplicatedSegmentsAreMarkedWhereTheyLeft() {
