@@ -812,8 +812,14 @@ int fault_egress(struct __sk_buff *skb) {
     s->gso_header = s->p.transport_offset + s->p.tcp_header;
     s->gso_flags = s->p.flags;
     s->gso_delay = 0;
-    for (__u32 i = 0; i < NF_MAX_GSO_SEGMENTS; i++) {
-        if (!decide_segment(skb, i)) break;
+    if (cfg->flags & NF_CONFIG_EVERY_SEGMENT) {
+        for (__u32 i = 0; i < NF_MAX_GSO_SEGMENTS; i++) {
+            if (!decide_segment(skb, i)) break;
+        }
+    } else {
+        // No rule can match the segments before the last, nor count them: only the last is decided.
+        __u32 last = (s->gso_total - 1) / size;
+        decide_segment(skb, last < NF_MAX_GSO_SEGMENTS ? last : NF_MAX_GSO_SEGMENTS - 1);
     }
     flush(s);
     if (s->gso_delay) delay_by(skb, s->now, s->gso_delay);

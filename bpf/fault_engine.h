@@ -49,8 +49,13 @@ struct nf_engine_config {
     __u32 skip_mark;         // 24 packets with this mark pass untouched (netfault's own, duplicates)
     __u32 rule_count;        // 28
     __u32 impairment_count;  // 32
-    __u32 pad;               // 36
+    __u32 flags;             // 36 NF_CONFIG_* bits
 };                           // 40
+
+// Some rule may match a data segment that carries no FIN (kinds data, any, every packet), or
+// an impairment draws for every segment: a GSO packet's segments are each decided. Without
+// it only the last (the one that may carry the FIN) can be acted on or counted.
+#define NF_CONFIG_EVERY_SEGMENT 1
 
 // Array map `rules`: `KernelFaultRule`.
 struct nf_fault_rule {

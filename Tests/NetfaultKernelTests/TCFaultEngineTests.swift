@@ -141,61 +141,88 @@ struct TCFaultEngineTests {
     /// clsact counts one drop). The transfer still completes whole, by one retransmission.
     @Test func dropsASegmentInsideAGSOPacketAtThePeer() throws {
         try KT.leavesNoTrace {
-            let pair = try Pair("tc-gso")
-            let listener = try pair.listen(Pair.server4)
-            defer { Sys.close(listener) }
-            let engine = try TCFaultEngine(rules: [KernelFaultRule(kind: .data, occurrence: .nth(3), action: .drop)],
-                                           impairments: [], seed: 5, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
-            defer { engine.close() }
-            try engine.attach(interfaceIndex: 5, name: "nfqc", in: pair.client)
-            try engine.attachPeer(interfaceIndex: 6, name: "nfqs", in: pair.server)
-            try pair.server.pin(as: "nfkt-tc-gso-s")
-            #expect(Self.tc("-n", "nfkt-tc-gso-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_peer"))
-            let counters = try NetCounterReader(namespace: pair.client)
-            let before = try counters.read()
-
-            let fd = try Sys.socket(inNamespace: pair.client.fd, domain: AF_INET, type: Int32(SOCK_STREAM.rawValue), protocol: 0,
-                                    operation: "socket in \(pair.client.name)")
-            defer { Sys.close(fd) }
-            NfqueueKernelTests.setTimeout(fd, SO_SNDTIMEO, seconds: 5)
-            var address = NfqueueKernelTests.socketAddress(Pair.server4, port: NfqueueKernelTests.port)
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
-            try #require(connected == 0, "connect: \(errno)")
-            let accepted = accept(listener, nil, nil)
-            try #require(accepted >= 0, "accept: \(errno)")
-            defer { Sys.close(accepted) }
-            NfqueueKernelTests.setTimeout(accepted, SO_RCVTIMEO, seconds: 5)
-            let total = 256 * 1024
-            // Sent while the server reads: more than the socket buffers hold (a small guest's).
-            let sent = DispatchSemaphore(value: 0)
-            nonisolated(unsafe) var sentBytes = 0
-            Thread {
-                let message = [UInt8](repeating: 0x6E, count: total)
-                sentBytes = message.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-                sent.signal()
-            }.start()
-            var received = 0
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while received < total {
-                let n = buffer.withUnsafeMutableBytes { recv(accepted, $0.baseAddress, $0.count, 0) }
-                if n <= 0 { break }
-                received += n
-            }
-            sent.wait()
-            #expect(sentBytes == total && received == total, "the client sent \(sentBytes), the server read \(received) of \(total) bytes")
-            let decisions = try engine.poll(timeoutMilliseconds: 100)
-            #expect(decisions.count == 1 && decisions.first?.action == .drop && decisions.first?.gsoSegments == 1,
-                    "one drop of one segment: \(decisions)")
-            #expect((decisions.first?.length ?? 0) > 0 && (decisions.first?.length ?? 0) <= 1460, "\(decisions)")
+            let run = try Self.transferThroughGSOPackets("tc-gso", rule: KernelFaultRule(kind: .data, occurrence: .nth(3), action: .drop))
+            #expect(run.decisions.count == 1 && run.decisions.first?.action == .drop && run.decisions.first?.carriedOutAtPeer == true,
+                    "one drop of one segment, at the peer: \(run.decisions)")
+            #expect((run.decisions.first?.length ?? 0) > 0 && (run.decisions.first?.length ?? 0) <= 1460, "\(run.decisions)")
             // The drop happened at the server's ingress (fault_peer), not at the client's egress.
-            let stats = Self.tc("-n", "nfkt-tc-gso-s", "-s", "qdisc", "show", "dev", "nfqs")
-            #expect(stats.contains("dropped 1,"), "\(stats)")
-            let delta = NetCounterParser.delta(from: before, to: try counters.read())
-            #expect((delta["TcpRetransSegs"] ?? 0) >= 1, "\(delta)")
-            #expect(engine.close().isEmpty)
+            #expect(run.serverQdiscs.contains("dropped 1,"), "\(run.serverQdiscs)")
+            #expect((run.client["TcpRetransSegs"] ?? 0) >= 1, "\(run.client)")
         }
+    }
+
+    /// The same with a duplicate: fault_peer sends a copy of the third data segment into the
+    /// server's ingress, which takes it for a duplicate (a D-SACK back), and drops nothing.
+    @Test func duplicatesASegmentInsideAGSOPacketAtThePeer() throws {
+        try KT.leavesNoTrace {
+            let run = try Self.transferThroughGSOPackets("tc-gso-dup",
+                                                         rule: KernelFaultRule(kind: .data, occurrence: .nth(3), action: .duplicate))
+            #expect(run.decisions.map(\.action) == [.duplicate] && run.decisions.first?.carriedOutAtPeer == true, "\(run.decisions)")
+            #expect((run.server["TcpExtTCPDSACKOldSent"] ?? 0) >= 1, "\(run.server)")
+            #expect(!run.serverQdiscs.contains("dropped 1,"), "\(run.serverQdiscs)")
+        }
+    }
+
+    struct GSOTransfer {
+        let decisions: [KernelFaultDecision]
+        /// `tc -s qdisc show dev nfqs` in the server's namespace.
+        let serverQdiscs: String
+        /// Counter changes over the transfer.
+        let client: [String: Int64], server: [String: Int64]
+    }
+
+    /// 256 KB from client to server in one send (TCP's GSO packets), `rule` on the client's
+    /// egress and fault_peer on the server's ingress; the server must read it all.
+    static func transferThroughGSOPackets(_ name: String, rule: KernelFaultRule) throws -> GSOTransfer {
+        let pair = try Pair(name)
+        let listener = try pair.listen(Pair.server4)
+        defer { Sys.close(listener) }
+        let engine = try TCFaultEngine(rules: [rule], impairments: [], seed: 5, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
+        defer { engine.close() }
+        try engine.attach(interfaceIndex: 5, name: "nfqc", in: pair.client)
+        try engine.attachPeer(interfaceIndex: 6, name: "nfqs", in: pair.server)
+        try pair.server.pin(as: "nfkt-\(name)-s")
+        #expect(Self.tc("-n", "nfkt-\(name)-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_peer"))
+        let clientCounters = try NetCounterReader(namespace: pair.client), serverCounters = try NetCounterReader(namespace: pair.server)
+        let clientBefore = try clientCounters.read(), serverBefore = try serverCounters.read()
+
+        let fd = try Sys.socket(inNamespace: pair.client.fd, domain: AF_INET, type: Int32(SOCK_STREAM.rawValue), protocol: 0,
+                                operation: "socket in \(pair.client.name)")
+        defer { Sys.close(fd) }
+        NfqueueKernelTests.setTimeout(fd, SO_SNDTIMEO, seconds: 5)
+        var address = NfqueueKernelTests.socketAddress(Pair.server4, port: NfqueueKernelTests.port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+        }
+        try #require(connected == 0, "connect: \(errno)")
+        let accepted = accept(listener, nil, nil)
+        try #require(accepted >= 0, "accept: \(errno)")
+        defer { Sys.close(accepted) }
+        NfqueueKernelTests.setTimeout(accepted, SO_RCVTIMEO, seconds: 5)
+        let total = 256 * 1024
+        // Sent while the server reads: more than the socket buffers hold (a small guest's).
+        let sent = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var sentBytes = 0
+        Thread {
+            let message = [UInt8](repeating: 0x6E, count: total)
+            sentBytes = message.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            sent.signal()
+        }.start()
+        var received = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while received < total {
+            let n = buffer.withUnsafeMutableBytes { recv(accepted, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received += n
+        }
+        sent.wait()
+        #expect(sentBytes == total && received == total, "the client sent \(sentBytes), the server read \(received) of \(total) bytes")
+        let decisions = try engine.poll(timeoutMilliseconds: 100)
+        let qdiscs = Self.tc("-n", "nfkt-\(name)-s", "-s", "qdisc", "show", "dev", "nfqs")
+        #expect(engine.close().isEmpty)
+        return GSOTransfer(decisions: decisions, serverQdiscs: qdiscs,
+                           client: NetCounterParser.delta(from: clientBefore, to: try clientCounters.read()),
+                           server: NetCounterParser.delta(from: serverBefore, to: try serverCounters.read()))
     }
 
     /// Two hosts' engines on each other's links (each its programs on its end, its

@@ -97,7 +97,7 @@ private final class KernelWorker: @unchecked Sendable {
     }
 
     /// fq on the interfaces that hold packets, then the engine, attached to each interface
-    /// (egress, and ingress where the other side's FIN is classified) and to the other end
+    /// (egress, and ingress where an ACK of the other side's FIN is looked for) and to the other end
     /// of the links where it acts on segments inside GSO packets, then its reader.
     static func start(_ work: FaultPlan.HostWork, namespace: NetworkNamespace, network: Network, seed: UInt64,
                       t0: Int64) throws -> KernelWorker {
@@ -113,8 +113,11 @@ private final class KernelWorker: @unchecked Sendable {
         let engine = try TCFaultEngine(rules: kernel.rules, impairments: kernel.impairments, seed: seed, t0: t0,
                                        skipMark: FaultPlan.injectedMark)
         do {
+            // Only the ACK-of-FIN kind needs what arrives (the other side's FIN): the ingress program costs every arrival.
+            let observingIngress = kernel.rules.contains { $0.kind == .finAck }
             for interface in work.interfaces {
-                try engine.attach(interfaceIndex: interface.index, name: interface.name, in: namespace)
+                try engine.attach(interfaceIndex: interface.index, name: interface.name, in: namespace,
+                                  observingIngress: observingIngress)
                 // The peer's ingress sees the segments one by one because Network makes every
                 // link with segmentation offloads off (LinkOffloads.disable).
                 if interface.handsOver, let peer = interface.peerHost.flatMap(network.namespace), let index = interface.peerIndex,

@@ -100,7 +100,9 @@ public final class TCFaultEngine: @unchecked Sendable {
         config.u32(skipMark)
         config.u32(UInt32(rules.count))
         config.u32(UInt32(impairments.count))
-        config.u32(0)
+        // NF_CONFIG_EVERY_SEGMENT: some rule may match a data segment without FIN, or an impairment draws for each.
+        let everySegment = !impairments.isEmpty || rules.contains { [.data, .any, .everyPacket].contains($0.kind) }
+        config.u32(everySegment ? 1 : 0)
         precondition(config.bytes.count == Self.configSize && rules.allSatisfy { $0.encoded.count == Self.ruleSize }
                      && impairments.allSatisfy { $0.encoded.count == Self.impairmentSize })
         try BPFObject.update(map: configFD, key: Self.key(0), value: config.bytes, operation: "fill BPF map config")
@@ -135,11 +137,12 @@ public final class TCFaultEngine: @unchecked Sendable {
     }
 
     /// Attaches the engine to one interface of the host: creates clsact if missing, then
-    /// the egress and ingress programs, on a thread that enters `namespace` and ends after.
-    /// Equivalent to `tc qdisc add dev X clsact; tc filter add dev X egress pref 256 bpf da
-    /// obj fault_engine.bpf.o sec tc; tc filter add dev X ingress pref 256 bpf da obj …`.
-    public func attach(interfaceIndex: Int32, name: String, in namespace: NetworkNamespace) throws {
-        try attach(interfaceIndex: interfaceIndex, name: name, in: namespace, programs: (egressFD, ingressFD),
+    /// the egress program and, with `observingIngress`, the ingress one (which only the
+    /// ACK-of-FIN kind needs: it sees the other side's FIN), on a thread that enters
+    /// `namespace` and ends after. Equivalent to `tc qdisc add dev X clsact; tc filter add dev
+    /// X egress pref 256 bpf da obj fault_engine.bpf.o sec tc; tc filter add dev X ingress pref 256 bpf da obj …`.
+    public func attach(interfaceIndex: Int32, name: String, in namespace: NetworkNamespace, observingIngress: Bool = true) throws {
+        try attach(interfaceIndex: interfaceIndex, name: name, in: namespace, programs: (egressFD, observingIngress ? ingressFD : -1),
                    priorities: [Self.tcPriority, Self.tcPriority])
     }
 
