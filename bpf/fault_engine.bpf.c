@@ -13,6 +13,8 @@
 // links (segmentation offloads off) deliver segments one by one, carries it out. A delay
 // holds the whole packet (the policy in FaultPlan gives per-segment timing faults on bulk
 // segments one-segment packets instead). So a bulk transfer keeps TCP's 64 KB packets.
+// When no rule can match a segment before the last and no impairment draws for each
+// (NF_CONFIG_EVERY_SEGMENT unset), only the last segment, which may carry the FIN, is decided.
 //
 // Built by Plugins/BPFObjectPlugin (clang -target bpf -mcpu=v2, so that 5.10 verifies it).
 #include "kernel_types.h"
