@@ -17,11 +17,23 @@
 // cut into wire segments only after it (validate_xmit_skb, software GSO when the veth's
 // offloads are off). One record per skb, with skb->gso_size (5.7+) and skb->gso_segs
 // (5.1+); userspace cuts the record into segments as tcp_gso_segment does. That is what
-// makes this capture cheap: one ring record per ~45 segments of a bulk transfer.
+// makes this capture cheap: one 152-byte ring record per ~45 segments of a bulk transfer
+// (and a 24-byte departure per segment, below).
+//
+// Each segment's own instant: software GSO cuts a packet into segments that go to the taps
+// (tcpdump's stamp) and the driver one after another, tens of µs apart for the last ones
+// of a 64 KiB packet; the packet's one instant is early for all but the first. A second
+// program, at tp_btf/net_dev_start_xmit (xmit_one: right after dev_queue_xmit_nit hands the
+// segment to the taps, right before the driver), writes one small record per TCP segment
+// of this capture's interfaces: interface, sequence number, length, instant. Userspace
+// gives each segment cut from a packet the instant of its departure record. The
+// tracepoint fires for every device of the machine, so the program rejects other
+// namespaces' devices first, with one array lookup and a compare.
 //
 // Built by Plugins/BPFObjectPlugin (clang -target bpf -mcpu=v2, so that 5.10 verifies it).
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "capture.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -61,10 +73,10 @@ struct {
     __uint(max_entries, RING_BYTES);  // 8 MiB: ~54 000 records (of skbs, many segments each)
 } records SEC(".maps");
 
-// Records lost because the ring was full (one slot).
+// Records lost because a ring was full: slot 0 `records`, slot 1 `departures`.
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 1);
+    __uint(max_entries, 2);
     __type(key, __u32);
     __type(value, __u64);
 } lost SEC(".maps");
@@ -121,4 +133,75 @@ int capture_egress(struct __sk_buff *skb) {
     __u64 flags = bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) > RING_BYTES / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
     bpf_ringbuf_submit(r, flags);
     return TC_ACT_UNSPEC;
+}
+
+// ---- Each segment's departure ----
+
+#define DEPARTURE_RING_BYTES (1 << 23)
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, DEPARTURE_RING_BYTES);  // 8 MiB: ~260 000 departures (32 bytes each with the ring's header)
+} departures SEC(".maps");
+
+// The capture's namespace: its inode (struct net's ns.inum) in slot 0, 0 until userspace sets it.
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u32);
+} departure_netns SEC(".maps");
+
+// The capture's interfaces in that namespace, by index (the interfaces capture_egress is on).
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 64);
+    __type(key, __u32);
+    __type(value, __u8);
+} departure_devices SEC(".maps");
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(capture_departure, const struct sk_buff *skb, const struct net_device *dev) {
+    // Every device of the machine comes here: another namespace's is turned away first
+    // (an array lookup, which the verifier inlines, and two loads through BTF pointers).
+    __u32 zero = 0;
+    __u32 *netns = bpf_map_lookup_elem(&departure_netns, &zero);
+    if (!netns || dev->nd_net.net->ns.inum != *netns) return 0;
+    __u32 ifindex = dev->ifindex;
+    if (!bpf_map_lookup_elem(&departure_devices, &ifindex)) return 0;
+    // TCP only, as capture_egress. After GSO each segment has its own headers, and the
+    // offsets of the network and transport headers are set (skb_segment copies them).
+    __be16 protocol = skb->protocol;
+    unsigned char *head = skb->head;
+    __u16 mac = skb->mac_header, network = skb->network_header, transport = skb->transport_header;
+    __u8 next;
+    if (protocol == ETH_P_IP_BE) {
+        if (bpf_probe_read_kernel(&next, 1, head + network + 9)) return 0;
+    } else if (protocol == ETH_P_IPV6_BE) {
+        if (bpf_probe_read_kernel(&next, 1, head + network + 6)) return 0;
+    } else {
+        return 0;
+    }
+    if (next != IPPROTO_TCP) return 0;
+    // The device gets the frame from its link-layer header on: skb->len counts it.
+    __u32 len = skb->len, link = (__u32)network - mac;
+    if (mac == 0xffff || network < mac || link >= len) return 0;
+    __u32 seq;
+    if (bpf_probe_read_kernel(&seq, 4, head + transport + 4)) return 0;
+    struct nf_capture_departure *r = bpf_ringbuf_reserve(&departures, sizeof(*r), 0);
+    if (!r) {
+        __u32 slot = 1;
+        __u64 *count = bpf_map_lookup_elem(&lost, &slot);
+        if (count) __sync_fetch_and_add(count, 1);
+        return 0;
+    }
+    r->time_ns = bpf_ktime_get_ns();
+    r->ifindex = ifindex;
+    r->seq = __builtin_bswap32(seq);
+    r->length = len - link;
+    r->reserved = 0;
+    // As for `records`: the reader polls on a short timeout; wake it only when a quarter is full.
+    __u64 flags = bpf_ringbuf_query(&departures, BPF_RB_AVAIL_DATA) > DEPARTURE_RING_BYTES / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+    bpf_ringbuf_submit(r, flags);
+    return 0;
 }
