@@ -18,14 +18,15 @@
 // offloads are off). One record per skb, with skb->gso_size (5.7+) and skb->gso_segs
 // (5.1+); userspace cuts the record into segments as tcp_gso_segment does. That is what
 // makes this capture cheap: one 152-byte ring record per ~45 segments of a bulk transfer
-// (and a 24-byte departure per segment, below).
+// (and a 24-byte departure per segment, below, in batches).
 //
 // Each segment's own instant: software GSO cuts a packet into segments that go to the taps
 // (tcpdump's stamp) and the driver one after another, tens of µs apart for the last ones
 // of a 64 KiB packet; the packet's one instant is early for all but the first. A second
 // program, at tp_btf/net_dev_start_xmit (xmit_one: right after dev_queue_xmit_nit hands the
-// segment to the taps, right before the driver), writes one small record per TCP segment
-// of this capture's interfaces: interface, sequence number, length, instant. Userspace
+// segment to the taps, right before the driver), gathers one small record per TCP segment
+// of this capture's interfaces (interface, sequence number, length, instant) and writes
+// them to a ring 32 at a time. Userspace
 // gives each segment cut from a packet the instant of its departure record. The
 // tracepoint fires for every device of the machine, so the program rejects other
 // namespaces' devices first, with one array lookup and a compare.
@@ -141,8 +142,16 @@ int capture_egress(struct __sk_buff *skb) {
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, DEPARTURE_RING_BYTES);  // 8 MiB: ~260 000 departures (32 bytes each with the ring's header)
+    __uint(max_entries, DEPARTURE_RING_BYTES);  // 8 MiB: ~10 000 batches of 32 departures
 } departures SEC(".maps");
+
+// Each CPU's batch being gathered (bpf/capture.h).
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct nf_capture_departure_batch);
+} departure_batch SEC(".maps");
 
 // The capture's namespace: its inode (struct net's ns.inum) in slot 0, 0 until userspace sets it.
 struct {
@@ -188,20 +197,30 @@ int BPF_PROG(capture_departure, const struct sk_buff *skb, const struct net_devi
     if (mac == 0xffff || network < mac || link >= len) return 0;
     __u32 seq;
     if (bpf_probe_read_kernel(&seq, 4, head + transport + 4)) return 0;
-    struct nf_capture_departure *r = bpf_ringbuf_reserve(&departures, sizeof(*r), 0);
-    if (!r) {
-        __u32 slot = 1;
-        __u64 *count = bpf_map_lookup_elem(&lost, &slot);
-        if (count) __sync_fetch_and_add(count, 1);
-        return 0;
-    }
+    // Gathered in this CPU's batch (no other program run on this CPU can interleave: the
+    // transmit path runs with bottom halves off, and a tracing program does not nest in itself).
+    struct nf_capture_departure_batch *batch = bpf_map_lookup_elem(&departure_batch, &zero);
+    if (!batch) return 0;
+    __u32 count = batch->count;
+    if (count >= NF_DEPARTURE_BATCH) count = 0;
+    struct nf_capture_departure *r = &batch->departures[count & (NF_DEPARTURE_BATCH - 1)];
     r->time_ns = bpf_ktime_get_ns();
     r->ifindex = ifindex;
     r->seq = __builtin_bswap32(seq);
     r->length = len - link;
     r->reserved = 0;
-    // As for `records`: the reader polls on a short timeout; wake it only when a quarter is full.
-    __u64 flags = bpf_ringbuf_query(&departures, BPF_RB_AVAIL_DATA) > DEPARTURE_RING_BYTES / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-    bpf_ringbuf_submit(r, flags);
+    count++;
+    if (count == NF_DEPARTURE_BATCH) {
+        // As for `records`: the reader polls on a short timeout; wake it only when a quarter is full.
+        __u64 flags = bpf_ringbuf_query(&departures, BPF_RB_AVAIL_DATA) > DEPARTURE_RING_BYTES / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+        batch->count = count;
+        if (bpf_ringbuf_output(&departures, batch, sizeof(*batch), flags)) {
+            __u32 slot = 1;
+            __u64 *lost_count = bpf_map_lookup_elem(&lost, &slot);
+            if (lost_count) __sync_fetch_and_add(lost_count, NF_DEPARTURE_BATCH);
+        }
+        count = 0;
+    }
+    batch->count = count;
     return 0;
 }

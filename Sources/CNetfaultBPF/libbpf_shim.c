@@ -274,6 +274,10 @@ _Static_assert(__builtin_offsetof(struct nf_impairment, ifindex) == 48, "nf_impa
 _Static_assert(sizeof(struct nf_capture_record) == 24 + NF_CAPTURE_BYTES, "nf_capture_record");
 _Static_assert(__builtin_offsetof(struct nf_capture_record, bytes) == 24, "nf_capture_record.bytes");
 _Static_assert(sizeof(struct nf_capture_departure) == 24, "nf_capture_departure");
+_Static_assert(sizeof(struct nf_capture_departure_batch) == 8 + 24 * NF_DEPARTURE_BATCH, "nf_capture_departure_batch");
+_Static_assert(NF_DEPARTURE_BATCH == 32, "NF_DEPARTURE_BATCH: Capture/BPFCapture.swift's departureBatch");
+
+int nf_bpf_possible_cpus(void) { return libbpf_num_possible_cpus(); }
 _Static_assert(__builtin_offsetof(struct nf_capture_departure, length) == 16, "nf_capture_departure.length");
 
 #include <pthread.h>

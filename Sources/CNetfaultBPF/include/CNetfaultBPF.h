@@ -60,6 +60,9 @@ int nf_bpf_map_lookup_u32_u64(int fd, uint32_t key, uint64_t *value);
 /// ring_buffer__new on a BPF_MAP_TYPE_RINGBUF map: `handler` gets each record.
 struct nf_bpf_ring *nf_bpf_ring_new(int map_fd, void (*handler)(void *context, const void *data, size_t size),
                                     void *context, int *error);
+/// libbpf_num_possible_cpus: how many values a per-CPU map's lookup returns (each rounded
+/// up to 8 bytes). Or -errno.
+int nf_bpf_possible_cpus(void);
 /// ring_buffer__add: another BPF_MAP_TYPE_RINGBUF map read by the same poll and consume,
 /// its records to `handler` (at most 3 added). 0 or -errno.
 int nf_bpf_ring_add(struct nf_bpf_ring *ring, int map_fd, void (*handler)(void *context, const void *data, size_t size),

@@ -36,6 +36,10 @@ public final class BPFCapture: @unchecked Sendable {
     static let recordSize = 24 + keptBytes
     /// nf_capture_departure's size.
     static let departureSize = 24
+    /// NF_DEPARTURE_BATCH: departures per ring record (nf_capture_departure_batch: a count,
+    /// 4 bytes reserved, then the departures).
+    static let departureBatch = 32
+    static let departureBatchSize = 8 + departureBatch * departureSize
     /// The departures' program (its C function), left out where the kernel will not load it.
     static let departureProgram = "capture_departure"
 
@@ -125,6 +129,7 @@ public final class BPFCapture: @unchecked Sendable {
     /// Why departures are not recorded (nil: they are, once an interface is attached).
     private var departuresUnavailable: String?
     private var departureDevicesFD: Int32 = -1
+    private var departureBatchFD: Int32 = -1
     private var departureAttached = false
 
     private struct Attachment {
@@ -159,7 +164,8 @@ public final class BPFCapture: @unchecked Sendable {
             try BPFObject.update(map: try object.mapFD("departure_netns"), key: [0, 0, 0, 0],
                                  value: withUnsafeBytes(of: &inode) { Array($0) }, operation: "capture: set the departures' namespace")
             departureDevicesFD = try object.mapFD("departure_devices")
-            try ring?.add(mapFD: try object.mapFD("departures")) { [unowned self] record in appendDeparture(record) }
+            departureBatchFD = try object.mapFD("departure_batch")
+            try ring?.add(mapFD: try object.mapFD("departures")) { [unowned self] record in appendDepartures(record) }
         }
     }
 
@@ -250,6 +256,7 @@ public final class BPFCapture: @unchecked Sendable {
             running = false
         }
         if let failure = lock.withLock({ failure }) { throw failure }
+        appendGatheredDepartures()
         return Recorded(frames: sink.frames, gso: gso, lost: lost, departures: departures, departuresLost: departuresLost,
                         departuresUnavailable: lock.withLock { departuresUnavailable })
     }
@@ -316,14 +323,36 @@ public final class BPFCapture: @unchecked Sendable {
         }
     }
 
-    /// One departure record (bpf/capture.h's nf_capture_departure).
-    private func appendDeparture(_ record: UnsafeRawBufferPointer) {
-        guard record.count >= Self.departureSize else { return }
-        let monotonic = record.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
-        departures.append(Departure(timestamp: Int64(bitPattern: monotonic) + realtimeOffset,
-                                    interfaceIndex: record.loadUnaligned(fromByteOffset: 8, as: UInt32.self),
-                                    sequence: record.loadUnaligned(fromByteOffset: 12, as: UInt32.self),
-                                    length: Int(record.loadUnaligned(fromByteOffset: 16, as: UInt32.self))))
+    /// One batch of departures (bpf/capture.h's nf_capture_departure_batch): its count, then
+    /// that many nf_capture_departure.
+    private func appendDepartures(_ batch: UnsafeRawBufferPointer) {
+        guard batch.count >= 8 else { return }
+        let count = min(Int(batch.loadUnaligned(fromByteOffset: 0, as: UInt32.self)), Self.departureBatch,
+                        (batch.count - 8) / Self.departureSize)
+        for index in 0..<count {
+            let at = 8 + index * Self.departureSize
+            let monotonic = batch.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            departures.append(Departure(timestamp: Int64(bitPattern: monotonic) + realtimeOffset,
+                                        interfaceIndex: batch.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self),
+                                        sequence: batch.loadUnaligned(fromByteOffset: at + 12, as: UInt32.self),
+                                        length: Int(batch.loadUnaligned(fromByteOffset: at + 16, as: UInt32.self))))
+        }
+    }
+
+    /// What each CPU has gathered but not yet written to the ring (fewer than a batch):
+    /// read from the per-CPU array, once, when the capture stops.
+    private func appendGatheredDepartures() {
+        guard departureBatchFD >= 0 else { return }
+        let cpus = Int(nf_bpf_possible_cpus())
+        guard cpus > 0, let values = BPFObject.lookup(map: departureBatchFD, key: [0, 0, 0, 0],
+                                                      valueSize: cpus * Self.departureBatchSize) else { return }
+        // Each CPU's value, rounded up to 8 bytes (the batch's size already is).
+        values.withUnsafeBytes { all in
+            for cpu in 0..<cpus {
+                appendDepartures(UnsafeRawBufferPointer(rebasing: all[(cpu * Self.departureBatchSize)..<((cpu + 1) * Self.departureBatchSize)]))
+            }
+        }
+        departureBatchFD = -1
     }
 
     /// The LINUX_SLL2 header libpcap writes: protocol, reserved, interface index, ARPHRD_ETHER,
