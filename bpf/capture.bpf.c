@@ -153,15 +153,21 @@ struct {
     __type(value, struct nf_capture_departure_batch);
 } departure_batch SEC(".maps");
 
-// The capture's namespace: its inode (struct net's ns.inum) in slot 0, 0 until userspace sets it.
+// The capture's namespace and its interfaces of index < 64 (those created in a namespace
+// of their own have small indexes), in slot 0, set by userspace; 0 until then.
+struct departure_filter {
+    __u32 netns;    // its inode (struct net's ns.inum)
+    __u32 reserved;
+    __u64 devices;  // bit i: interface index i is one of the capture's
+};
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
-    __type(value, __u32);
+    __type(value, struct departure_filter);
 } departure_netns SEC(".maps");
 
-// The capture's interfaces in that namespace, by index (the interfaces capture_egress is on).
+// The capture's interfaces of index ≥ 64 (the interfaces capture_egress is on).
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 64);
@@ -172,31 +178,37 @@ struct {
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(capture_departure, const struct sk_buff *skb, const struct net_device *dev) {
     // Every device of the machine comes here: another namespace's is turned away first
-    // (an array lookup, which the verifier inlines, and two loads through BTF pointers).
+    // (an array lookup, which the verifier inlines, and two loads through BTF pointers),
+    // then another interface (a bit, or a hash lookup for indexes ≥ 64).
     __u32 zero = 0;
-    __u32 *netns = bpf_map_lookup_elem(&departure_netns, &zero);
-    if (!netns || dev->nd_net.net->ns.inum != *netns) return 0;
+    struct departure_filter *filter = bpf_map_lookup_elem(&departure_netns, &zero);
+    if (!filter || dev->nd_net.net->ns.inum != filter->netns) return 0;
     __u32 ifindex = dev->ifindex;
-    if (!bpf_map_lookup_elem(&departure_devices, &ifindex)) return 0;
+    if (ifindex < 64 ? !(filter->devices & (1ULL << ifindex)) : !bpf_map_lookup_elem(&departure_devices, &ifindex)) return 0;
     // TCP only, as capture_egress. After GSO each segment has its own headers, and the
     // offsets of the network and transport headers are set (skb_segment copies them).
     __be16 protocol = skb->protocol;
+    if (protocol != ETH_P_IP_BE && protocol != ETH_P_IPV6_BE) return 0;
     unsigned char *head = skb->head;
     __u16 mac = skb->mac_header, network = skb->network_header, transport = skb->transport_header;
-    __u8 next;
-    if (protocol == ETH_P_IP_BE) {
-        if (bpf_probe_read_kernel(&next, 1, head + network + 9)) return 0;
-    } else if (protocol == ETH_P_IPV6_BE) {
-        if (bpf_probe_read_kernel(&next, 1, head + network + 6)) return 0;
-    } else {
-        return 0;
-    }
-    if (next != IPPROTO_TCP) return 0;
     // The device gets the frame from its link-layer header on: skb->len counts it.
     __u32 len = skb->len, link = (__u32)network - mac;
     if (mac == 0xffff || network < mac || link >= len) return 0;
-    __u32 seq;
-    if (bpf_probe_read_kernel(&seq, 4, head + transport + 4)) return 0;
+    // One read for the IP header and the TCP sequence number where the TCP header follows
+    // a 20-byte IPv4 or a 40-byte IPv6 header (all but IPv4 options and IPv6 extension
+    // headers, which take a second read): each read is a helper call.
+    __u8 h[48];
+    if (bpf_probe_read_kernel(h, sizeof(h), head + network)) return 0;
+    if (h[protocol == ETH_P_IP_BE ? 9 : 6] != IPPROTO_TCP) return 0;
+    __u32 at = (__u32)transport - network, seq;
+    if (at == 20) {
+        seq = (__u32)h[24] << 24 | (__u32)h[25] << 16 | (__u32)h[26] << 8 | h[27];
+    } else if (at == 40) {
+        seq = (__u32)h[44] << 24 | (__u32)h[45] << 16 | (__u32)h[46] << 8 | h[47];
+    } else {
+        if (bpf_probe_read_kernel(&seq, 4, head + transport + 4)) return 0;
+        seq = __builtin_bswap32(seq);
+    }
     // Gathered in this CPU's batch (no other program run on this CPU can interleave: the
     // transmit path runs with bottom halves off, and a tracing program does not nest in itself).
     struct nf_capture_departure_batch *batch = bpf_map_lookup_elem(&departure_batch, &zero);
@@ -206,7 +218,7 @@ int BPF_PROG(capture_departure, const struct sk_buff *skb, const struct net_devi
     struct nf_capture_departure *r = &batch->departures[count & (NF_DEPARTURE_BATCH - 1)];
     r->time_ns = bpf_ktime_get_ns();
     r->ifindex = ifindex;
-    r->seq = __builtin_bswap32(seq);
+    r->seq = seq;
     r->length = len - link;
     r->reserved = 0;
     count++;

@@ -191,25 +191,27 @@ struct BPFCaptureTests {
             print("bpf − libpcap (ns), \(incoming.count) arrivals: \(summary(incoming))")
             print("bpf − libpcap (ns) at the packets' instants instead: \(summary(packetInstants))")
             // A departure is stamped by tp_btf/net_dev_start_xmit, which xmit_one fires right
-            // after dev_queue_xmit_nit has cloned the segment for libpcap's socket and copied
-            // it into its ring: libpcap's stamp (taken at the clone) comes first, by that
-            // copy, so BPF − libpcap is ≥ 0 but for the clocks' offset reading (≪ 1 µs) and
-            // bounded above by the tap's work (measured: median TODO µs, p99 TODO µs), which an interrupt
-            // or a vCPU preempted between the two can stretch for one segment (max TODO µs):
-            // so the median ≤ 10 µs (the bound), p99 ≤ 25 µs, and any one ≤ 2 ms.
-            // An arrival is the peer's departure: the device (veth_xmit) hands the segment to
-            // the peer's netif_rx, which stamps it for libpcap right after the tracepoint:
-            // BPF − libpcap ≤ 0, by the driver's few instructions (measured: median TODO µs,
-            // min TODO µs), bounded below by −10 µs at the median and −2 ms for any one (a
-            // preempted vCPU), above by +2 µs for the clocks. Under QEMU's emulation
-            // (scripts/in-vm without KVM) everything runs ~20× slower: so do the bounds' widths.
+            // after dev_queue_xmit_nit has cloned the segment for libpcap's socket (libpcap's
+            // stamp) and copied it into its ring: so BPF − libpcap ≥ 0 but for the reading of
+            // the clocks' offset (≪ 1 µs; −2 µs allowed), and above it the tap's own work
+            // (measured on this 2-CPU machine under load, 4 runs: min 0.6–0.7 µs, median
+            // 0.8–1.1 µs, p99 1.7–2.8 µs), which an interrupt or a preempted vCPU between the
+            // two stretches for a few segments (max 25–34 µs). Bounds: the median within the
+            // issue's 10 µs, p99 within 25 µs (≈ 10× what was seen: a loaded machine passes, a
+            // segment at its packet's instant, −50 µs and more, does not), any one ≤ 2 ms.
+            // An arrival is the peer's departure (PeerFrames): the veth hands the segment to
+            // the peer's backlog right after the tracepoint, and libpcap stamps it when the
+            // receiver's softirq takes it from there, after the rest of the packet's segments
+            // (measured: max −0.5 to −1.2 µs, median −67 to −130 µs, min −0.24 to −0.49 ms). So
+            // BPF − libpcap ≤ 2 µs (the clocks), and ≥ −2 ms for any one, as before departures.
+            // Under QEMU's emulation (scripts/in-vm without KVM) everything runs ~20× slower:
+            // so do the bounds' widths.
             let slowdown: Int64 = MachineInfo.hypervisorSignature == "TCGTCGTCGTCG" ? 20 : 1
             #expect(quantile(outgoing, 0) >= -2_000, "a departure before libpcap's stamp: \(quantile(outgoing, 0)) ns")
             #expect(quantile(outgoing, 0.5) <= 10_000 * slowdown, "departures' median \(quantile(outgoing, 0.5)) ns")
             #expect(quantile(outgoing, 0.99) <= 25_000 * slowdown, "departures' p99 \(quantile(outgoing, 0.99)) ns")
             #expect(quantile(outgoing, 1) <= 2_000_000 * slowdown, "departures' max \(quantile(outgoing, 1)) ns")
             #expect(quantile(incoming, 1) <= 2_000, "an arrival after libpcap's stamp: \(quantile(incoming, 1)) ns")
-            #expect(quantile(incoming, 0.5) >= -10_000 * slowdown, "arrivals' median \(quantile(incoming, 0.5)) ns")
             #expect(quantile(incoming, 0) >= -2_000_000 * slowdown, "arrivals' min \(quantile(incoming, 0)) ns")
         }
         #expect(KT.eventually(seconds: 3) {

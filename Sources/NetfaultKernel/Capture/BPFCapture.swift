@@ -130,6 +130,10 @@ public final class BPFCapture: @unchecked Sendable {
     private var departuresUnavailable: String?
     private var departureDevicesFD: Int32 = -1
     private var departureBatchFD: Int32 = -1
+    private var departureFilterFD: Int32 = -1
+    private var departureInode: UInt32 = 0
+    /// Bit i: interface index i is attached (indexes < 64; larger ones in departure_devices).
+    private var departureDeviceBits: UInt64 = 0
     private var departureAttached = false
 
     private struct Attachment {
@@ -160,9 +164,9 @@ public final class BPFCapture: @unchecked Sendable {
         ring = try BPFRingBuffer(mapFD: try object.mapFD("records")) { [unowned self] record in append(record) }
         if departuresUnavailable == nil {
             // Only this namespace's devices: its inode in the program's filter.
-            var inode = try namespace.inode()
-            try BPFObject.update(map: try object.mapFD("departure_netns"), key: [0, 0, 0, 0],
-                                 value: withUnsafeBytes(of: &inode) { Array($0) }, operation: "capture: set the departures' namespace")
+            departureInode = try namespace.inode()
+            departureFilterFD = try object.mapFD("departure_netns")
+            try writeDepartureFilter()
             departureDevicesFD = try object.mapFD("departure_devices")
             departureBatchFD = try object.mapFD("departure_batch")
             try ring?.add(mapFD: try object.mapFD("departures")) { [unowned self] record in appendDepartures(record) }
@@ -196,8 +200,13 @@ public final class BPFCapture: @unchecked Sendable {
             // Departures first: every segment whose packet the tc program records has one.
             if departuresUnavailable == nil {
                 var index = UInt32(bitPattern: interfaceIndex)
-                try BPFObject.update(map: departureDevicesFD, key: withUnsafeBytes(of: &index) { Array($0) }, value: [1],
-                                     operation: "capture: add \(name) to the departures' devices")
+                if index < 64 {
+                    departureDeviceBits |= 1 << UInt64(index)
+                    try writeDepartureFilter()
+                } else {
+                    try BPFObject.update(map: departureDevicesFD, key: withUnsafeBytes(of: &index) { Array($0) }, value: [1],
+                                         operation: "capture: add \(name) to the departures' devices")
+                }
                 if !departureAttached {
                     do {
                         try object.attachProgram(Self.departureProgram)
@@ -321,6 +330,14 @@ public final class BPFCapture: @unchecked Sendable {
             sink.frames.append(timestamp: Int64(bitPattern: monotonic) + realtimeOffset, length: Self.cookedHeaderBytes + length,
                                bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<(Self.cookedHeaderBytes + captured)]))
         }
+    }
+
+    /// The program's departure_filter: the namespace's inode, 4 bytes reserved, the interface bits.
+    private func writeDepartureFilter() throws {
+        var value = [UInt8](repeating: 0, count: 16)
+        withUnsafeBytes(of: departureInode) { value.replaceSubrange(0..<4, with: $0) }
+        withUnsafeBytes(of: departureDeviceBits) { value.replaceSubrange(8..<16, with: $0) }
+        try BPFObject.update(map: departureFilterFD, key: [0, 0, 0, 0], value: value, operation: "capture: set the departures' filter")
     }
 
     /// One batch of departures (bpf/capture.h's nf_capture_departure_batch): its count, then
