@@ -25,4 +25,27 @@ struct nf_capture_record {
     __u8 bytes[NF_CAPTURE_BYTES];  // 24
 };
 
+// One TCP segment handed to a device (bpf/capture.bpf.c's tp_btf/net_dev_start_xmit), after
+// software GSO cut it out of its packet: the instant its packet's record (above) cannot
+// give each segment. Userspace gives each segment cut from a record the instant of the
+// departure with the same interface, sequence number and length.
+struct nf_capture_departure {
+    __u64 time_ns;   //  0 bpf_ktime_get_ns() when the device takes it (CLOCK_MONOTONIC)
+    __u32 ifindex;   //  8 the device's index in the capture's namespace
+    __u32 seq;       // 12 the TCP header's sequence number, host byte order
+    __u32 length;    // 16 the segment from its network header on
+    __u32 reserved;  // 20
+};
+
+// Departures go to the ring in batches of NF_DEPARTURE_BATCH, gathered per CPU in a
+// per-CPU array (a ring record per segment cost a bulk transfer a quarter of its
+// throughput): the ring's reserve and commit and the reader's wake-up once per batch.
+// What a CPU has gathered when the capture stops is read from the per-CPU array.
+#define NF_DEPARTURE_BATCH 32
+struct nf_capture_departure_batch {
+    __u32 count;     // 0 departures filled in `departures`
+    __u32 reserved;  // 4
+    struct nf_capture_departure departures[NF_DEPARTURE_BATCH];  // 8
+};
+
 #endif

@@ -61,7 +61,7 @@ struct tcp_request_sock { __u32 snt_isn; __u64 snt_synack; } __attribute__((pres
 // A device's root qdisc; `enqueue` is NULL for noqueue (veth's default): __dev_queue_xmit
 // then hands the segment straight to the taps and the driver.
 struct Qdisc { void *enqueue; } __attribute__((preserve_access_index));
-struct net_device { possible_net_t nd_net; struct Qdisc *qdisc; } __attribute__((preserve_access_index));
+struct net_device { possible_net_t nd_net; struct Qdisc *qdisc; int ifindex; } __attribute__((preserve_access_index));
 
 struct sk_buff {
     struct sk_buff *next;
@@ -74,6 +74,10 @@ struct sk_buff {
     __u64 skb_mstamp_ns;
     __u16 transport_header;
     __u16 network_header;
+    __u16 mac_header;
+    // From the link-layer header on when the device takes it (net_dev_start_xmit).
+    unsigned int len;
+    __be16 protocol;
 } __attribute__((preserve_access_index));
 
 // TCP_SKB_CB(skb): the control block TCP keeps in skb->cb for segments in its queues.

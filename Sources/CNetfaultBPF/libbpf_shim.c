@@ -51,6 +51,11 @@ struct nf_bpf_object {
 
 struct nf_bpf_object *nf_bpf_object_load(const void *bytes, size_t size, const char *name, int *error,
                                          char *log, size_t log_size) {
+    return nf_bpf_object_load_without(bytes, size, name, NULL, error, log, log_size);
+}
+
+struct nf_bpf_object *nf_bpf_object_load_without(const void *bytes, size_t size, const char *name, const char *left_out,
+                                                 int *error, char *log, size_t log_size) {
     begin_log();
     LIBBPF_OPTS(bpf_object_open_opts, options, .object_name = name);
     struct bpf_object *object = bpf_object__open_mem(bytes, size, &options);
@@ -58,6 +63,10 @@ struct nf_bpf_object *nf_bpf_object_load(const void *bytes, size_t size, const c
         *error = -errno;
         copy_log(log, log_size);
         return NULL;
+    }
+    if (left_out) {
+        struct bpf_program *program = bpf_object__find_program_by_name(object, left_out);
+        if (program) bpf_program__set_autoload(program, false);
     }
     int result = bpf_object__load(object);
     if (result) {
@@ -94,6 +103,21 @@ int nf_bpf_object_attach_all(struct nf_bpf_object *holder, char *failed, size_t 
         holder->links[holder->link_count++] = link;
     }
     return holder->link_count;
+}
+
+int nf_bpf_object_attach_program(struct nf_bpf_object *holder, const char *name, char *log, size_t log_size) {
+    if (holder->link_count == (int)(sizeof(holder->links) / sizeof(holder->links[0]))) return -E2BIG;
+    struct bpf_program *program = bpf_object__find_program_by_name(holder->object, name);
+    if (!program) return -ENOENT;
+    begin_log();
+    struct bpf_link *link = bpf_program__attach(program);
+    if (!link) {
+        int error = -errno;
+        copy_log(log, log_size);
+        return error;
+    }
+    holder->links[holder->link_count++] = link;
+    return 0;
 }
 
 int nf_bpf_object_attached_count(const struct nf_bpf_object *holder) { return holder->link_count; }
@@ -156,6 +180,9 @@ struct ring_handler {
 struct nf_bpf_ring {
     struct ring_buffer *ring;
     struct ring_handler handler;
+    // Rings added to the same epoll (nf_bpf_ring_add), each with its own handler.
+    struct ring_handler added[3];
+    int added_count;
 };
 
 static int on_record(void *context, void *data, size_t size) {
@@ -180,6 +207,18 @@ struct nf_bpf_ring *nf_bpf_ring_new(int map_fd, void (*handler)(void *context, c
         return NULL;
     }
     return ring;
+}
+
+int nf_bpf_ring_add(struct nf_bpf_ring *ring, int map_fd, void (*handler)(void *context, const void *data, size_t size),
+                    void *context) {
+    if (ring->added_count == (int)(sizeof(ring->added) / sizeof(ring->added[0]))) return -E2BIG;
+    struct ring_handler *slot = &ring->added[ring->added_count];
+    slot->handler = handler;
+    slot->context = context;
+    int result = ring_buffer__add(ring->ring, map_fd, on_record, slot);
+    if (result) return result < 0 ? result : -EINVAL;
+    ring->added_count++;
+    return 0;
 }
 
 int nf_bpf_ring_poll(struct nf_bpf_ring *ring, int timeout_ms) { return ring_buffer__poll(ring->ring, timeout_ms); }
@@ -234,6 +273,12 @@ _Static_assert(__builtin_offsetof(struct nf_impairment, ifindex) == 48, "nf_impa
 #include "../../bpf/capture.h"
 _Static_assert(sizeof(struct nf_capture_record) == 24 + NF_CAPTURE_BYTES, "nf_capture_record");
 _Static_assert(__builtin_offsetof(struct nf_capture_record, bytes) == 24, "nf_capture_record.bytes");
+_Static_assert(sizeof(struct nf_capture_departure) == 24, "nf_capture_departure");
+_Static_assert(sizeof(struct nf_capture_departure_batch) == 8 + 24 * NF_DEPARTURE_BATCH, "nf_capture_departure_batch");
+_Static_assert(NF_DEPARTURE_BATCH == 32, "NF_DEPARTURE_BATCH: Capture/BPFCapture.swift's departureBatch");
+
+int nf_bpf_possible_cpus(void) { return libbpf_num_possible_cpus(); }
+_Static_assert(__builtin_offsetof(struct nf_capture_departure, length) == 16, "nf_capture_departure.length");
 
 #include <pthread.h>
 #include <sched.h>

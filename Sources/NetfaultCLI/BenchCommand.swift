@@ -122,6 +122,7 @@ struct TimelineBenchCommand: ParsableCommand {
             print(String(format: "\(name): instants − tcpdump's: median %.3f µs, p99 %.3f µs, max %.3f µs, min %.3f µs (target |·| ≤ 10 µs)",
                          comparison.medianDifferenceMicroseconds, comparison.p99DifferenceMicroseconds,
                          comparison.maxDifferenceMicroseconds, comparison.minDifferenceMicroseconds))
+            if let note = comparison.captureNote { print("\(name): \(note)") }
         }
         print(String(format: "bulk: %.0f Mbit/s without capture; BPF capture %.0f Mbit/s, cost %.1f %% (target ≤ 10 %%)",
                      result.withoutCaptureMbps, result.withBPFCaptureMbps, result.bpfCaptureCostPercent))

@@ -22,6 +22,15 @@ int nf_bpf_load_pass_classifier(char *log, size_t log_size);
 /// verifier's last lines say why it refused).
 struct nf_bpf_object *nf_bpf_object_load(const void *bytes, size_t size, const char *name, int *error,
                                          char *log, size_t log_size);
+/// nf_bpf_object_load with the program whose C function is `left_out` not loaded
+/// (bpf_program__set_autoload false; NULL: every program): for a program the running
+/// kernel refuses (a tracepoint it lacks) while the others are wanted.
+struct nf_bpf_object *nf_bpf_object_load_without(const void *bytes, size_t size, const char *name, const char *left_out,
+                                                 int *error, char *log, size_t log_size);
+/// bpf_program__attach of the program whose C function is `name` (by its section), kept
+/// with the object's links (nf_bpf_object_detach_all destroys it). 0, or -errno with
+/// libbpf's log in `log` (-ENOENT: no such program).
+int nf_bpf_object_attach_program(struct nf_bpf_object *object, const char *name, char *log, size_t log_size);
 /// bpf_program__attach for every program, by its section (tp_btf/NAME). How many, or -errno with
 /// the failing program's name in `failed` and libbpf's log in `log` (and none left attached).
 int nf_bpf_object_attach_all(struct nf_bpf_object *object, char *failed, size_t failed_size, char *log,
@@ -51,6 +60,13 @@ int nf_bpf_map_lookup_u32_u64(int fd, uint32_t key, uint64_t *value);
 /// ring_buffer__new on a BPF_MAP_TYPE_RINGBUF map: `handler` gets each record.
 struct nf_bpf_ring *nf_bpf_ring_new(int map_fd, void (*handler)(void *context, const void *data, size_t size),
                                     void *context, int *error);
+/// libbpf_num_possible_cpus: how many values a per-CPU map's lookup returns (each rounded
+/// up to 8 bytes). Or -errno.
+int nf_bpf_possible_cpus(void);
+/// ring_buffer__add: another BPF_MAP_TYPE_RINGBUF map read by the same poll and consume,
+/// its records to `handler` (at most 3 added). 0 or -errno.
+int nf_bpf_ring_add(struct nf_bpf_ring *ring, int map_fd, void (*handler)(void *context, const void *data, size_t size),
+                    void *context);
 /// ring_buffer__poll: waits up to `timeout_ms`, consumes what is there; records handled, or -errno.
 int nf_bpf_ring_poll(struct nf_bpf_ring *ring, int timeout_ms);
 /// ring_buffer__consume: handles what is there without waiting, also records submitted

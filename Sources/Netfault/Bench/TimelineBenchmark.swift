@@ -32,6 +32,9 @@ public enum TimelineBenchmark {
         /// What tcpdump said at its end about packets "dropped by kernel" (its ring was full):
         /// frames of ours not in tcpdump's are those, not ours too many. nil: it did not say.
         public var tcpdumpDroppedByKernel: Int?
+        /// The run's `captureNote`: for the BPF capture, how many segments kept their packet's
+        /// instant for want of their own departure (nil: every segment had its own).
+        public var captureNote: String?
     }
 
     /// What `netfault bench timeline --json` writes.
@@ -185,6 +188,7 @@ public enum TimelineBenchmark {
         comparison.tcpdumpDroppedByKernel = result.processes.first { $0.name == "tcpdump" }.flatMap { process in
             Self.droppedByKernel(process.stderr.head + process.stderr.tail)
         }
+        comparison.captureNote = result.captureNote
         return comparison
     }
 

@@ -87,32 +87,113 @@ public enum GSOSegments {
         segments(of: packet, length: packet.count, gsoSize: 0)?.first?.headers
     }
 
-    /// Every record of a BPF capture (cooked LINUX_SLL2 frames, one per skb) as the wire's
-    /// frames: each cut into its segments, all stamped with the skb's instant (software GSO
-    /// hands them to the taps and the driver back to back; how far apart tcpdump stamps them
-    /// is what `netfault bench timeline` measures). A record that is not TCP over IP stays
-    /// as it is.
+    /// What `expansion` made of a BPF capture: the wire's frames and where their instants came from.
+    public struct Expansion: Sendable {
+        /// One cooked frame per wire segment (and per record that is not TCP over IP), in time order.
+        public var frames: CapturedFrames
+        /// Segments stamped with their own departure (the device taking them).
+        public var departed: Int
+        /// Segments left at their packet's tc egress instant: no departure matched (the
+        /// program did not run, its ring was full, or the segment never reached the device).
+        public var atPacketInstant: Int
+        /// Departures no segment took (a packet whose record was lost; 0 normally).
+        public var departuresUnmatched: Int
+    }
+
+    /// `expansion(recorded).frames`.
     public static func expand(_ recorded: BPFCapture.Recorded) -> CapturedFrames {
+        expansion(recorded).frames
+    }
+
+    /// Every record of a BPF capture (cooked LINUX_SLL2 frames, one per skb) as the wire's
+    /// frames: each cut into its segments, and each segment stamped with its departure, the
+    /// instant the device took it (`BPFCapture.Departure`, matched by interface, sequence
+    /// number and length), or, when none matches, with the packet's tc egress instant (the
+    /// first segment's, nearly; later ones left tens of µs after it). A record that is not
+    /// TCP over IP stays as it is.
+    ///
+    /// Matching: the same bytes may leave more than once (a retransmission, a fault's
+    /// duplicate). Per (interface, sequence, length), in time order, each departure goes to
+    /// the newest segment recorded at tc egress before it that has none yet: a segment
+    /// that never left (dropped in a qdisc after tc egress) keeps its packet's instant
+    /// instead of taking its retransmission's departure. TCP does not send a segment again
+    /// while its earlier copy is still in the host's queues (skb_still_in_host_queue), so
+    /// the copies of one segment do not overlap in flight, but for duplicates, which are
+    /// the same frame twice.
+    public static func expansion(_ recorded: BPFCapture.Recorded) -> Expansion {
         let input = recorded.frames
         let cooked = BPFCapture.cookedHeaderBytes
-        var frames = CapturedFrames(linkType: input.linkType, snapLength: input.snapLength)
+        struct Key: Hashable {
+            let interface: UInt32
+            let sequence: UInt32
+            let length: Int
+        }
+        struct Piece {
+            var time: Int64
+            let length: Int
+            let bytes: [UInt8]
+        }
+        var pieces: [Piece] = []
+        var waiting: [Key: [Int]] = [:]
         for index in input.records.indices {
             let record = input.records[index]
             let bytes = input.bytes(index)
             let gsoSize = index < recorded.gso.count ? Int(recorded.gso[index].size) : 0
             guard bytes.count > cooked,
                   let segments = segments(of: bytes.dropFirst(cooked), length: record.length - cooked, gsoSize: gsoSize) else {
-                bytes.withUnsafeBytes { frames.append(timestamp: record.timestamp, length: record.length, bytes: $0) }
+                pieces.append(Piece(time: record.timestamp, length: record.length, bytes: Array(bytes)))
                 continue
             }
             let header = Array(bytes.prefix(cooked))
+            let interface = UInt32(header[4]) << 24 | UInt32(header[5]) << 16 | UInt32(header[6]) << 8 | UInt32(header[7])
             for segment in segments {
-                (header + segment.headers).withUnsafeBytes {
-                    frames.append(timestamp: record.timestamp, length: cooked + segment.length, bytes: $0)
-                }
+                let key = Key(interface: interface, sequence: sequence(ofHeaders: segment.headers), length: segment.length)
+                waiting[key, default: []].append(pieces.count)
+                pieces.append(Piece(time: record.timestamp, length: cooked + segment.length, bytes: header + segment.headers))
             }
         }
-        return frames
+        var departures: [Key: [Int64]] = [:]
+        for departure in recorded.departures {
+            departures[Key(interface: departure.interfaceIndex, sequence: departure.sequence, length: departure.length),
+                       default: []].append(departure.timestamp)
+        }
+        var departed = 0, unmatched = 0
+        for (key, times) in departures {
+            guard let indices = waiting[key] else {
+                unmatched += times.count
+                continue
+            }
+            // Records from different CPUs may reach the ring slightly out of order.
+            let pending = indices.sorted { pieces[$0].time < pieces[$1].time }
+            var next = 0
+            var candidates: [Int] = []
+            for time in times.sorted() {
+                while next < pending.count && pieces[pending[next]].time <= time {
+                    candidates.append(pending[next])
+                    next += 1
+                }
+                guard let newest = candidates.popLast() else {
+                    unmatched += 1
+                    continue
+                }
+                pieces[newest].time = time
+                departed += 1
+            }
+        }
+        var frames = CapturedFrames(linkType: input.linkType, snapLength: input.snapLength)
+        // Time order (stable): a packet's later segments left after what was recorded next.
+        for position in pieces.indices.sorted(by: { (pieces[$0].time, $0) < (pieces[$1].time, $1) }) {
+            let piece = pieces[position]
+            piece.bytes.withUnsafeBytes { frames.append(timestamp: piece.time, length: piece.length, bytes: $0) }
+        }
+        let segmentCount = waiting.values.reduce(0) { $0 + $1.count }
+        return Expansion(frames: frames, departed: departed, atPacketInstant: segmentCount - departed, departuresUnmatched: unmatched)
+    }
+
+    /// The TCP sequence number in a segment's headers (IPv4 or IPv6, as `segments` makes them).
+    static func sequence(ofHeaders headers: [UInt8]) -> UInt32 {
+        let ipHeader = headers[0] >> 4 == 4 ? Int(headers[0] & 0x0F) * 4 : 40
+        return read32(headers, ipHeader + 4)
     }
 
     /// The IPv4 header checksum (RFC 1071) of `header` with its checksum field 0.

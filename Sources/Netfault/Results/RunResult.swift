@@ -76,7 +76,10 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     /// in userspace) or "libpcap" (an AF_PACKET socket per namespace: `--pcap`, or the
     /// fallback, see `captureNote`); nil when nothing was captured.
     public var capture: String?
-    /// Why the timeline was captured with libpcap although the BPF capture was asked for.
+    /// Why the timeline was captured with libpcap although the BPF capture was asked for;
+    /// or, with the BPF capture, how many segments kept their packet's tc egress instant
+    /// because no departure of their own was recorded (and why, when the departures'
+    /// program did not run). nil: as asked, every segment at its own departure.
     public var captureNote: String?
     /// "events+sampling" (full sockets' transitions from kernel events) or "sampling".
     public var observation: String = "sampling"

@@ -363,13 +363,26 @@ final class StepExecution {
                 for (_, capture) in bpfCaptures { capture.close() }
                 bpfCaptures = []
             }
+            var atPacketInstant = 0, segmentCount = 0
+            var unavailable: String?
             for (host, capture) in bpfCaptures {
                 let recording = try capture.stop()
                 // Records the ring had no room for: counted as the capture's drops, so the
                 // result says the timeline has gaps (CLI exit 3), as for libpcap's.
                 captureDropped += recording.lost
-                // One record per skb: cut into the wire's segments as software GSO does.
-                recorded[host] = GSOSegments.expand(recording)
+                // One record per skb: cut into the wire's segments as software GSO does, each
+                // segment at its own departure where one was recorded.
+                let expansion = GSOSegments.expansion(recording)
+                recorded[host] = expansion.frames
+                atPacketInstant += expansion.atPacketInstant
+                segmentCount += expansion.departed + expansion.atPacketInstant
+                unavailable = unavailable ?? recording.departuresUnavailable
+            }
+            // Segments without their own departure are early by up to tens of µs (a GSO
+            // packet's later segments): say how many, and why when the program did not run.
+            if atPacketInstant > 0 {
+                captureNote = "\(atPacketInstant) of \(segmentCount) segments at their packet's tc egress instant, "
+                    + "not their own departure" + (unavailable.map { " (\($0))" } ?? "")
             }
             hostCaptures = PeerFrames.hostCaptures(recorded, peers: PeerFrames.peers(of: plan.links), hosts: network.hostNames)
         }

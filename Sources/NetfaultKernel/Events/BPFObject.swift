@@ -12,12 +12,13 @@ final class BPFObject {
     /// libbpf's messages go to one buffer in the shim: one load at a time.
     private static let loading = NSLock()
 
-    /// Opens and loads `bytes`; the verifier's refusal, if any, is in the error.
-    init(bytes: [UInt8], name: String) throws {
+    /// Opens and loads `bytes`, all its programs but `leftOut` (a C function name; nil: all);
+    /// the verifier's refusal, if any, is in the error.
+    init(bytes: [UInt8], name: String, leavingOut leftOut: String? = nil) throws {
         var error: Int32 = 0
         var log = [CChar](repeating: 0, count: 4096)
         let loaded = Self.loading.withLock {
-            bytes.withUnsafeBytes { nf_bpf_object_load($0.baseAddress, $0.count, name, &error, &log, log.count) }
+            bytes.withUnsafeBytes { nf_bpf_object_load_without($0.baseAddress, $0.count, name, leftOut, &error, &log, log.count) }
         }
         guard let loaded else { throw BPFError("load \(name)", errno: -error, log: Self.text(log)) }
         object = loaded
@@ -59,6 +60,15 @@ final class BPFObject {
         let result = nf_bpf_object_attach_all(object, &failed, failed.count, &log, log.count)
         if result < 0 { throw BPFError("attach \(Self.text(failed))", errno: -result, log: Self.text(log)) }
         return Int(result)
+    }
+
+    /// Attaches the one program whose C function is `name` (by its section, e.g. a tp_btf
+    /// tracepoint); `detach()` detaches it with the others. Equivalent to `bpftool prog
+    /// attach` of a tracing program.
+    func attachProgram(_ name: String) throws {
+        var log = [CChar](repeating: 0, count: 4096)
+        let result = Self.loading.withLock { nf_bpf_object_attach_program(object, name, &log, log.count) }
+        if result < 0 { throw BPFError("attach \(name)", errno: -result, log: Self.text(log)) }
     }
 
     /// How many programs are attached now.
@@ -123,6 +133,7 @@ final class BPFRingBuffer {
     typealias Handler = (UnsafeRawBufferPointer) -> Void
     private var ring: OpaquePointer?
     private let box: Box
+    private var added: [Box] = []
 
     private final class Box {
         let handler: Handler
@@ -139,6 +150,17 @@ final class BPFRingBuffer {
     }
 
     deinit { nf_bpf_ring_free(ring) }
+
+    /// Reads another ring map in the same `poll` and `consume` (ring_buffer__add), its
+    /// records to `handler`.
+    func add(mapFD: Int32, handler: @escaping Handler) throws {
+        let box = Box(handler)
+        let result = nf_bpf_ring_add(ring, mapFD, { context, data, size in
+            Unmanaged<Box>.fromOpaque(context!).takeUnretainedValue().handler(UnsafeRawBufferPointer(start: data, count: size))
+        }, Unmanaged.passUnretained(box).toOpaque())
+        if result != 0 { throw BPFError("ring_buffer__add", errno: -result) }
+        added.append(box)
+    }
 
     /// Waits up to `timeoutMilliseconds` for records (epoll), then consumes all there are.
     func poll(timeoutMilliseconds: Int32) throws {

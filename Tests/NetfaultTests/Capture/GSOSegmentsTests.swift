@@ -114,4 +114,48 @@ struct GSOSegmentsTests {
         #expect(decoded.allSatisfy { $0.direction == DecodedFrame.Direction.out && $0.interfaceIndex == 4 })
         #expect(payloads == [1448, 1448, 104, 0])
     }
+
+    /// Segments take the departure with their interface, sequence number and length: a GSO
+    /// packet's segments each their own, a retransmission its own (not its first copy's),
+    /// a segment with none (never reached the device) its packet's instant, and a copy that
+    /// never left does not take the departure of the copy sent again after it.
+    @Test func eachSegmentTakesItsOwnDeparture() throws {
+        var frames = CapturedFrames(linkType: FrameDecoder.linuxSLL2, snapLength: 148)
+        let gso = ipv4(flags: 0x18, seq: 100, payload: 3000), ack = ipv4(flags: 0x10, seq: 7, payload: 0)
+        let again = ipv4(flags: 0x10, seq: 1548, payload: 1448)
+        let lost = ipv4(flags: 0x10, seq: 5000, payload: 100)
+        let records: [(Int64, (bytes: [UInt8], length: Int), UInt16)] = [
+            (1_000, gso, 1448), (2_000, ack, 0), (50_000, again, 0), (60_000, lost, 0), (70_000, lost, 0),
+        ]
+        for (time, packet, _) in records {
+            var bytes = [UInt8](repeating: 0, count: 20) + packet.bytes.prefix(min(packet.bytes.count, 128))
+            bytes.withUnsafeMutableBytes {
+                BPFCapture.writeCookedHeader(into: $0, protocolType: 0x0800, interfaceIndex: 4, outgoing: true)
+            }
+            bytes.withUnsafeBytes { frames.append(timestamp: time, length: 20 + packet.length, bytes: $0) }
+        }
+        func departure(_ time: Int64, _ sequence: UInt32, _ length: Int, interface: UInt32 = 4) -> BPFCapture.Departure {
+            BPFCapture.Departure(timestamp: time, interfaceIndex: interface, sequence: sequence, length: length)
+        }
+        // The third segment of the GSO packet (2996, 156 bytes) has no departure.
+        let departures = [departure(1_500, 100, 1500), departure(2_100, 7, 52), departure(2_600, 1548, 1500),
+                          departure(50_400, 1548, 1500), departure(70_500, 5000, 152),
+                          departure(3_000, 9999, 1500), departure(1_600, 100, 1500, interface: 5)]
+        let recorded = BPFCapture.Recorded(frames: frames, gso: records.map { .init(size: $0.2, segments: $0.2 > 0 ? 3 : 1) },
+                                           lost: 0, departures: departures)
+        let expansion = GSOSegments.expansion(recorded)
+        let decoded: [DecodedFrame] = expansion.frames.records.indices.compactMap {
+            FrameDecoder.decode(expansion.frames.bytes($0), linkType: expansion.frames.linkType)
+        }
+        let stamps: [Int64] = expansion.frames.records.map { $0.timestamp }
+        let sequences: [UInt32] = decoded.map { $0.header.sequence }
+        #expect(sequences == [2996, 100, 7, 1548, 1548, 5000, 5000], "in time order")
+        #expect(stamps == [1_000, 1_500, 2_100, 2_600, 50_400, 60_000, 70_500])
+        #expect(expansion.departed == 5 && expansion.atPacketInstant == 2, "\(expansion.departed), \(expansion.atPacketInstant)")
+        #expect(expansion.departuresUnmatched == 2, "another sequence number, another interface")
+        // Without departures (the program did not run): every segment at its packet's instant.
+        let bare = GSOSegments.expansion(BPFCapture.Recorded(frames: frames, gso: recorded.gso, lost: 0))
+        #expect(bare.frames.records.map { $0.timestamp } == [1_000, 1_000, 1_000, 2_000, 50_000, 60_000, 70_000])
+        #expect(bare.departed == 0 && bare.atPacketInstant == 7)
+    }
 }

@@ -90,6 +90,7 @@ struct CaptureRunTests {
         let result = ScenarioRunner.run(Self.scenario, options: RunOptions())
         #expect(result.status == .passed, "\(result.failureSummary)")
         #expect(result.capture == "bpf", "\(result.captureNote ?? "")")
+        #expect(result.captureNote == nil, "every segment at its own departure: \(result.captureNote ?? "")")
         #expect(result.captureDropped == 0)
         let sent = result.segments.filter { $0.direction == "out" }
         let dropped = result.segments.filter { $0.fault == "dropped by first SYN" }
