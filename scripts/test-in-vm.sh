@@ -13,7 +13,9 @@ mkdir -p results/vm
 # sch_fq (delays by earliest departure time) and another verifier: its kernel tests and 300 of
 # the differential test's generated cases (the emulated guest runs them ~20x slower than here);
 # the BPF capture (its program through that verifier, its GSO cut against libpcap there).
-scripts/in-vm debian -- env NETFAULT_DIFFERENTIAL_CASES=300 "$build/netfaultPackageTests.xctest" --testing-library swift-testing \
+# One suite at a time, as scripts/test.sh runs them: the kernel tests' leak checks compare the
+# machine's namespaces before and after, which a suite running beside them changes.
+scripts/in-vm debian -- env NETFAULT_DIFFERENTIAL_CASES=300 "$build/netfaultPackageTests.xctest" --testing-library swift-testing --no-parallel \
     --filter "NetemKernelTests|KernelEventsLoadTests|TCFaultEngineTests|KernelDifferentialTests|FairQueueKernelTests|BPFCaptureTests"
 
 # The guest may write only where IN_VM_RW says; the terminal report goes to the log.
