@@ -20,23 +20,9 @@
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
 #include "fault_engine.h"
+#include "tc_context.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-// The uapi context of tc programs (include/uapi/linux/bpf.h), up to the last field read.
-// Accessed by offset (the verifier rewrites it), so the layout must be the uapi's.
-struct __sk_buff {
-    __u32 len, pkt_type, mark, queue_mapping, protocol, vlan_present, vlan_tci, vlan_proto, priority;
-    __u32 ingress_ifindex, ifindex, tc_index, cb[5], hash, tc_classid, data, data_end, napi_id;
-    __u32 family, remote_ip4, local_ip4, remote_ip6[4], local_ip6[4], remote_port, local_port;
-    __u32 data_meta;
-    __u64 flow_keys;
-    __u64 tstamp;
-    __u32 wire_len;
-    __u32 gso_segs;
-    __u64 sk;
-    __u32 gso_size;
-};
 
 // A drop returns TC_ACT_STOLEN, not TC_ACT_SHOT: SHOT makes the send fail (NET_XMIT_DROP), and
 // TCP takes a failed send for local congestion: it retries every 500 ms without backoff
@@ -44,13 +30,9 @@ struct __sk_buff {
 // STOLEN consumes the packet and reports success, as a wire that lost it would.
 // A packet let through returns TC_ACT_UNSPEC, so that the filters behind the engine's
 // (the capture, at a higher pref) still see it; tc then lets it go as TC_ACT_OK would.
-enum { TC_ACT_UNSPEC = -1, TC_ACT_OK = 0, TC_ACT_SHOT = 2, TC_ACT_STOLEN = 4 };
-enum { ETH_HLEN = 14 };
 #define BPF_F_PSEUDO_HDR (1ULL << 4)
 #define BPF_CSUM_LEVEL_RESET 3
 #define BPF_F_INGRESS 1
-#define ETH_P_IP_BE 0x0008
-#define ETH_P_IPV6_BE 0xDD86
 
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);

@@ -10,8 +10,8 @@ struct BPFObjectPlugin: BuildToolPlugin {
     /// Each program source, the headers it includes, and the name of the generated enum.
     static let programs: [(source: String, headers: [String], name: String)] = [
         ("tcp_events", ["kernel_types.h", "tcp_events.h"], "TCPEventsObject"),
-        ("fault_engine", ["kernel_types.h", "fault_engine.h"], "FaultEngineObject"),
-        ("capture", ["kernel_types.h", "capture.h"], "CaptureObject"),
+        ("fault_engine", ["kernel_types.h", "fault_engine.h", "tc_context.h"], "FaultEngineObject"),
+        ("capture", ["kernel_types.h", "capture.h", "tc_context.h"], "CaptureObject"),
     ]
 
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
