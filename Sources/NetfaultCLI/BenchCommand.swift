@@ -55,14 +55,14 @@ struct FaultsBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "faults",
         abstract: "Bulk TCP throughput clean, with SYN/FIN/RST fault rules, every segment through the in-kernel engine, and through NFQUEUE.",
-        discussion: "The sides alternate round by round; medians and every round are printed, with the in-kernel programs' runs and ns per run from the kernel's BPF run-time accounting."
+        discussion: "The sides alternate round by round; medians, each ratio's 95 % confidence interval (bootstrap over the rounds; a target is met only when the whole interval clears it) and every round are printed, with the in-kernel programs' runs and ns per run from the kernel's BPF run-time accounting."
     )
 
     @Option(help: "Bytes per transfer.")
     var bytes: Int = 200_000_000
 
-    @Option(help: "Rounds; each runs the four sides in turn (a different one first each round), and the medians are reported.")
-    var rounds: Int = 3
+    @Option(help: "Rounds; each runs the five sides in turn (a different one first each round), and the medians are reported.")
+    var rounds: Int = 15
 
     @Option(help: "Write the measurement as JSON to this file.")
     var json: String?
@@ -74,18 +74,25 @@ struct FaultsBenchCommand: ParsableCommand {
     func run() throws {
         try Preflight.check([])
         let result = try FaultBenchmark.run(bytes: bytes, rounds: rounds)
-        let targets = ["SYN/FIN/RST rules": " (target ≥ 0.97)", "every segment, bpf": " (target ≥ 0.90)"]
         for side in result.sides {
-            var line = String(format: "%-24@ %-8@ %8.0f Mbit/s  ratio %.3f%@  %8.0f segments/s",
-                              side.name as NSString, side.backend as NSString, side.medianMbps, side.ratio,
-                              (targets[side.name] ?? "") as NSString, side.segmentsPerSecond)
+            var ratio = String(format: "%.3f", side.ratio)
+            if let interval = side.ratioInterval, interval.count == 2 {
+                ratio += String(format: " [%.3f, %.3f]", interval[0], interval[1])
+            }
+            if let target = side.target, let verdict = side.verdict {
+                ratio += String(format: " (target ≥ %.2f: %@)", target, verdict.rawValue as NSString)
+            }
+            var line = String(format: "%-24@ %-8@ %8.0f Mbit/s  ratio %@  %8.0f segments/s",
+                              side.name as NSString, side.backend as NSString, side.medianMbps, ratio as NSString,
+                              side.segmentsPerSecond)
             if let runs = side.programRuns, let ns = side.programNanosecondsPerRun, let cpu = side.programCPUPercent {
                 line += String(format: "  programs: %llu runs, %.0f ns/run, %.2f %% of one CPU", runs, ns, cpu)
             }
             print(line)
             print("    rounds (Mbit/s): " + side.roundsMbps.map { String(format: "%.0f", $0) }.joined(separator: ", "))
         }
-        print("kernel \(result.kernel); \(result.backends); median of \(rounds) rounds of \(bytes) bytes")
+        print("kernel \(result.kernel); \(result.backends); median of \(rounds) rounds of \(bytes) bytes; "
+              + "[low, high]: the ratio's 95 % confidence interval over the rounds")
         writeJSON(result, as: .benchFaults, to: json)
     }
 }
@@ -124,8 +131,13 @@ struct TimelineBenchCommand: ParsableCommand {
                          comparison.maxDifferenceMicroseconds, comparison.minDifferenceMicroseconds))
             if let note = comparison.captureNote { print("\(name): \(note)") }
         }
-        print(String(format: "bulk: %.0f Mbit/s without capture; BPF capture %.0f Mbit/s, cost %.1f %% (target ≤ 10 %%)",
-                     result.withoutCaptureMbps, result.withBPFCaptureMbps, result.bpfCaptureCostPercent))
+        var interval = ""
+        if let bounds = result.bpfCaptureCostIntervalPercent, bounds.count == 2, let verdict = result.bpfCaptureCostVerdict {
+            interval = String(format: " [%.1f, %.1f] (95 %% interval over the rounds; target ≤ 10 %%: %@)", bounds[0], bounds[1],
+                              verdict.rawValue as NSString)
+        }
+        print(String(format: "bulk: %.0f Mbit/s without capture; BPF capture %.0f Mbit/s, cost %.1f %%%@",
+                     result.withoutCaptureMbps, result.withBPFCaptureMbps, result.bpfCaptureCostPercent, interval as NSString))
         print(String(format: "bulk: libpcap capture (--pcap) %.0f Mbit/s, cost %.1f %%; tcpdump on both hosts %.0f Mbit/s, cost %.1f %%",
                      result.withLibpcapCaptureMbps, result.libpcapCaptureCostPercent, result.withTcpdumpMbps, result.tcpdumpCostPercent))
         print(String(format: "paired round by round (median of 1 − variant/none): BPF %.1f %%, libpcap %.1f %%, tcpdump %.1f %%",
