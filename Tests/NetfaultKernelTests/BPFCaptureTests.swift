@@ -83,7 +83,8 @@ struct BPFCaptureTests {
     /// either side, the BPF capture has, with the same headers (after `GSOSegments` cut its
     /// records), and nothing more; records are far fewer than segments (GSO at work);
     /// instants are within the bounds below of libpcap's; nothing is lost; the program sits
-    /// at egress pref 512 and nothing at ingress; closing leaves no program, map or clsact.
+    /// at egress pref 512 and nothing at ingress; the two captures share one departures'
+    /// program, and each gets its own host's departures; closing leaves no program, map or clsact.
     @Test func recordsEverySegmentAfterGSOAsLibpcapDoes() throws {
         let bytes = 4_000_000
         var own: (programs: Set<UInt32>, maps: Set<UInt32>) = ([], [])
@@ -94,11 +95,13 @@ struct BPFCaptureTests {
             let offset = CaptureClock.realtimeMinusMonotonic()
             let pcapClient = try PacketCapture(namespace: pair.client, bufferBytes: 32 << 20)
             let pcapServer = try PacketCapture(namespace: pair.server, bufferBytes: 32 << 20)
-            let bpfClient = try BPFCapture(namespace: pair.client, realtimeOffset: offset)
-            let bpfServer = try BPFCapture(namespace: pair.server, realtimeOffset: offset)
+            // One departures' recorder for both hosts, as the runner makes it.
+            let departures = try DepartureRecorder(realtimeOffset: offset)
+            let bpfClient = try BPFCapture(namespace: pair.client, realtimeOffset: offset, departures: departures)
+            let bpfServer = try BPFCapture(namespace: pair.server, realtimeOffset: offset, departures: departures)
             own = (bpfClient.ids.programs.union(bpfServer.ids.programs), bpfClient.ids.maps.union(bpfServer.ids.maps))
-            // Each capture: the tc program and the departures' tracepoint program.
-            #expect(own.programs.count == 4 && own.programs.isSubset(of: TCFaultEngine.loadedIDs().programs), "\(own)")
+            // Each capture its tc program; one departures' tracepoint program for both.
+            #expect(own.programs.count == 3 && own.programs.isSubset(of: TCFaultEngine.loadedIDs().programs), "\(own)")
             try bpfClient.attach(interfaceIndex: 5, name: "nfqc")
             try bpfServer.attach(interfaceIndex: 6, name: "nfqs")
             try pair.server.pin(as: "nfkt-bpfcap-s")
@@ -120,12 +123,14 @@ struct BPFCaptureTests {
                 #expect(KT.eventually(seconds: 20) { !server.isRunning && !client.isRunning }, "the transfer ended")
                 MonotonicClock.sleep(seconds: 0.1)  // the last ACK
             }
-            for (label, capture) in [("client", bpfClient), ("server", bpfServer)] {
-                for stat in capture.programStats {
+            for (label, stats) in [("client", bpfClient.programStats), ("server", bpfServer.programStats),
+                                   ("both hosts", departures.programStats)] {
+                for stat in stats {
                     print("bpf capture, \(label): \(stat.program) ran \(stat.runs) times, "
                           + "\(stat.runs > 0 ? stat.nanoseconds / stat.runs : 0) ns a run")
                 }
             }
+            let departureRuns = departures.programStats.first { $0.program == "capture_departure" }?.runs ?? 0
             let recordedC = try bpfClient.stop(), recordedS = try bpfServer.stop()
             let (pcapC, droppedC) = try pcapClient.stop(), (pcapS, droppedS) = try pcapServer.stop()
             #expect(recordedC.lost == 0 && recordedS.lost == 0 && droppedC == 0 && droppedS == 0)
@@ -133,6 +138,15 @@ struct BPFCaptureTests {
                     "\(recordedC.departuresUnavailable ?? recordedS.departuresUnavailable ?? "")")
             #expect(recordedC.departuresLost == 0 && recordedS.departuresLost == 0)
             #expect(bpfClient.close().isEmpty && bpfServer.close().isEmpty)
+            departures.close()
+            // One run per transmit of the machine, however many hosts: at least one per
+            // departure recorded (each is a run), and not one per host (2×) or more.
+            let recordedDepartures = recordedC.departures.count + recordedS.departures.count
+            print("bpf capture: \(departureRuns) runs of the departures' program for \(recordedDepartures) departures")
+            #expect(departureRuns >= UInt64(recordedDepartures) && departureRuns < UInt64(2 * recordedDepartures),
+                    "\(departureRuns) runs for \(recordedDepartures) departures")
+            // Each host's departures are its own interface's (client nfqc 5, server nfqs 6).
+            #expect(recordedC.departures.allSatisfy { $0.interfaceIndex == 5 } && recordedS.departures.allSatisfy { $0.interfaceIndex == 6 })
             #expect(!Self.tc("-n", "nfkt-bpfcap-s", "qdisc", "show", "dev", "nfqs").contains("clsact"), "clsact removed")
 
             // Every segment has its own departure, and every departure its segment.
