@@ -50,13 +50,19 @@ struct nf_capture_departure_batch {
     struct nf_capture_departure departures[NF_DEPARTURE_BATCH];  // 8
 };
 
-// The departures' filter, one entry per host of the scenario, keyed by the host's namespace
-// (its inode, struct net's ns.inum): the host's slot, and its captured interfaces of
-// index < 64 (those created in a namespace of their own have small indexes).
+// The departures' filter: the scenario's hosts by namespace (its inode, struct net's
+// ns.inum), each with its slot and its captured interfaces of index < 64 (those created in
+// a namespace of their own have small indexes). Direct-mapped: a host is found at index
+// inode % NF_DEPARTURE_INDEX of an array (an array lookup the verifier inlines; a hash
+// lookup cost each transmit of the machine ~60 ns more), and where two hosts' inodes share an
+// index, the second in a hash by inode, which `overflow` says to look in.
+#define NF_DEPARTURE_INDEX 256
 #define NF_DEPARTURE_HOSTS 256
 struct nf_departure_namespace {
-    __u32 slot;      // 0 written into each of the host's departures
-    __u32 reserved;  // 4
+    __u32 netns;     // 0 the namespace's inode (0: no host at this index)
+    __u16 slot;      // 4 written into each of the host's departures
+    __u8 overflow;   // 6 1: hosts whose inodes share this index are in the hash
+    __u8 reserved;   // 7
     __u64 devices;   // 8 bit i: interface index i is one of the host's captured interfaces
 };
 

@@ -16,8 +16,9 @@
 // transmit of the machine, and every attached program runs each time. With one per host a
 // segment of a two-host scenario ran two programs (one kept it, one turned it away), and
 // every other transmit on the machine ran one per host. Here each transmit runs this
-// program once: one hash lookup by the device's namespace (another namespace's device is
-// turned away there), then the host's interface bits (or a hash lookup for indexes ≥ 64).
+// program once: one array lookup by the device's namespace inode (another namespace's
+// device is turned away there), then the host's interface bits (or a hash lookup for
+// indexes ≥ 64).
 //
 // Built by Plugins/BPFObjectPlugin (clang -target bpf -mcpu=v2, so that 5.10 verifies it).
 // A kernel without BTF refuses tp_btf: then the object does not load, and every segment
@@ -60,13 +61,21 @@ struct {
     __type(value, struct nf_capture_departure_batch);
 } departure_batch SEC(".maps");
 
-// The scenario's hosts by namespace inode: slot and interfaces of index < 64, set by userspace.
+// The scenario's hosts at index inode % NF_DEPARTURE_INDEX (bpf/capture.h), set by userspace.
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, NF_DEPARTURE_INDEX);
+    __type(key, __u32);
+    __type(value, struct nf_departure_namespace);
+} departure_namespaces SEC(".maps");
+
+// Hosts whose inodes share an index with another's, by inode.
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, NF_DEPARTURE_HOSTS);
     __type(key, __u32);
     __type(value, struct nf_departure_namespace);
-} departure_namespaces SEC(".maps");
+} departure_overflow SEC(".maps");
 
 // The hosts' captured interfaces of index ≥ 64.
 struct {
@@ -79,11 +88,18 @@ struct {
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(capture_departure, const struct sk_buff *skb, const struct net_device *dev) {
     // Every device of the machine comes here: another namespace's is turned away first
-    // (two loads through BTF pointers and a hash lookup), then another interface of the
-    // host's (a bit, or a hash lookup for indexes ≥ 64).
+    // (two loads through BTF pointers, an array lookup and a compare; a hash lookup only
+    // where hosts share the index), then another interface of the host's (a bit, or a
+    // hash lookup for indexes ≥ 64).
     struct nf_departure_device device = { .netns = dev->nd_net.net->ns.inum, .ifindex = dev->ifindex };
-    struct nf_departure_namespace *host = bpf_map_lookup_elem(&departure_namespaces, &device.netns);
+    __u32 index = device.netns & (NF_DEPARTURE_INDEX - 1);
+    struct nf_departure_namespace *host = bpf_map_lookup_elem(&departure_namespaces, &index);
     if (!host) return 0;
+    if (host->netns != device.netns) {
+        if (!host->overflow) return 0;
+        host = bpf_map_lookup_elem(&departure_overflow, &device.netns);
+        if (!host) return 0;
+    }
     __u32 ifindex = device.ifindex, slot = host->slot;
     if (ifindex < 64 ? !(host->devices & (1ULL << ifindex)) : !bpf_map_lookup_elem(&departure_devices, &device)) return 0;
     // TCP only, as capture_egress. After GSO each segment has its own headers, and the

@@ -280,6 +280,8 @@ _Static_assert(NF_DEPARTURE_BATCH == 32, "NF_DEPARTURE_BATCH: Capture/DepartureR
 _Static_assert(__builtin_offsetof(struct nf_capture_departure, slot) == 20, "nf_capture_departure.slot");
 _Static_assert(sizeof(struct nf_departure_namespace) == 16, "nf_departure_namespace");
 _Static_assert(__builtin_offsetof(struct nf_departure_namespace, devices) == 8, "nf_departure_namespace.devices");
+_Static_assert(__builtin_offsetof(struct nf_departure_namespace, overflow) == 6, "nf_departure_namespace.overflow");
+_Static_assert(NF_DEPARTURE_INDEX == 256 && NF_DEPARTURE_HOSTS == 256, "Capture/DepartureRecorder.swift's indexes and maximumHosts");
 _Static_assert(sizeof(struct nf_departure_device) == 8, "nf_departure_device");
 
 int nf_bpf_possible_cpus(void) { return libbpf_num_possible_cpus(); }

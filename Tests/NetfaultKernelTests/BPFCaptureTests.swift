@@ -84,19 +84,21 @@ struct BPFCaptureTests {
     /// records), and nothing more; records are far fewer than segments (GSO at work);
     /// instants are within the bounds below of libpcap's; nothing is lost; the program sits
     /// at egress pref 512 and nothing at ingress; the two captures share one departures'
-    /// program, and each gets its own host's departures; closing leaves no program, map or clsact.
-    @Test func recordsEverySegmentAfterGSOAsLibpcapDoes() throws {
+    /// program, and each gets its own host's departures, found in the program's direct-mapped
+    /// filter or (`overflow`) its hash for hosts whose indexes are taken; closing leaves no
+    /// program, map or clsact.
+    @Test(arguments: [false, true]) func recordsEverySegmentAfterGSOAsLibpcapDoes(overflow: Bool) throws {
         let bytes = 4_000_000
         var own: (programs: Set<UInt32>, maps: Set<UInt32>) = ([], [])
         try KT.leavesNoTrace {
-            let pair = try Pair("bpfcap")
+            let pair = try Pair(overflow ? "bpfcap-o" : "bpfcap")
             try LinkOffloads.disable(links: ["nfqc"], in: pair.client)
             try LinkOffloads.disable(links: ["nfqs"], in: pair.server)
             let offset = CaptureClock.realtimeMinusMonotonic()
             let pcapClient = try PacketCapture(namespace: pair.client, bufferBytes: 32 << 20)
             let pcapServer = try PacketCapture(namespace: pair.server, bufferBytes: 32 << 20)
             // One departures' recorder for both hosts, as the runner makes it.
-            let departures = try DepartureRecorder(realtimeOffset: offset)
+            let departures = try DepartureRecorder(realtimeOffset: offset, everyHostInOverflow: overflow)
             let bpfClient = try BPFCapture(namespace: pair.client, realtimeOffset: offset, departures: departures)
             let bpfServer = try BPFCapture(namespace: pair.server, realtimeOffset: offset, departures: departures)
             own = (bpfClient.ids.programs.union(bpfServer.ids.programs), bpfClient.ids.maps.union(bpfServer.ids.maps))
@@ -104,10 +106,11 @@ struct BPFCaptureTests {
             #expect(own.programs.count == 3 && own.programs.isSubset(of: TCFaultEngine.loadedIDs().programs), "\(own)")
             try bpfClient.attach(interfaceIndex: 5, name: "nfqc")
             try bpfServer.attach(interfaceIndex: 6, name: "nfqs")
-            try pair.server.pin(as: "nfkt-bpfcap-s")
-            let egress = Self.tc("-n", "nfkt-bpfcap-s", "filter", "show", "dev", "nfqs", "egress")
+            let pin = overflow ? "nfkt-bpfcap-o-s" : "nfkt-bpfcap-s"
+            try pair.server.pin(as: pin)
+            let egress = Self.tc("-n", pin, "filter", "show", "dev", "nfqs", "egress")
             #expect(egress.contains("pref 512 bpf") && egress.contains("capture_egress"), "the program at egress pref 512: \(egress)")
-            #expect(!Self.tc("-n", "nfkt-bpfcap-s", "filter", "show", "dev", "nfqs", "ingress").contains("bpf"), "nothing at ingress")
+            #expect(!Self.tc("-n", pin, "filter", "show", "dev", "nfqs", "ingress").contains("bpf"), "nothing at ingress")
             for capture in [pcapClient, pcapServer] { capture.start() }
             for capture in [bpfClient, bpfServer] { capture.start() }
             // The programs' own time over the transfer (the kernel's run-time accounting), for the record.
@@ -147,7 +150,7 @@ struct BPFCaptureTests {
                     "\(departureRuns) runs for \(recordedDepartures) departures")
             // Each host's departures are its own interface's (client nfqc 5, server nfqs 6).
             #expect(recordedC.departures.allSatisfy { $0.interfaceIndex == 5 } && recordedS.departures.allSatisfy { $0.interfaceIndex == 6 })
-            #expect(!Self.tc("-n", "nfkt-bpfcap-s", "qdisc", "show", "dev", "nfqs").contains("clsact"), "clsact removed")
+            #expect(!Self.tc("-n", pin, "qdisc", "show", "dev", "nfqs").contains("clsact"), "clsact removed")
 
             // Every segment has its own departure, and every departure its segment.
             for (label, recorded) in [("client", recordedC), ("server", recordedS)] {

@@ -228,9 +228,12 @@ public final class BPFCapture: @unchecked Sendable {
     }
 
     /// The tc program's runs and run time so far (counted only inside
-    /// `BPFObject.withRunTimeStats`): what the capture costs the sending path. The
-    /// departures' program is the recorder's (`DepartureRecorder.programStats`).
-    var programStats: [(program: String, runs: UInt64, nanoseconds: UInt64)] { object.programStats() }
+    /// `BPFObject.withRunTimeStats`): what the capture costs the sending path; the
+    /// departures' program's too where the recorder is this capture's own (a shared one's
+    /// are `DepartureRecorder.programStats`).
+    var programStats: [(program: String, runs: UInt64, nanoseconds: UInt64)] {
+        object.programStats() + (ownsDepartureRecorder ? departureRecorder.programStats : [])
+    }
 
     /// The ids of this capture's programs and maps, its recorder's too (`bpftool prog`/`map`
     /// show them), to find leaks.

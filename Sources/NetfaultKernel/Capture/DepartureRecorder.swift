@@ -27,19 +27,23 @@ public final class DepartureRecorder: @unchecked Sendable {
     /// 4 bytes reserved, then the departures).
     static let batch = 32
     static let batchSize = 8 + batch * departureSize
-    /// NF_DEPARTURE_HOSTS: the entries of the namespace filter.
+    /// NF_DEPARTURE_INDEX: the direct-mapped filter's entries (a host at index inode % 256).
+    static let indexes: UInt32 = 256
+    /// NF_DEPARTURE_HOSTS: the overflow hash's entries, and so the most hosts.
     static let maximumHosts = 256
 
     private let object: BPFObject?
     private let realtimeOffset: Int64
+    private let everyHostInOverflow: Bool
     private let lock = NSLock()
     private var ring: BPFRingBuffer?
     private var namespacesFD: Int32 = -1
+    private var overflowFD: Int32 = -1
     private var devicesFD: Int32 = -1
     private var batchFD: Int32 = -1
     private var lostFD: Int32 = -1
-    /// Each registered host, by slot: its namespace's inode and its interface bits (indexes < 64).
-    private var hosts: [(inode: UInt32, devices: UInt64, largeIndexes: [UInt32])?] = []
+    /// Each registered host, by slot (nil once removed).
+    private var hosts: [Host?] = []
     /// Each slot's departures, in the order recorded.
     private var recorded: [[BPFCapture.Departure]] = []
     private var why: String?
@@ -53,7 +57,14 @@ public final class DepartureRecorder: @unchecked Sendable {
     /// Loads the program (not yet attached: the first interface attaches it). `realtimeOffset`
     /// is CLOCK_REALTIME − CLOCK_MONOTONIC, as for `BPFCapture`: pass the one its captures get.
     /// A kernel that refuses the program leaves `unavailable` saying why; other failures throw.
-    public init(realtimeOffset: Int64) throws {
+    public convenience init(realtimeOffset: Int64) throws {
+        try self.init(realtimeOffset: realtimeOffset, everyHostInOverflow: false)
+    }
+
+    /// `everyHostInOverflow`: each host in the overflow hash, as where hosts' inodes share an
+    /// index (for tests: a scenario's few namespaces rarely do).
+    init(realtimeOffset: Int64, everyHostInOverflow: Bool) throws {
+        self.everyHostInOverflow = everyHostInOverflow
         guard let bytes = Data(base64Encoded: DeparturesObject.base64) else {
             throw BPFError("departures: the embedded BPF object is corrupt", errno: EINVAL)
         }
@@ -66,6 +77,7 @@ public final class DepartureRecorder: @unchecked Sendable {
             return
         }
         namespacesFD = try object!.mapFD("departure_namespaces")
+        overflowFD = try object!.mapFD("departure_overflow")
         devicesFD = try object!.mapFD("departure_devices")
         batchFD = try object!.mapFD("departure_batch")
         lostFD = try object!.mapFD("lost")
@@ -87,7 +99,9 @@ public final class DepartureRecorder: @unchecked Sendable {
             guard hosts.count < Self.maximumHosts else {
                 throw BPFError("departures: more than \(Self.maximumHosts) hosts in \(namespace.name)", errno: E2BIG)
             }
-            hosts.append((inode, 0, []))
+            // The first live host at its index is in the array, the others in the overflow hash.
+            let direct = !everyHostInOverflow && !hosts.contains { $0?.direct == true && $0!.inode % Self.indexes == inode % Self.indexes }
+            hosts.append(Host(inode: inode, direct: direct))
             recorded.append([])
             let slot = hosts.count - 1
             if why == nil { try writeHost(slot) }
@@ -128,8 +142,9 @@ public final class DepartureRecorder: @unchecked Sendable {
         lock.withLock {
             guard slot < hosts.count, let host = hosts[slot] else { return }
             hosts[slot] = nil
-            guard object != nil else { return }
-            BPFObject.delete(map: namespacesFD, key: withUnsafeBytes(of: host.inode) { Array($0) })
+            guard object != nil, why == nil else { return }
+            if !host.direct { BPFObject.delete(map: overflowFD, key: withUnsafeBytes(of: host.inode) { Array($0) }) }
+            _ = try? writeIndex(host.inode % Self.indexes)
             for index in host.largeIndexes { BPFObject.delete(map: devicesFD, key: Self.deviceKey(inode: host.inode, index: index)) }
         }
     }
@@ -209,14 +224,47 @@ public final class DepartureRecorder: @unchecked Sendable {
         }
     }
 
-    /// The departures_namespaces entry of host `slot`: its slot, 4 bytes reserved, the interface bits.
+    /// A registered host: its namespace's inode, its interfaces, and where the filter has it.
+    private struct Host {
+        let inode: UInt32
+        /// In the array at inode % 256 (else in the overflow hash: another host was there first).
+        let direct: Bool
+        /// Bit i: interface index i is captured.
+        var devices: UInt64 = 0
+        /// Captured interfaces of index ≥ 64 (in departure_devices).
+        var largeIndexes: [UInt32] = []
+    }
+
+    /// Host `slot`'s filter entry: in the overflow hash if it is there, and its index's array entry.
     private func writeHost(_ slot: Int) throws {
         guard let host = hosts[slot] else { return }
+        if !host.direct {
+            try BPFObject.update(map: overflowFD, key: withUnsafeBytes(of: host.inode) { Array($0) },
+                                 value: Self.entry(inode: host.inode, slot: slot, overflow: false, devices: host.devices),
+                                 operation: "departures: set host \(slot)'s filter")
+        }
+        try writeIndex(host.inode % Self.indexes)
+    }
+
+    /// The array entry at `index` (bpf/capture.h's nf_departure_namespace): the live host
+    /// there (or none), and whether others sharing the index are in the overflow hash.
+    private func writeIndex(_ index: UInt32) throws {
+        let sharing = hosts.indices.filter { hosts[$0].map { $0.inode % Self.indexes == index } ?? false }
+        let direct = sharing.first { hosts[$0]!.direct }
+        let value = Self.entry(inode: direct.map { hosts[$0]!.inode } ?? 0, slot: direct ?? 0,
+                               overflow: sharing.contains { !hosts[$0]!.direct }, devices: direct.map { hosts[$0]!.devices } ?? 0)
+        try BPFObject.update(map: namespacesFD, key: withUnsafeBytes(of: index) { Array($0) }, value: value,
+                             operation: "departures: set the filter at \(index)")
+    }
+
+    /// nf_departure_namespace: inode, slot (16 bits), overflow, a reserved byte, the interface bits.
+    private static func entry(inode: UInt32, slot: Int, overflow: Bool, devices: UInt64) -> [UInt8] {
         var value = [UInt8](repeating: 0, count: 16)
-        withUnsafeBytes(of: UInt32(slot)) { value.replaceSubrange(0..<4, with: $0) }
-        withUnsafeBytes(of: host.devices) { value.replaceSubrange(8..<16, with: $0) }
-        try BPFObject.update(map: namespacesFD, key: withUnsafeBytes(of: host.inode) { Array($0) }, value: value,
-                             operation: "departures: set host \(slot)'s filter")
+        withUnsafeBytes(of: inode) { value.replaceSubrange(0..<4, with: $0) }
+        withUnsafeBytes(of: UInt16(slot)) { value.replaceSubrange(4..<6, with: $0) }
+        value[6] = overflow ? 1 : 0
+        withUnsafeBytes(of: devices) { value.replaceSubrange(8..<16, with: $0) }
+        return value
     }
 
     /// nf_departure_device: the namespace's inode, the interface index.
