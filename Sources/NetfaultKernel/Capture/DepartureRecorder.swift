@@ -36,6 +36,7 @@ public final class DepartureRecorder: @unchecked Sendable {
     private let realtimeOffset: Int64
     private let everyHostInOverflow: Bool
     private let lock = NSLock()
+    private let stopping = NSLock()
     private var ring: BPFRingBuffer?
     private var namespacesFD: Int32 = -1
     private var overflowFD: Int32 = -1
@@ -180,18 +181,21 @@ public final class DepartureRecorder: @unchecked Sendable {
     /// nothing), and reads what each CPU gathered but had not yet written to the ring.
     /// The program stays attached until `close()`.
     public func stop() throws {
-        let wasRunning = lock.withLock {
-            let was = running && !stopped
-            stopRequested = true
-            return was
+        // One caller at a time: the thread signals `done` once.
+        try stopping.withLock {
+            let wasRunning = lock.withLock {
+                let was = running && !stopped
+                stopRequested = true
+                return was
+            }
+            if wasRunning { done.wait() }
+            let first = lock.withLock {
+                defer { stopped = true; running = false }
+                return !stopped
+            }
+            if let failure = lock.withLock({ failure }) { throw failure }
+            if first { appendGathered() }
         }
-        if wasRunning { done.wait() }
-        let first = lock.withLock {
-            defer { stopped = true; running = false }
-            return !stopped
-        }
-        if let failure = lock.withLock({ failure }) { throw failure }
-        if first { appendGathered() }
     }
 
     /// Host `slot`'s departures recorded until `stop()`, in the order recorded.
