@@ -284,4 +284,43 @@ struct BPFCaptureTests {
             return after.programs.isDisjoint(with: own.programs) && after.maps.isDisjoint(with: own.maps)
         }, "BPF programs or maps left behind")
     }
+
+    /// The departures' filter by namespace, without tc: with the client's host registered
+    /// and then removed (its capture closed), a connection's departures are all the
+    /// server's, in the server's slot; none in the client's. Both ways the program can find
+    /// a host: the direct-mapped array, and the overflow hash (`overflow`), whose entry and
+    /// the array's flag removing the client must leave right for the server.
+    @Test(arguments: [false, true]) func aRemovedHostsDeparturesAreNotRecorded(overflow: Bool) throws {
+        var own: (programs: Set<UInt32>, maps: Set<UInt32>) = ([], [])
+        try KT.leavesNoTrace {
+            let pair = try Pair(overflow ? "bpfdep-o" : "bpfdep")
+            let listener = try pair.listen(Pair.server4)
+            defer { Sys.close(listener) }
+            let recorder = try DepartureRecorder(realtimeOffset: CaptureClock.realtimeMinusMonotonic(), everyHostInOverflow: overflow)
+            own = recorder.ids
+            let client = try recorder.register(namespace: pair.client), server = try recorder.register(namespace: pair.server)
+            let again = try recorder.register(namespace: pair.server)
+            #expect(client != server && again == server, "one slot per namespace")
+            try recorder.add(interfaceIndex: 5, name: "nfqc", slot: client)
+            try recorder.add(interfaceIndex: 6, name: "nfqs", slot: server)
+            #expect(recorder.unavailable == nil, "\(recorder.unavailable ?? "")")
+            recorder.start()
+            recorder.remove(slot: client)
+            let peer = try pair.peer(["connect", "\(Pair.server4)", "\(NfqueueKernelTests.port)", "close"], on: pair.client)
+            defer { peer.terminate() }
+            #expect(KT.eventually(seconds: 8) { NfqueueKernelTests.connected(peer) != nil }, "\(peer.standardOutput)")
+            MonotonicClock.sleep(seconds: 0.1)
+            try recorder.stop()
+            let servers = recorder.departures(slot: server), clients = recorder.departures(slot: client)
+            // The server's SYN-ACK at least, and every one of them from its interface.
+            #expect(!servers.isEmpty && servers.allSatisfy { $0.interfaceIndex == 6 }, "\(servers)")
+            #expect(clients.isEmpty, "a removed host's departures: \(clients)")
+            #expect(recorder.lost == 0)
+            recorder.close()
+        }
+        #expect(KT.eventually(seconds: 3) {
+            let after = TCFaultEngine.loadedIDs()
+            return after.programs.isDisjoint(with: own.programs) && after.maps.isDisjoint(with: own.maps)
+        }, "BPF programs or maps left behind")
+    }
 }
