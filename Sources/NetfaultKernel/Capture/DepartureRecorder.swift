@@ -26,6 +26,7 @@ public final class DepartureRecorder: @unchecked Sendable {
     /// NF_DEPARTURE_BATCH: departures per ring record (nf_capture_departure_batch: a count,
     /// 4 bytes reserved, then the departures).
     static let batch = 32
+    /// nf_capture_departure_batch's size: each CPU's value in departure_batch.
     static let batchSize = 8 + batch * departureSize
     /// NF_DEPARTURE_INDEX: the direct-mapped filter's entries (a host at index inode % 256).
     static let indexes: UInt32 = 256
