@@ -51,11 +51,6 @@ struct nf_bpf_object {
 
 struct nf_bpf_object *nf_bpf_object_load(const void *bytes, size_t size, const char *name, int *error,
                                          char *log, size_t log_size) {
-    return nf_bpf_object_load_without(bytes, size, name, NULL, error, log, log_size);
-}
-
-struct nf_bpf_object *nf_bpf_object_load_without(const void *bytes, size_t size, const char *name, const char *left_out,
-                                                 int *error, char *log, size_t log_size) {
     begin_log();
     LIBBPF_OPTS(bpf_object_open_opts, options, .object_name = name);
     struct bpf_object *object = bpf_object__open_mem(bytes, size, &options);
@@ -63,10 +58,6 @@ struct nf_bpf_object *nf_bpf_object_load_without(const void *bytes, size_t size,
         *error = -errno;
         copy_log(log, log_size);
         return NULL;
-    }
-    if (left_out) {
-        struct bpf_program *program = bpf_object__find_program_by_name(object, left_out);
-        if (program) bpf_program__set_autoload(program, false);
     }
     int result = bpf_object__load(object);
     if (result) {

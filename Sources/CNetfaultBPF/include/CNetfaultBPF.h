@@ -22,11 +22,6 @@ int nf_bpf_load_pass_classifier(char *log, size_t log_size);
 /// verifier's last lines say why it refused).
 struct nf_bpf_object *nf_bpf_object_load(const void *bytes, size_t size, const char *name, int *error,
                                          char *log, size_t log_size);
-/// nf_bpf_object_load with the program whose C function is `left_out` not loaded
-/// (bpf_program__set_autoload false; NULL: every program): for a program the running
-/// kernel refuses (a tracepoint it lacks) while the others are wanted.
-struct nf_bpf_object *nf_bpf_object_load_without(const void *bytes, size_t size, const char *name, const char *left_out,
-                                                 int *error, char *log, size_t log_size);
 /// bpf_program__attach of the program whose C function is `name` (by its section), kept
 /// with the object's links (nf_bpf_object_detach_all destroys it). 0, or -errno with
 /// libbpf's log in `log` (-ENOENT: no such program).

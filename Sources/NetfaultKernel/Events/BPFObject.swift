@@ -12,13 +12,12 @@ final class BPFObject {
     /// libbpf's messages go to one buffer in the shim: one load at a time.
     private static let loading = NSLock()
 
-    /// Opens and loads `bytes`, all its programs but `leftOut` (a C function name; nil: all);
-    /// the verifier's refusal, if any, is in the error.
-    init(bytes: [UInt8], name: String, leavingOut leftOut: String? = nil) throws {
+    /// Opens and loads `bytes`, every program; the verifier's refusal, if any, is in the error.
+    init(bytes: [UInt8], name: String) throws {
         var error: Int32 = 0
         var log = [CChar](repeating: 0, count: 4096)
         let loaded = Self.loading.withLock {
-            bytes.withUnsafeBytes { nf_bpf_object_load_without($0.baseAddress, $0.count, name, leftOut, &error, &log, log.count) }
+            bytes.withUnsafeBytes { nf_bpf_object_load($0.baseAddress, $0.count, name, &error, &log, log.count) }
         }
         guard let loaded else { throw BPFError("load \(name)", errno: -error, log: Self.text(log)) }
         object = loaded
