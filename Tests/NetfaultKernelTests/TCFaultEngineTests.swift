@@ -38,8 +38,8 @@ struct TCFaultEngineTests {
             #expect(own.programs.isSubset(of: TCFaultEngine.loadedIDs().programs))
             try pair.server.pin(as: "nfkt-tc-synack-s")
             try engine.attach(interfaceIndex: 6, name: "nfqs", in: pair.server)
-            #expect(Self.tc("-n", "nfkt-tc-synack-s", "filter", "show", "dev", "nfqs", "egress").contains("fault_egress"))
-            #expect(Self.tc("-n", "nfkt-tc-synack-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_ingress"))
+            #expect(KT.tc("-n", "nfkt-tc-synack-s", "filter", "show", "dev", "nfqs", "egress").contains("fault_egress"))
+            #expect(KT.tc("-n", "nfkt-tc-synack-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_ingress"))
             let started = pair.now
             let clients = try (0..<3).map { _ in
                 try pair.peer(["connect", "\(Pair.server4)", "\(NfqueueKernelTests.port)", "hold"], on: pair.client)
@@ -71,7 +71,7 @@ struct TCFaultEngineTests {
             }
             #expect(engine.lostDecisions == 0)
             #expect(engine.close().isEmpty)
-            #expect(!Self.tc("-n", "nfkt-tc-synack-s", "qdisc", "show", "dev", "nfqs").contains("clsact"), "clsact removed")
+            #expect(!KT.tc("-n", "nfkt-tc-synack-s", "qdisc", "show", "dev", "nfqs").contains("clsact"), "clsact removed")
         }
         // Programs and maps go with the object (the kernel frees them asynchronously). Other
         // engineers' programs come and go on this machine: only this engine's ids count.
@@ -79,20 +79,6 @@ struct TCFaultEngineTests {
             let after = TCFaultEngine.loadedIDs()
             return after.programs.isDisjoint(with: own.programs) && after.maps.isDisjoint(with: own.maps)
         }, "BPF programs or maps left behind")
-    }
-
-    /// `tc ARGS` (iproute2, a witness independent of libbpf): its stdout.
-    static func tc(_ arguments: String...) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/tc")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return "tc failed: \(error)" }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
     }
 
     /// A corruption the engine makes fails the receiver's TCP checksum for real, on a link
@@ -182,7 +168,7 @@ struct TCFaultEngineTests {
         try engine.attach(interfaceIndex: 5, name: "nfqc", in: pair.client)
         try engine.attachPeer(interfaceIndex: 6, name: "nfqs", in: pair.server)
         try pair.server.pin(as: "nfkt-\(name)-s")
-        #expect(Self.tc("-n", "nfkt-\(name)-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_peer"))
+        #expect(KT.tc("-n", "nfkt-\(name)-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_peer"))
         let clientCounters = try NetCounterReader(namespace: pair.client), serverCounters = try NetCounterReader(namespace: pair.server)
         let clientBefore = try clientCounters.read(), serverBefore = try serverCounters.read()
 
@@ -218,7 +204,7 @@ struct TCFaultEngineTests {
         sent.wait()
         #expect(sentBytes == total && received == total, "the client sent \(sentBytes), the server read \(received) of \(total) bytes")
         let decisions = try engine.poll(timeoutMilliseconds: 100)
-        let qdiscs = Self.tc("-n", "nfkt-\(name)-s", "-s", "qdisc", "show", "dev", "nfqs")
+        let qdiscs = KT.tc("-n", "nfkt-\(name)-s", "-s", "qdisc", "show", "dev", "nfqs")
         #expect(engine.close().isEmpty)
         return GSOTransfer(decisions: decisions, serverQdiscs: qdiscs,
                            client: NetCounterParser.delta(from: clientBefore, to: try clientCounters.read()),
@@ -240,11 +226,11 @@ struct TCFaultEngineTests {
             try server.attach(interfaceIndex: 6, name: "nfqs", in: pair.server)
             try server.attachPeer(interfaceIndex: 5, name: "nfqc", in: pair.client)
             try pair.server.pin(as: "nfkt-tc-both-s")
-            #expect(Self.tc("-n", "nfkt-tc-both-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_peer"))
+            #expect(KT.tc("-n", "nfkt-tc-both-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_peer"))
             #expect(client.detachPeers().isEmpty && server.detachPeers().isEmpty)
             let order = serverFirst ? [server, client] : [client, server]
             #expect(order.flatMap { $0.close() }.isEmpty)
-            #expect(!Self.tc("-n", "nfkt-tc-both-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_"))
+            #expect(!KT.tc("-n", "nfkt-tc-both-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_"))
         }
     }
 
@@ -284,8 +270,8 @@ struct TCFaultEngineTests {
         try KT.leavesNoTrace {
             let pair = try Pair("tc-delay")
             try pair.client.pin(as: "nfkt-tc-delay-c")
-            let added = Self.tc("-n", "nfkt-tc-delay-c", "qdisc", "replace", "dev", "nfqc", "root", "fq")
-            #expect(Self.tc("-n", "nfkt-tc-delay-c", "qdisc", "show", "dev", "nfqc").contains("fq"), "fq installed \(added)")
+            let added = KT.tc("-n", "nfkt-tc-delay-c", "qdisc", "replace", "dev", "nfqc", "root", "fq")
+            #expect(KT.tc("-n", "nfkt-tc-delay-c", "qdisc", "show", "dev", "nfqc").contains("fq"), "fq installed \(added)")
             let listener = try pair.listen(Pair.server4)
             defer { Sys.close(listener) }
             let engine = try TCFaultEngine(
