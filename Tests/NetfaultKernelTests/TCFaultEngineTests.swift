@@ -247,20 +247,29 @@ struct TCFaultEngineTests {
             let engine = try TCFaultEngine(rules: [KernelFaultRule(kind: .syn, occurrence: .nth(1), action: .duplicate)],
                                            impairments: [], seed: 1, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
             defer { engine.close() }
-            try engine.attach(interfaceIndex: 5, name: "nfqc", in: pair.client)
-            let started = pair.now
-            let client = try pair.peer(["connect", "\(Pair.server4)", "\(NfqueueKernelTests.port)", "hold"], on: pair.client)
+            let (client, seconds) = try Self.connectedClient(through: engine, pair)
             defer { client.terminate() }
-            #expect(KT.eventually { NfqueueKernelTests.connected(client)?.result == 0 }, "\(client.standardOutput)")
-            let connect = try #require(NfqueueKernelTests.connected(client))
             // A lost SYN would be sent again after 1 s at the earliest.
-            #expect(connect.t - started < 0.9, "no SYN was lost: connected \(connect.t - started) s after start")
+            #expect(seconds < 0.9, "no SYN was lost: connected \(seconds) s after start")
             #expect(KT.eventually {
                 NetCounterParser.delta(from: before, to: (try? counters.read()) ?? before)["TcpExtTCPSynRetrans"] == 1
             }, "\(NetCounterParser.delta(from: before, to: (try? counters.read()) ?? before))")
             let decisions = try engine.poll(timeoutMilliseconds: 100)
             #expect(decisions.map(\.action) == [.duplicate], "one decision: the copy did not pass the program again")
         }
+    }
+
+    /// `engine` attached at the client's egress, then a client connecting to the server and holding
+    /// the connection: the client (the caller terminates it) and the seconds from its start to its
+    /// connect, which must succeed within 3 s.
+    static func connectedClient(through engine: TCFaultEngine, _ pair: Pair) throws -> (client: ChildProcess, seconds: Double) {
+        try engine.attach(interfaceIndex: 5, name: "nfqc", in: pair.client)
+        let started = pair.now
+        let client = try pair.peer(["connect", "\(Pair.server4)", "\(NfqueueKernelTests.port)", "hold"], on: pair.client)
+        #expect(KT.eventually { NfqueueKernelTests.connected(client)?.result == 0 }, "\(client.standardOutput)")
+        let connect = NfqueueKernelTests.connected(client)
+        if connect == nil { client.terminate() }  // #require throws: nothing else would end it
+        return (client, try #require(connect).t - started)
     }
 
     /// A delay by earliest departure time, released by an fq root qdisc: where the kernel
@@ -278,14 +287,10 @@ struct TCFaultEngineTests {
                 rules: [KernelFaultRule(kind: .syn, occurrence: .nth(1), action: .delay(nanoseconds: 300_000_000))],
                 impairments: [], seed: 1, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
             defer { engine.close() }
-            try engine.attach(interfaceIndex: 5, name: "nfqc", in: pair.client)
-            let started = pair.now
-            let client = try pair.peer(["connect", "\(Pair.server4)", "\(NfqueueKernelTests.port)", "hold"], on: pair.client)
+            let (client, seconds) = try Self.connectedClient(through: engine, pair)
             defer { client.terminate() }
-            #expect(KT.eventually { NfqueueKernelTests.connected(client)?.result == 0 }, "\(client.standardOutput)")
-            let connect = try #require(NfqueueKernelTests.connected(client))
             // fq releases at the departure time or later, never before; 0.5 s bounds an emulated guest.
-            #expect(connect.t - started >= 0.3 && connect.t - started < 0.8, "connected \(connect.t - started) s after start")
+            #expect(seconds >= 0.3 && seconds < 0.8, "connected \(seconds) s after start")
             let decisions = try engine.poll(timeoutMilliseconds: 100)
             #expect(decisions.map(\.action) == [.delay] && decisions.first?.delayNanoseconds == 300_000_000)
         }
