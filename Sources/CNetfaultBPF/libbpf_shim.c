@@ -301,6 +301,7 @@ int nf_bpf_map_delete(int fd, const void *key) { return bpf_map_delete_elem(fd, 
 // that exists only for it (as CNetfault's netns.c does for sockets).
 struct tc_job {
     int netns_fd, ifindex, egress_fd, ingress_fd, destroy_hook, attach;
+    int tcx, link_fd;  // a tcx link of ingress_fd instead of clsact filters, and its fd
     int created;
     uint32_t handles[2], priorities[2];
     const char *stage;
@@ -350,6 +351,19 @@ static int tc_attach_in_namespace(struct tc_job *job) {
     return 0;
 }
 
+// BPF_TCX_INGRESS (Linux 6.6): Debian 12's uapi headers (6.1) do not have it; the kernel's
+// ABI fixes its value (enum bpf_attach_type: ..., BPF_STRUCT_OPS, BPF_NETFILTER, BPF_TCX_INGRESS).
+#define NF_BPF_TCX_INGRESS 46
+
+// The target ifindex is looked up in the calling thread's namespace.
+static int tcx_attach_in_namespace(struct tc_job *job) {
+    job->stage = "bpf link create tcx_ingress";
+    int fd = bpf_link_create(job->ingress_fd, job->ifindex, (enum bpf_attach_type)NF_BPF_TCX_INGRESS, NULL);
+    if (fd < 0) return fd;  // libbpf 1.x: -errno
+    job->link_fd = fd;
+    return 0;
+}
+
 static void *tc_thread(void *p) {
     struct tc_job *job = p;
     if (setns(job->netns_fd, CLONE_NEWNET) != 0) {
@@ -357,7 +371,7 @@ static void *tc_thread(void *p) {
         job->result = -errno;
         return NULL;
     }
-    job->result = job->attach ? tc_attach_in_namespace(job) : tc_detach_in_namespace(job);
+    job->result = job->tcx ? tcx_attach_in_namespace(job) : job->attach ? tc_attach_in_namespace(job) : tc_detach_in_namespace(job);
     return NULL;
 }
 
@@ -380,6 +394,15 @@ int nf_tc_attach_pair(int netns_fd, int ifindex, int egress_fd, int ingress_fd, 
         handles[i] = job.handles[i];
         priorities[i] = job.priorities[i];
     }
+    if (stage && stage_size) snprintf(stage, stage_size, "%s", job.stage ? job.stage : "");
+    return result;
+}
+
+int nf_tcx_attach_ingress(int netns_fd, int ifindex, int prog_fd, int *link_fd, char *stage, size_t stage_size) {
+    struct tc_job job = {.netns_fd = netns_fd, .ifindex = ifindex, .egress_fd = -1, .ingress_fd = prog_fd, .tcx = 1,
+                         .link_fd = -1, .stage = "", .result = -EINVAL};
+    int result = run_tc_job(&job);
+    *link_fd = job.link_fd;
     if (stage && stage_size) snprintf(stage, stage_size, "%s", job.stage ? job.stage : "");
     return result;
 }

@@ -55,7 +55,7 @@ struct FaultsBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "faults",
         abstract: "Bulk TCP throughput clean, with SYN/FIN/RST fault rules, every segment through the in-kernel engine, and through NFQUEUE.",
-        discussion: "The sides alternate round by round; medians and every round are printed, with the in-kernel programs' runs and ns per run from the kernel's BPF run-time accounting."
+        discussion: "The sides alternate round by round; medians, each ratio's 95 % confidence interval (bootstrap over the rounds; a target is met only when the whole interval clears it) and every round are printed, with the in-kernel programs' runs and ns per run from the kernel's BPF run-time accounting."
     )
 
     @OptionGroup var options: BulkBenchmarkOptions<FaultsBenchDefaults>
@@ -63,18 +63,25 @@ struct FaultsBenchCommand: ParsableCommand {
     func run() throws {
         try Preflight.check([])
         let result = try FaultBenchmark.run(bytes: options.bytes, rounds: options.rounds)
-        let targets = ["SYN/FIN/RST rules": " (target ≥ 0.97)", "every segment, bpf": " (target ≥ 0.90)"]
         for side in result.sides {
-            var line = String(format: "%-24@ %-8@ %8.0f Mbit/s  ratio %.3f%@  %8.0f segments/s",
-                              side.name as NSString, side.backend as NSString, side.medianMbps, side.ratio,
-                              (targets[side.name] ?? "") as NSString, side.segmentsPerSecond)
+            var ratio = String(format: "%.3f", side.ratio)
+            if let interval = side.ratioInterval, interval.count == 2 {
+                ratio += String(format: " [%.3f, %.3f]", interval[0], interval[1])
+            }
+            if let target = side.target, let verdict = side.verdict {
+                ratio += String(format: " (target ≥ %.2f: %@)", target, verdict.rawValue as NSString)
+            }
+            var line = String(format: "%-24@ %-8@ %8.0f Mbit/s  ratio %@  %8.0f segments/s",
+                              side.name as NSString, side.backend as NSString, side.medianMbps, ratio as NSString,
+                              side.segmentsPerSecond)
             if let runs = side.programRuns, let ns = side.programNanosecondsPerRun, let cpu = side.programCPUPercent {
                 line += String(format: "  programs: %llu runs, %.0f ns/run, %.2f %% of one CPU", runs, ns, cpu)
             }
             print(line)
             print("    rounds (Mbit/s): " + side.roundsMbps.map { String(format: "%.0f", $0) }.joined(separator: ", "))
         }
-        options.finish(result, kernel: result.kernel, detail: result.backends, as: .benchFaults)
+        options.finish(result, kernel: result.kernel, detail: result.backends,
+                       note: "[low, high]: the ratio's 95 % confidence interval over the rounds", as: .benchFaults)
     }
 }
 
@@ -101,8 +108,13 @@ struct TimelineBenchCommand: ParsableCommand {
                          comparison.maxDifferenceMicroseconds, comparison.minDifferenceMicroseconds))
             if let note = comparison.captureNote { print("\(name): \(note)") }
         }
-        print(String(format: "bulk: %.0f Mbit/s without capture; BPF capture %.0f Mbit/s, cost %.1f %% (target ≤ 10 %%)",
-                     result.withoutCaptureMbps, result.withBPFCaptureMbps, result.bpfCaptureCostPercent))
+        var interval = ""
+        if let bounds = result.bpfCaptureCostIntervalPercent, bounds.count == 2, let verdict = result.bpfCaptureCostVerdict {
+            interval = String(format: " [%.1f, %.1f] (95 %% interval over the rounds; target ≤ 10 %%: %@)", bounds[0], bounds[1],
+                              verdict.rawValue as NSString)
+        }
+        print(String(format: "bulk: %.0f Mbit/s without capture; BPF capture %.0f Mbit/s, cost %.1f %%%@",
+                     result.withoutCaptureMbps, result.withBPFCaptureMbps, result.bpfCaptureCostPercent, interval as NSString))
         print(String(format: "bulk: libpcap capture (--pcap) %.0f Mbit/s, cost %.1f %%; tcpdump on both hosts %.0f Mbit/s, cost %.1f %%",
                      result.withLibpcapCaptureMbps, result.libpcapCaptureCostPercent, result.withTcpdumpMbps, result.tcpdumpCostPercent))
         print(String(format: "paired round by round (median of 1 − variant/none): BPF %.1f %%, libpcap %.1f %%, tcpdump %.1f %%",
@@ -203,18 +215,19 @@ struct BulkBenchmarkOptions<Defaults: BulkBenchmarkDefaults>: ParsableArguments 
         try BenchOptions.validate(bytes: bytes, atLeast: Defaults.minimumBytes, rounds: rounds, json: json)
     }
 
-    /// The report's last line (the kernel, `detail`, what the medians are of), then the JSON if asked for.
-    func finish(_ result: some Encodable, kernel: String, detail: String? = nil, as format: ResultFormat) {
-        print("kernel \(kernel)" + (detail.map { "; \($0);" } ?? ",") + " median of \(rounds) rounds of \(bytes) bytes")
+    /// The report's last line (the kernel, `detail`, what the medians are of, `note`), then the JSON if asked for.
+    func finish(_ result: some Encodable, kernel: String, detail: String? = nil, note: String? = nil, as format: ResultFormat) {
+        print("kernel \(kernel)" + (detail.map { "; \($0);" } ?? ",") + " median of \(rounds) rounds of \(bytes) bytes"
+              + (note.map { "; \($0)" } ?? ""))
         writeJSON(result, as: format, to: json)
     }
 }
 
 /// `bench faults`'s `--bytes` and `--rounds`.
 enum FaultsBenchDefaults: BulkBenchmarkDefaults {
-    static let bytes = 200_000_000, minimumBytes = 1_000_000, rounds = 3
+    static let bytes = 200_000_000, minimumBytes = 1_000_000, rounds = 15
     static let bytesHelp = "Bytes per transfer."
-    static let roundsHelp = "Rounds; each runs the four sides in turn (a different one first each round), and the medians are reported."
+    static let roundsHelp = "Rounds; each runs the five sides in turn (a different one first each round), and the medians are reported."
 }
 
 /// `bench timeline`'s `--bytes` and `--rounds`.

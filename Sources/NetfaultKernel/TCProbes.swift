@@ -49,7 +49,8 @@ extension KernelProbes {
     /// Loads a pass-everything SCHED_CLS program and attaches it as a direct-action cls_bpf
     /// filter on clsact egress and ingress of a veth in a scratch namespace (equivalent to
     /// `tc qdisc add dev nfprobe-a clsact; tc filter add dev nfprobe-a egress bpf da fd …`),
-    /// then loads the fault engine (bpf/fault_engine.bpf.c) through the verifier and frees it.
+    /// loads the fault engine (bpf/fault_engine.bpf.c) through the verifier and frees it, and
+    /// says whether the kernel takes tcx links (6.6 on), where `fault_peer` goes.
     public static func tcBPF() -> ProbeResult {
         probe(Name.tcBPF) { namespace in
             var log = [CChar](repeating: 0, count: 4096)
@@ -67,7 +68,15 @@ extension KernelProbes {
             // The engine itself must pass this kernel's verifier (Debian's 6.1 refused it once, EACCES).
             let engine = try TCFaultEngine(rules: [], impairments: [], seed: 0, t0: 0, skipMark: 0)
             engine.close()
-            return "a SCHED_CLS program attaches as a direct-action cls_bpf filter on clsact egress and ingress; the fault engine loads"
+            // Where fault_peer goes (TCFaultEngine.attachPeer): a tcx link if the kernel has them.
+            var linkFD: Int32 = -1
+            var stage = [CChar](repeating: 0, count: 64)
+            let linked = nf_tcx_attach_ingress(namespace.fd, vethIndex, fd, &linkFD, &stage, stage.count)
+            if linkFD >= 0 { Sys.close(linkFD) }
+            let tcx = linked == 0 ? "tcx links too (fault_peer takes one)"
+                : linked == -EINVAL ? "no tcx links (before Linux 6.6: fault_peer is a clsact filter)"
+                : "tcx link refused (\(BPFError("bpf link create tcx_ingress", errno: -linked)))"
+            return "a SCHED_CLS program attaches as a direct-action cls_bpf filter on clsact egress and ingress; \(tcx); the fault engine loads"
         }
     }
 }

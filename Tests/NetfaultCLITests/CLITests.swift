@@ -90,7 +90,7 @@ let isRoot = getuid() == 0
     /// The benchmarks share their checks but keep their own defaults and help.
     @Test(arguments: [
         ("topology", ["--pairs", "--rounds", "--json", "(default: 50)", "(default: 5)"], nil),
-        ("faults", ["--bytes", "--rounds", "--json", "(default: 200000000)", "(default: 3)"], 1_000_000),
+        ("faults", ["--bytes", "--rounds", "--json", "(default: 200000000)", "(default: 15)"], 1_000_000),
         ("timeline", ["--bytes", "--rounds", "--json", "(default: 200000000)", "(default: 5)"], 1_000_000),
         ("output", ["--bytes", "--rounds", "--json", "(default: 2000000000)", "(default: 3)"], 1),
         ("observation", ["--bytes", "--rounds", "--scenarios", "--json", "(default: 200000000)", "(default: 5)"], 1_000_000),

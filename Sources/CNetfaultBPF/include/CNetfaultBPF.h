@@ -102,6 +102,12 @@ int nf_bpf_map_clear(int fd, uint32_t key_size);
 /// 0 or -errno (nothing left attached on failure; `stage` names the step that failed).
 int nf_tc_attach_pair(int netns_fd, int ifindex, int egress_fd, int ingress_fd, int *created, uint32_t handles[2],
                       uint32_t priorities[2], char *stage, size_t stage_size);
+/// A tcx link (Linux 6.6+) of `prog_fd` at the ingress of `ifindex` in the namespace
+/// `netns_fd`: bpf_link_create with BPF_TCX_INGRESS, ahead of the clsact filters there and
+/// without their classifier layers. The link lives as long as *link_fd (close it to detach;
+/// the process's end does too). Equivalent to `bpftool net attach tcx_ingress …` (bpftool
+/// 7.3+). 0 or -errno: -EINVAL where the kernel has no tcx (before 6.6).
+int nf_tcx_attach_ingress(int netns_fd, int ifindex, int prog_fd, int *link_fd, char *stage, size_t stage_size);
 /// The reverse, in the namespace: bpf_tc_detach of both filters, then bpf_tc_hook_destroy of
 /// clsact when `destroy_hook` (it was created by nf_tc_attach_pair). 0 or the first -errno;
 /// a device already gone (ENODEV, ENOENT) counts as detached.

@@ -6,7 +6,8 @@ import NetfaultKernel
 /// and RST segments (in the kernel where it can run them); (4) every segment through the
 /// in-kernel engine (a zero-loss impairment on the data direction, `backend: .bpf`); (5) the
 /// same through NFQUEUE. The sides alternate round by round, each round starting with a different one,
-/// so the machine's noise hits them alike; medians and every round are reported. The
+/// so the machine's noise hits them alike; medians, each ratio's 95 % confidence interval
+/// (bootstrap over the rounds) and every round are reported. The
 /// in-kernel programs' runs and run time come from the kernel's BPF accounting
 /// (BPF_ENABLE_STATS) in one more transfer per side after the rounds: the accounting reads
 /// the clock twice per run, which the throughput rounds must not pay.
@@ -21,6 +22,14 @@ public enum FaultBenchmark {
         public var medianMbps: Double
         /// medianMbps / clean's.
         public var ratio: Double
+        /// The 95 % confidence interval of `ratio`, [low, high], by bootstrap over the rounds
+        /// (`BenchStatistics.ratioInterval`); nil for clean.
+        public var ratioInterval: [Double]?
+        /// The side's target for `ratio` (at least this), where the issue set one.
+        public var target: Double?
+        /// Whether the interval clears `target` ("met"), misses it ("not met"), or straddles
+        /// it ("unresolved": the rounds' spread cannot tell).
+        public var verdict: BenchStatistics.Verdict?
         /// Every round's throughput, Mbit/s, in round order.
         public var roundsMbps: [Double]
         /// Data segments the client sent per second (median).
@@ -51,6 +60,16 @@ public enum FaultBenchmark {
         case clean, connectionRules = "SYN/RST rules", controlRules = "SYN/FIN/RST rules"
         case kernelEverySegment = "every segment, bpf"
         case queueEverySegment = "every segment, nfqueue"
+
+        /// Throughput at least this × clean's: rules that only touch control segments must
+        /// cost next to nothing; every segment through the kernel's engine at most a tenth.
+        var target: Double? {
+            switch self {
+            case .controlRules: 0.97
+            case .kernelEverySegment: 0.90
+            case .clean, .connectionRules, .queueEverySegment: nil
+            }
+        }
     }
 
     static func scenario(_ variant: Variant, bytes: Int) -> Scenario {
@@ -113,13 +132,16 @@ public enum FaultBenchmark {
                 }
             }
         }
-        let median = TopologyBenchmark.median
-        func mbps(_ s: Double) -> Double { Double(bytes) * 8 / s / 1e6 }
-        let clean = mbps(median(seconds[.clean] ?? []))
+        let median = BenchStatistics.median
+        func mbps(_ variant: Variant) -> [Double] { (seconds[variant] ?? []).map { Double(bytes) * 8 / $0 / 1e6 } }
+        let clean = median(mbps(.clean))
         let sides = variants.map { variant in
-            let m = mbps(median(seconds[variant] ?? []))
+            let m = median(mbps(variant))
+            let interval = variant == .clean ? nil : BenchStatistics.ratioInterval(mbps(variant), over: mbps(.clean))
+            let verdict = interval.flatMap { interval in variant.target.map { BenchStatistics.verdict(interval, atLeast: $0) } }
             return Side(name: variant.rawValue, backend: backend[variant].map { $0.isEmpty ? "-" : $0 } ?? "-", medianMbps: m,
-                        ratio: m / clean, roundsMbps: (seconds[variant] ?? []).map(mbps),
+                        ratio: m / clean, ratioInterval: interval.map { [$0.lowerBound, $0.upperBound] },
+                        target: variant.target, verdict: verdict, roundsMbps: mbps(variant),
                         segmentsPerSecond: median(segmentRates[variant] ?? []),
                         programRuns: runs[variant].map { UInt64(median($0)) },
                         programNanosecondsPerRun: perRun[variant].map(median),

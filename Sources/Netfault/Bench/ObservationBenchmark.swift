@@ -99,14 +99,14 @@ public enum ObservationBenchmark {
             }
         }
         let roundsMbps = zip(seconds[false] ?? [], seconds[true] ?? []).map { [Double(bytes) * 8 / $0 / 1e6, Double(bytes) * 8 / $1 / 1e6] }
-        func mbps(_ withEvents: Bool) -> Double { Double(bytes) * 8 / TopologyBenchmark.median(seconds[withEvents] ?? []) / 1e6 }
-        let samplingCPU = TopologyBenchmark.median(cpu[false] ?? []), eventsCPU = TopologyBenchmark.median(cpu[true] ?? [])
+        func mbps(_ withEvents: Bool) -> Double { Double(bytes) * 8 / BenchStatistics.median(seconds[withEvents] ?? []) / 1e6 }
+        let samplingCPU = BenchStatistics.median(cpu[false] ?? []), eventsCPU = BenchStatistics.median(cpu[true] ?? [])
         return Measurement(bytes: bytes, rounds: rounds, samplingMbps: mbps(false), eventsMbps: mbps(true),
                            throughputCostPercent: (1 - mbps(true) / mbps(false)) * 100, roundsMbps: roundsMbps,
                            eventsPerTransfer: eventsPerTransfer,
-                           programRunsPerTransfer: UInt64(TopologyBenchmark.median(programRuns)),
-                           programNanosecondsPerRun: TopologyBenchmark.median(nanosecondsPerRun),
-                           programCPUPercent: TopologyBenchmark.median(programShares), programs: programs,
+                           programRunsPerTransfer: UInt64(BenchStatistics.median(programRuns)),
+                           programNanosecondsPerRun: BenchStatistics.median(nanosecondsPerRun),
+                           programCPUPercent: BenchStatistics.median(programShares), programs: programs,
                            scenarios: scenarios.map(\.id),
                            samplingCPUSeconds: samplingCPU, eventsCPUSeconds: eventsCPU, cpuRatio: eventsCPU / samplingCPU,
                            eventsPerPass: eventsPerPass, failures: failures, loadMilliseconds: events.loadSeconds * 1000,

@@ -82,12 +82,12 @@ public enum OutputBenchmark {
             growth = max(growth, measured.growth)
             if round % 2 == 1 { outside.append(try measureOutside(bytes: bytes)) }
         }
-        let insideRate = Double(bytes) / TopologyBenchmark.median(inside) / 1e6, outsideRate = Double(bytes) / TopologyBenchmark.median(outside) / 1e6
+        let insideRate = Double(bytes) / BenchStatistics.median(inside) / 1e6, outsideRate = Double(bytes) / BenchStatistics.median(outside) / 1e6
         return Measurement(bytes: bytes, rounds: rounds, program: shellCommand(bytes: bytes), insideMBps: insideRate,
                            outsideMBps: outsideRate, ratio: insideRate / outsideRate,
-                           pipedToCatMBps: Double(bytes) / TopologyBenchmark.median(piped) / 1e6,
+                           pipedToCatMBps: Double(bytes) / BenchStatistics.median(piped) / 1e6,
                            rssGrowthMiB: Double(growth) / 1_048_576,
-                           cpuSecondsPerGB: TopologyBenchmark.median(cpu) / (Double(bytes) / 1e9), kernel: MachineInfo.kernelRelease)
+                           cpuSecondsPerGB: BenchStatistics.median(cpu) / (Double(bytes) / 1e9), kernel: MachineInfo.kernelRelease)
     }
 
     struct BenchmarkError: Error, CustomStringConvertible {

@@ -55,6 +55,12 @@ public enum TimelineBenchmark {
         public var withBPFCaptureMbps: Double
         /// 1 − BPF/without, in percent (target ≤ 10).
         public var bpfCaptureCostPercent: Double
+        /// The 95 % confidence interval of `bpfCaptureCostPercent`, [low, high], by bootstrap
+        /// over the rounds (`BenchStatistics.ratioInterval`); nil without rounds.
+        public var bpfCaptureCostIntervalPercent: [Double]?
+        /// Whether that interval is within the 10 % target ("met"), beyond it ("not met"), or
+        /// straddles it ("unresolved").
+        public var bpfCaptureCostVerdict: BenchStatistics.Verdict?
         /// Median throughput with netfault's libpcap capture, Mbit/s.
         public var withLibpcapCaptureMbps: Double
         /// 1 − libpcap/without, in percent.
@@ -86,18 +92,23 @@ public enum TimelineBenchmark {
                 seconds[recorder, default: []].append(try transfer(bytes: bytes, recorder: recorder))
             }
         }
-        func mbps(_ recorder: Recorder) -> Double { Double(bytes) * 8 / TopologyBenchmark.median(seconds[recorder] ?? []) / 1e6 }
+        func mbps(_ recorder: Recorder) -> Double { Double(bytes) * 8 / BenchStatistics.median(seconds[recorder] ?? []) / 1e6 }
+        // Throughput ratios over the rounds; a cost of c % is a ratio of 1 − c/100.
+        let bpfRatio = BenchStatistics.ratioInterval((seconds[.bpf] ?? []).map { 1 / $0 }, over: (seconds[.none] ?? []).map { 1 / $0 })
+        let bpfCost = bpfRatio.map { (1 - $0.upperBound) * 100...(1 - $0.lowerBound) * 100 }
         func cost(_ recorder: Recorder) -> Double { (1 - mbps(recorder) / mbps(.none)) * 100 }
         // The none round ran just before the others of its round: same load, or nearly.
         func paired(_ recorder: Recorder) -> Double {
             let ratios = zip(seconds[recorder] ?? [], seconds[.none] ?? []).map { $0.1 / $0.0 }
-            return (1 - TopologyBenchmark.median(ratios)) * 100
+            return (1 - BenchStatistics.median(ratios)) * 100
         }
         return Measurement(bpf: bpf, libpcap: libpcap, bytes: bytes, rounds: rounds,
                            roundMbps: Dictionary(uniqueKeysWithValues: seconds.map { entry in
                                (entry.key.rawValue, entry.value.map { Double(bytes) * 8 / $0 / 1e6 })
                            }),
                            withoutCaptureMbps: mbps(.none), withBPFCaptureMbps: mbps(.bpf), bpfCaptureCostPercent: cost(.bpf),
+                           bpfCaptureCostIntervalPercent: bpfCost.map { [$0.lowerBound, $0.upperBound] },
+                           bpfCaptureCostVerdict: bpfCost.map { BenchStatistics.verdict($0, atMost: 10) },
                            withLibpcapCaptureMbps: mbps(.libpcap), libpcapCaptureCostPercent: cost(.libpcap),
                            withTcpdumpMbps: mbps(.tcpdump), tcpdumpCostPercent: cost(.tcpdump),
                            pairedCostPercent: [Recorder.bpf, .libpcap, .tcpdump].reduce(into: [:]) { $0[$1.rawValue] = paired($1) },

@@ -72,17 +72,12 @@ public enum TopologyBenchmark {
             ours.append(try measureOnce(pairs: pairs))
             if let script, let measured = measureIPBatch(pairs: pairs, script: script) { theirs.append(measured) }
         }
+        let median = BenchStatistics.median
         let setup = median(ours.map(\.0)), teardown = median(ours.map(\.1))
         let ipSetup = theirs.isEmpty ? nil : median(theirs.map(\.0))
         return Measurement(pairs: pairs, rounds: rounds, setupMsPerPair: setup, teardownMsPerPair: teardown,
                            ipBatchSetupMsPerPair: ipSetup,
                            ipBatchTeardownMsPerPair: theirs.isEmpty ? nil : median(theirs.map(\.1)),
                            setupRatioToIPBatch: ipSetup.map { setup / $0 }, kernel: MachineInfo.kernelRelease)
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 }
