@@ -1,7 +1,9 @@
 // netfault's timeline capture in the kernel: a tc (clsact) egress program that copies
 // each TCP packet's headers, length, interface, GSO size and departure instant into a
 // ring, instead of an AF_PACKET socket cloning every frame (what libpcap and tcpdump do,
-// and what costs a bulk transfer ~40 %).
+// and what costs a bulk transfer ~40 %). One object per host (its namespace's interfaces,
+// its ring); each segment's own instant comes from bpf/departures.bpf.c, one object for
+// the whole scenario.
 //
 // Where it hooks: clsact egress of every scenario interface at pref 512, behind the fault
 // engine's filters (pref 256), which return TC_ACT_UNSPEC for what they let through: this
@@ -11,30 +13,20 @@
 // within the sending call, and AF_PACKET stamps a received frame at netif_rx: the same
 // instant). Not at ingress: a receiver's backlog queues frames, so an ingress instant is
 // tens of µs after the departure tcpdump stamps, and an ingress program runs once per
-// frame where egress runs once per GSO packet (the ingress variant cost 34.7 %).
+// frame where egress runs once per GSO packet (the ingress variant cost 34.7 %). A tc
+// program runs only for its own device, so one object per host costs nothing extra.
 //
 // GSO: tc egress runs before the qdisc, and a GSO packet (up to 64 KiB of TCP payload) is
 // cut into wire segments only after it (validate_xmit_skb, software GSO when the veth's
 // offloads are off). One record per skb, with skb->gso_size (5.7+) and skb->gso_segs
 // (5.1+); userspace cuts the record into segments as tcp_gso_segment does. That is what
 // makes this capture cheap: one 152-byte ring record per ~45 segments of a bulk transfer
-// (and a 24-byte departure per segment, below, in batches).
-//
-// Each segment's own instant: software GSO cuts a packet into segments that go to the taps
-// (tcpdump's stamp) and the driver one after another, tens of µs apart for the last ones
-// of a 64 KiB packet; the packet's one instant is early for all but the first. A second
-// program, at tp_btf/net_dev_start_xmit (xmit_one: right after dev_queue_xmit_nit hands the
-// segment to the taps, right before the driver), gathers one small record per TCP segment
-// of this capture's interfaces (interface, sequence number, length, instant) and writes
-// them to a ring 32 at a time. Userspace
-// gives each segment cut from a packet the instant of its departure record. The
-// tracepoint fires for every device of the machine, so the program rejects other
-// namespaces' devices first, with one array lookup and a compare.
+// (and a 24-byte departure per segment, from bpf/departures.bpf.c, in batches). Userspace
+// gives each segment cut from a packet the instant of its departure record.
 //
 // Built by Plugins/BPFObjectPlugin (clang -target bpf -mcpu=v2, so that 5.10 verifies it).
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
 #include "capture.h"
 #include "tc_context.h"
 
@@ -53,10 +45,11 @@ struct {
     __uint(max_entries, RING_BYTES);  // 8 MiB: ~54 000 records (of skbs, many segments each)
 } records SEC(".maps");
 
-// Records lost because a ring was full: slot 0 `records`, slot 1 `departures`.
+// Records lost because the ring was full (slot 0; the departures count theirs in
+// bpf/departures.bpf.c).
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 2);
+    __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, __u64);
 } lost SEC(".maps");
@@ -113,105 +106,4 @@ int capture_egress(struct __sk_buff *skb) {
     __u64 flags = bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) > RING_BYTES / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
     bpf_ringbuf_submit(r, flags);
     return TC_ACT_UNSPEC;
-}
-
-// ---- Each segment's departure ----
-
-#define DEPARTURE_RING_BYTES (1 << 23)
-
-struct {
-    __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, DEPARTURE_RING_BYTES);  // 8 MiB: ~10 000 batches of 32 departures
-} departures SEC(".maps");
-
-// Each CPU's batch being gathered (bpf/capture.h).
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, struct nf_capture_departure_batch);
-} departure_batch SEC(".maps");
-
-// The capture's namespace and its interfaces of index < 64 (those created in a namespace
-// of their own have small indexes), in slot 0, set by userspace; 0 until then.
-struct departure_filter {
-    __u32 netns;    // its inode (struct net's ns.inum)
-    __u32 reserved;
-    __u64 devices;  // bit i: interface index i is one of the capture's
-};
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, struct departure_filter);
-} departure_netns SEC(".maps");
-
-// The capture's interfaces of index ≥ 64 (the interfaces capture_egress is on).
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 64);
-    __type(key, __u32);
-    __type(value, __u8);
-} departure_devices SEC(".maps");
-
-SEC("tp_btf/net_dev_start_xmit")
-int BPF_PROG(capture_departure, const struct sk_buff *skb, const struct net_device *dev) {
-    // Every device of the machine comes here: another namespace's is turned away first
-    // (an array lookup, which the verifier inlines, and two loads through BTF pointers),
-    // then another interface (a bit, or a hash lookup for indexes ≥ 64).
-    __u32 zero = 0;
-    struct departure_filter *filter = bpf_map_lookup_elem(&departure_netns, &zero);
-    if (!filter || dev->nd_net.net->ns.inum != filter->netns) return 0;
-    __u32 ifindex = dev->ifindex;
-    if (ifindex < 64 ? !(filter->devices & (1ULL << ifindex)) : !bpf_map_lookup_elem(&departure_devices, &ifindex)) return 0;
-    // TCP only, as capture_egress. After GSO each segment has its own headers, and the
-    // offsets of the network and transport headers are set (skb_segment copies them).
-    __be16 protocol = skb->protocol;
-    if (protocol != ETH_P_IP_BE && protocol != ETH_P_IPV6_BE) return 0;
-    unsigned char *head = skb->head;
-    __u16 mac = skb->mac_header, network = skb->network_header, transport = skb->transport_header;
-    // The device gets the frame from its link-layer header on: skb->len counts it.
-    __u32 len = skb->len, link = (__u32)network - mac;
-    if (mac == 0xffff || network < mac || link >= len) return 0;
-    // One read for the IP header and the TCP sequence number where the TCP header follows
-    // a 20-byte IPv4 or a 40-byte IPv6 header (all but IPv4 options and IPv6 extension
-    // headers, which take a second read): each read is a helper call.
-    __u8 h[48];
-    if (bpf_probe_read_kernel(h, sizeof(h), head + network)) return 0;
-    if (h[protocol == ETH_P_IP_BE ? 9 : 6] != IPPROTO_TCP) return 0;
-    __u32 at = (__u32)transport - network, seq;
-    if (at == 20) {
-        seq = (__u32)h[24] << 24 | (__u32)h[25] << 16 | (__u32)h[26] << 8 | h[27];
-    } else if (at == 40) {
-        seq = (__u32)h[44] << 24 | (__u32)h[45] << 16 | (__u32)h[46] << 8 | h[47];
-    } else {
-        if (bpf_probe_read_kernel(&seq, 4, head + transport + 4)) return 0;
-        seq = __builtin_bswap32(seq);
-    }
-    // Gathered in this CPU's batch (no other program run on this CPU can interleave: the
-    // transmit path runs with bottom halves off, and a tracing program does not nest in itself).
-    struct nf_capture_departure_batch *batch = bpf_map_lookup_elem(&departure_batch, &zero);
-    if (!batch) return 0;
-    __u32 count = batch->count;
-    if (count >= NF_DEPARTURE_BATCH) count = 0;
-    struct nf_capture_departure *r = &batch->departures[count & (NF_DEPARTURE_BATCH - 1)];
-    r->time_ns = bpf_ktime_get_ns();
-    r->ifindex = ifindex;
-    r->seq = seq;
-    r->length = len - link;
-    r->reserved = 0;
-    count++;
-    if (count == NF_DEPARTURE_BATCH) {
-        // As for `records`: the reader polls on a short timeout; wake it only when a quarter is full.
-        __u64 flags = bpf_ringbuf_query(&departures, BPF_RB_AVAIL_DATA) > DEPARTURE_RING_BYTES / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-        batch->count = count;
-        if (bpf_ringbuf_output(&departures, batch, sizeof(*batch), flags)) {
-            __u32 slot = 1;
-            __u64 *lost_count = bpf_map_lookup_elem(&lost, &slot);
-            if (lost_count) __sync_fetch_and_add(lost_count, NF_DEPARTURE_BATCH);
-        }
-        count = 0;
-    }
-    batch->count = count;
-    return 0;
 }

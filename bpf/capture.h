@@ -1,7 +1,9 @@
-// The timeline's capture records, as bpf/capture.bpf.c writes them to its ring and
-// Sources/NetfaultKernel/Capture/BPFCapture.swift reads them (every field in the host's
-// byte order except `bytes`, which are the packet's own). Sources/CNetfaultBPF/libbpf_shim.c
-// includes it too, for its _Static_asserts.
+// The timeline's capture records, as bpf/capture.bpf.c (one object per host) and
+// bpf/departures.bpf.c (one object per scenario) write them to their rings and
+// Sources/NetfaultKernel/Capture/BPFCapture.swift and DepartureRecorder.swift read them
+// (every field in the host's byte order except `bytes`, which are the packet's own), and
+// the departures' filter userspace writes. Sources/CNetfaultBPF/libbpf_shim.c includes it
+// too, for its _Static_asserts.
 #ifndef NETFAULT_CAPTURE_H
 #define NETFAULT_CAPTURE_H
 
@@ -25,16 +27,16 @@ struct nf_capture_record {
     __u8 bytes[NF_CAPTURE_BYTES];  // 24
 };
 
-// One TCP segment handed to a device (bpf/capture.bpf.c's tp_btf/net_dev_start_xmit), after
+// One TCP segment handed to a device (bpf/departures.bpf.c's tp_btf/net_dev_start_xmit), after
 // software GSO cut it out of its packet: the instant its packet's record (above) cannot
 // give each segment. Userspace gives each segment cut from a record the instant of the
 // departure with the same interface, sequence number and length.
 struct nf_capture_departure {
     __u64 time_ns;   //  0 bpf_ktime_get_ns() when the device takes it (CLOCK_MONOTONIC)
-    __u32 ifindex;   //  8 the device's index in the capture's namespace
+    __u32 ifindex;   //  8 the device's index in its host's namespace
     __u32 seq;       // 12 the TCP header's sequence number, host byte order
     __u32 length;    // 16 the segment from its network header on
-    __u32 reserved;  // 20
+    __u32 slot;      // 20 the host's slot (nf_departure_namespace): whose capture it is for
 };
 
 // Departures go to the ring in batches of NF_DEPARTURE_BATCH, gathered per CPU in a
@@ -46,6 +48,28 @@ struct nf_capture_departure_batch {
     __u32 count;     // 0 departures filled in `departures`
     __u32 reserved;  // 4
     struct nf_capture_departure departures[NF_DEPARTURE_BATCH];  // 8
+};
+
+// The departures' filter: the scenario's hosts by namespace (its inode, struct net's
+// ns.inum), each with its slot and its captured interfaces of index < 64 (those created in
+// a namespace of their own have small indexes). Direct-mapped: a host is found at index
+// inode % NF_DEPARTURE_INDEX of an array (an array lookup the verifier inlines; a hash
+// lookup cost each transmit of the machine ~60 ns more), and where two hosts' inodes share an
+// index, the second in a hash by inode, which `overflow` says to look in.
+#define NF_DEPARTURE_INDEX 256
+#define NF_DEPARTURE_HOSTS 256
+struct nf_departure_namespace {
+    __u32 netns;     // 0 the namespace's inode (0: no host at this index)
+    __u16 slot;      // 4 written into each of the host's departures
+    __u8 overflow;   // 6 1: hosts whose inodes share this index are in the hash
+    __u8 reserved;   // 7
+    __u64 devices;   // 8 bit i: interface index i is one of the host's captured interfaces
+};
+
+// A captured interface of index ≥ 64: the key of the departures' second filter.
+struct nf_departure_device {
+    __u32 netns;    // 0 the namespace's inode
+    __u32 ifindex;  // 4
 };
 
 #endif

@@ -12,6 +12,7 @@ struct BPFObjectPlugin: BuildToolPlugin {
         ("tcp_events", ["kernel_types.h", "tcp_events.h"], "TCPEventsObject"),
         ("fault_engine", ["kernel_types.h", "fault_engine.h", "tc_context.h"], "FaultEngineObject"),
         ("capture", ["kernel_types.h", "capture.h", "tc_context.h"], "CaptureObject"),
+        ("departures", ["kernel_types.h", "capture.h", "tc_context.h"], "DeparturesObject"),
     ]
 
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {

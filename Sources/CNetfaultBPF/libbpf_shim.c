@@ -269,13 +269,20 @@ _Static_assert(__builtin_offsetof(struct nf_fault_decision, gso_segs) == 80, "nf
 _Static_assert(__builtin_offsetof(struct nf_fault_rule, port) == 32, "nf_fault_rule.port");
 _Static_assert(__builtin_offsetof(struct nf_impairment, ifindex) == 48, "nf_impairment.ifindex");
 
-// The capture's ring records (bpf/capture.bpf.c; Capture/BPFCapture.swift reads these offsets).
+// The capture's ring records (bpf/capture.bpf.c, bpf/departures.bpf.c; Capture/BPFCapture.swift
+// and Capture/DepartureRecorder.swift read and write these offsets).
 #include "../../bpf/capture.h"
 _Static_assert(sizeof(struct nf_capture_record) == 24 + NF_CAPTURE_BYTES, "nf_capture_record");
 _Static_assert(__builtin_offsetof(struct nf_capture_record, bytes) == 24, "nf_capture_record.bytes");
 _Static_assert(sizeof(struct nf_capture_departure) == 24, "nf_capture_departure");
 _Static_assert(sizeof(struct nf_capture_departure_batch) == 8 + 24 * NF_DEPARTURE_BATCH, "nf_capture_departure_batch");
-_Static_assert(NF_DEPARTURE_BATCH == 32, "NF_DEPARTURE_BATCH: Capture/BPFCapture.swift's departureBatch");
+_Static_assert(NF_DEPARTURE_BATCH == 32, "NF_DEPARTURE_BATCH: Capture/DepartureRecorder.swift's batch");
+_Static_assert(__builtin_offsetof(struct nf_capture_departure, slot) == 20, "nf_capture_departure.slot");
+_Static_assert(sizeof(struct nf_departure_namespace) == 16, "nf_departure_namespace");
+_Static_assert(__builtin_offsetof(struct nf_departure_namespace, devices) == 8, "nf_departure_namespace.devices");
+_Static_assert(__builtin_offsetof(struct nf_departure_namespace, overflow) == 6, "nf_departure_namespace.overflow");
+_Static_assert(NF_DEPARTURE_INDEX == 256 && NF_DEPARTURE_HOSTS == 256, "Capture/DepartureRecorder.swift's indexes and maximumHosts");
+_Static_assert(sizeof(struct nf_departure_device) == 8, "nf_departure_device");
 
 int nf_bpf_possible_cpus(void) { return libbpf_num_possible_cpus(); }
 _Static_assert(__builtin_offsetof(struct nf_capture_departure, length) == 16, "nf_capture_departure.length");

@@ -69,28 +69,34 @@ struct BPFCaptureTests {
     /// either side, the BPF capture has, with the same headers (after `GSOSegments` cut its
     /// records), and nothing more; records are far fewer than segments (GSO at work);
     /// instants are within the bounds below of libpcap's; nothing is lost; the program sits
-    /// at egress pref 512 and nothing at ingress; closing leaves no program, map or clsact.
-    @Test func recordsEverySegmentAfterGSOAsLibpcapDoes() throws {
+    /// at egress pref 512 and nothing at ingress; the two captures share one departures'
+    /// program, and each gets its own host's departures, found in the program's direct-mapped
+    /// filter or (`overflow`) its hash for hosts whose indexes are taken; closing leaves no
+    /// program, map or clsact.
+    @Test(arguments: [false, true]) func recordsEverySegmentAfterGSOAsLibpcapDoes(overflow: Bool) throws {
         let bytes = 4_000_000
         var own: (programs: Set<UInt32>, maps: Set<UInt32>) = ([], [])
         try KT.leavesNoTrace {
-            let pair = try Pair("bpfcap")
+            let pair = try Pair(overflow ? "bpfcap-o" : "bpfcap")
             try LinkOffloads.disable(links: ["nfqc"], in: pair.client)
             try LinkOffloads.disable(links: ["nfqs"], in: pair.server)
             let offset = CaptureClock.realtimeMinusMonotonic()
             let pcapClient = try PacketCapture(namespace: pair.client, bufferBytes: 32 << 20)
             let pcapServer = try PacketCapture(namespace: pair.server, bufferBytes: 32 << 20)
-            let bpfClient = try BPFCapture(namespace: pair.client, realtimeOffset: offset)
-            let bpfServer = try BPFCapture(namespace: pair.server, realtimeOffset: offset)
+            // One departures' recorder for both hosts, as the runner makes it.
+            let departures = try DepartureRecorder(realtimeOffset: offset, everyHostInOverflow: overflow)
+            let bpfClient = try BPFCapture(namespace: pair.client, realtimeOffset: offset, departures: departures)
+            let bpfServer = try BPFCapture(namespace: pair.server, realtimeOffset: offset, departures: departures)
             own = (bpfClient.ids.programs.union(bpfServer.ids.programs), bpfClient.ids.maps.union(bpfServer.ids.maps))
-            // Each capture: the tc program and the departures' tracepoint program.
-            #expect(own.programs.count == 4 && own.programs.isSubset(of: TCFaultEngine.loadedIDs().programs), "\(own)")
+            // Each capture its tc program; one departures' tracepoint program for both.
+            #expect(own.programs.count == 3 && own.programs.isSubset(of: TCFaultEngine.loadedIDs().programs), "\(own)")
             try bpfClient.attach(interfaceIndex: 5, name: "nfqc")
             try bpfServer.attach(interfaceIndex: 6, name: "nfqs")
-            try pair.server.pin(as: "nfkt-bpfcap-s")
-            let egress = KT.tc("-n", "nfkt-bpfcap-s", "filter", "show", "dev", "nfqs", "egress")
+            let pin = overflow ? "nfkt-bpfcap-o-s" : "nfkt-bpfcap-s"
+            try pair.server.pin(as: pin)
+            let egress = KT.tc("-n", pin, "filter", "show", "dev", "nfqs", "egress")
             #expect(egress.contains("pref 512 bpf") && egress.contains("capture_egress"), "the program at egress pref 512: \(egress)")
-            #expect(!KT.tc("-n", "nfkt-bpfcap-s", "filter", "show", "dev", "nfqs", "ingress").contains("bpf"), "nothing at ingress")
+            #expect(!KT.tc("-n", pin, "filter", "show", "dev", "nfqs", "ingress").contains("bpf"), "nothing at ingress")
             for capture in [pcapClient, pcapServer] { capture.start() }
             for capture in [bpfClient, bpfServer] { capture.start() }
             // The programs' own time over the transfer (the kernel's run-time accounting), for the record.
@@ -106,12 +112,14 @@ struct BPFCaptureTests {
                 #expect(KT.eventually(seconds: 20) { !server.isRunning && !client.isRunning }, "the transfer ended")
                 MonotonicClock.sleep(seconds: 0.1)  // the last ACK
             }
-            for (label, capture) in [("client", bpfClient), ("server", bpfServer)] {
-                for stat in capture.programStats {
+            for (label, stats) in [("client", bpfClient.programStats), ("server", bpfServer.programStats),
+                                   ("both hosts", departures.programStats)] {
+                for stat in stats {
                     print("bpf capture, \(label): \(stat.program) ran \(stat.runs) times, "
                           + "\(stat.runs > 0 ? stat.nanoseconds / stat.runs : 0) ns a run")
                 }
             }
+            let departureRuns = departures.programStats.first { $0.program == "capture_departure" }?.runs ?? 0
             let recordedC = try bpfClient.stop(), recordedS = try bpfServer.stop()
             let (pcapC, droppedC) = try pcapClient.stop(), (pcapS, droppedS) = try pcapServer.stop()
             #expect(recordedC.lost == 0 && recordedS.lost == 0 && droppedC == 0 && droppedS == 0)
@@ -119,7 +127,16 @@ struct BPFCaptureTests {
                     "\(recordedC.departuresUnavailable ?? recordedS.departuresUnavailable ?? "")")
             #expect(recordedC.departuresLost == 0 && recordedS.departuresLost == 0)
             #expect(bpfClient.close().isEmpty && bpfServer.close().isEmpty)
-            #expect(!KT.tc("-n", "nfkt-bpfcap-s", "qdisc", "show", "dev", "nfqs").contains("clsact"), "clsact removed")
+            departures.close()
+            // One run per transmit of the machine, however many hosts: at least one per
+            // departure recorded (each is a run), and not one per host (2×) or more.
+            let recordedDepartures = recordedC.departures.count + recordedS.departures.count
+            print("bpf capture: \(departureRuns) runs of the departures' program for \(recordedDepartures) departures")
+            #expect(departureRuns >= UInt64(recordedDepartures) && departureRuns < UInt64(2 * recordedDepartures),
+                    "\(departureRuns) runs for \(recordedDepartures) departures")
+            // Each host's departures are its own interface's (client nfqc 5, server nfqs 6).
+            #expect(recordedC.departures.allSatisfy { $0.interfaceIndex == 5 } && recordedS.departures.allSatisfy { $0.interfaceIndex == 6 })
+            #expect(!KT.tc("-n", pin, "qdisc", "show", "dev", "nfqs").contains("clsact"), "clsact removed")
 
             // Every segment has its own departure, and every departure its segment.
             for (label, recorded) in [("client", recordedC), ("server", recordedS)] {
@@ -247,6 +264,45 @@ struct BPFCaptureTests {
             } else {
                 Issue.record("no SYN or no SYN-ACK recorded")
             }
+        }
+        #expect(KT.eventually(seconds: 3) {
+            let after = TCFaultEngine.loadedIDs()
+            return after.programs.isDisjoint(with: own.programs) && after.maps.isDisjoint(with: own.maps)
+        }, "BPF programs or maps left behind")
+    }
+
+    /// The departures' filter by namespace, without tc: with the client's host registered
+    /// and then removed (its capture closed), a connection's departures are all the
+    /// server's, in the server's slot; none in the client's. Both ways the program can find
+    /// a host: the direct-mapped array, and the overflow hash (`overflow`), whose entry and
+    /// the array's flag removing the client must leave right for the server.
+    @Test(arguments: [false, true]) func aRemovedHostsDeparturesAreNotRecorded(overflow: Bool) throws {
+        var own: (programs: Set<UInt32>, maps: Set<UInt32>) = ([], [])
+        try KT.leavesNoTrace {
+            let pair = try Pair(overflow ? "bpfdep-o" : "bpfdep")
+            let listener = try pair.listen(Pair.server4)
+            defer { Sys.close(listener) }
+            let recorder = try DepartureRecorder(realtimeOffset: CaptureClock.realtimeMinusMonotonic(), everyHostInOverflow: overflow)
+            own = recorder.ids
+            let client = try recorder.register(namespace: pair.client), server = try recorder.register(namespace: pair.server)
+            let again = try recorder.register(namespace: pair.server)
+            #expect(client != server && again == server, "one slot per namespace")
+            try recorder.add(interfaceIndex: 5, name: "nfqc", slot: client)
+            try recorder.add(interfaceIndex: 6, name: "nfqs", slot: server)
+            #expect(recorder.unavailable == nil, "\(recorder.unavailable ?? "")")
+            recorder.start()
+            recorder.remove(slot: client)
+            let peer = try pair.peer(["connect", "\(Pair.server4)", "\(NfqueueKernelTests.port)", "close"], on: pair.client)
+            defer { peer.terminate() }
+            #expect(KT.eventually(seconds: 8) { NfqueueKernelTests.connected(peer) != nil }, "\(peer.standardOutput)")
+            MonotonicClock.sleep(seconds: 0.1)
+            try recorder.stop()
+            let servers = recorder.departures(slot: server), clients = recorder.departures(slot: client)
+            // The server's SYN-ACK at least, and every one of them from its interface.
+            #expect(!servers.isEmpty && servers.allSatisfy { $0.interfaceIndex == 6 }, "\(servers)")
+            #expect(clients.isEmpty, "a removed host's departures: \(clients)")
+            #expect(recorder.lost == 0)
+            recorder.close()
         }
         #expect(KT.eventually(seconds: 3) {
             let after = TCFaultEngine.loadedIDs()

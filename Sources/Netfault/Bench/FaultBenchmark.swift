@@ -25,7 +25,7 @@ public enum FaultBenchmark {
         /// The 95 % confidence interval of `ratio`, [low, high], by bootstrap over the rounds
         /// (`BenchStatistics.ratioInterval`); nil for clean.
         public var ratioInterval: [Double]?
-        /// The side's target for `ratio` (at least this), where the issue set one.
+        /// netfault's own target for `ratio` (at least this), for the sides that have one.
         public var target: Double?
         /// Whether the interval clears `target` ("met"), misses it ("not met"), or straddles
         /// it ("unresolved": the rounds' spread cannot tell).

@@ -27,6 +27,8 @@ final class StepExecution {
     private var captures: [(host: String, capture: PacketCapture)] = []
     /// The timeline's capture from tc programs (the default); `captures` when libpcap is used.
     private var bpfCaptures: [(host: String, capture: BPFCapture)] = []
+    /// Each segment's departure for every host's BPF capture: one tracepoint program for the scenario.
+    private var departureRecorder: DepartureRecorder?
     /// Why the timeline was captured with libpcap although BPF was asked for (nil: as asked).
     private(set) var captureNote: String?
     /// "bpf" or "libpcap": where the timeline comes from (nil: no capture).
@@ -62,7 +64,7 @@ final class StepExecution {
         // programs do not load here; then libpcap, saying why.
         if options.capture && pcapDirectory == nil && options.captureMethod == .bpf {
             do {
-                bpfCaptures = try Self.startBPFCaptures(plan: plan, network: network, offset: realtimeZero - t0)
+                (bpfCaptures, departureRecorder) = try Self.startBPFCaptures(plan: plan, network: network, offset: realtimeZero - t0)
             } catch {
                 captureNote = "the timeline was captured with libpcap: the BPF capture did not start (\(error))"
             }
@@ -109,24 +111,28 @@ final class StepExecution {
         }
     }
 
-    /// One BPF capture per host, on every interface of it. `offset` turns the programs'
-    /// CLOCK_MONOTONIC stamps into CLOCK_REALTIME with the offset `realtimeZero` was made
-    /// with, so a segment's time is its monotonic distance from t0, exactly.
-    /// On failure what was attached is detached again.
-    private static func startBPFCaptures(plan: NetworkPlan, network: Network, offset: Int64) throws -> [(host: String, capture: BPFCapture)] {
+    /// One BPF capture per host, on every interface of it, and one departures' recorder for
+    /// them all (its tracepoint program runs once per transmit, however many hosts). `offset`
+    /// turns the programs' CLOCK_MONOTONIC stamps into CLOCK_REALTIME with the offset
+    /// `realtimeZero` was made with, so a segment's time is its monotonic distance from t0,
+    /// exactly. On failure what was attached is detached again.
+    private static func startBPFCaptures(plan: NetworkPlan, network: Network, offset: Int64) throws
+        -> ([(host: String, capture: BPFCapture)], DepartureRecorder) {
         var captures: [(host: String, capture: BPFCapture)] = []
+        let departures = try DepartureRecorder(realtimeOffset: offset)
         do {
             for host in plan.hosts {
-                let capture = try BPFCapture(namespace: network.namespace(host.name)!, realtimeOffset: offset)
+                let capture = try BPFCapture(namespace: network.namespace(host.name)!, realtimeOffset: offset, departures: departures)
                 captures.append((host.name, capture))
                 for interface in host.interfaces { try capture.attach(interfaceIndex: interface.index, name: interface.name) }
             }
         } catch {
             for (_, capture) in captures { capture.close() }
+            departures.close()
             throw error
         }
         for (_, capture) in captures { capture.start() }
-        return captures
+        return (captures, departures)
     }
 
     private var elapsed: Double { Double(MonotonicClock.now() - t0) / 1e9 }
@@ -344,6 +350,7 @@ final class StepExecution {
             _ = try? capture.stop()
             capture.close()
         }
+        departureRecorder?.close()
         _ = try? events?.finish()
     }
 
@@ -362,6 +369,8 @@ final class StepExecution {
             defer {
                 for (_, capture) in bpfCaptures { capture.close() }
                 bpfCaptures = []
+                departureRecorder?.close()
+                departureRecorder = nil
             }
             var atPacketInstant = 0, segmentCount = 0
             var unavailable: String?

@@ -13,12 +13,12 @@ import Glibc
 /// the record: protocol, interface index, ARPHRD_ETHER, PACKET_OUTGOING), one per skb, with
 /// each skb's GSO size and segment count alongside: `GSOSegments` (in Netfault) cuts them
 /// into the wire's segments as the kernel's software GSO does. Each segment's own instant
-/// comes from a second program, at the `net_dev_start_xmit` tracepoint (where the device
-/// takes each segment, after the cut and after the taps): one small record per TCP segment
-/// of the capture's interfaces (`Departure`), which `GSOSegments` matches to the segments
-/// it cuts. Equivalent to `tc qdisc add dev X clsact; tc filter add dev X egress pref 512
-/// bpf da obj capture.bpf.o sec tc` for each interface, and `bpftool prog attach` of
-/// `capture_departure` to tp_btf/net_dev_start_xmit; nothing is pinned.
+/// comes from a `DepartureRecorder`, one for the whole scenario, whose program at the
+/// `net_dev_start_xmit` tracepoint (where the device takes each segment, after the cut and
+/// after the taps) records one small record per TCP segment of the captures' interfaces
+/// (`Departure`), which `GSOSegments` matches to the segments it cuts. Equivalent to `tc
+/// qdisc add dev X clsact; tc filter add dev X egress pref 512 bpf da obj capture.bpf.o sec
+/// tc` for each interface; nothing is pinned.
 public final class BPFCapture: @unchecked Sendable {
     /// The egress filter's priority: behind the fault engine's (`TCFaultEngine.tcPriority`,
     /// 256), whose programs return TC_ACT_UNSPEC for what they let through, so the capture
@@ -34,14 +34,6 @@ public final class BPFCapture: @unchecked Sendable {
     static let pollMilliseconds: Int32 = 10
     /// Record layout (bpf/capture.h, checked by the shim's _Static_asserts).
     static let recordSize = 24 + keptBytes
-    /// nf_capture_departure's size.
-    static let departureSize = 24
-    /// NF_DEPARTURE_BATCH: departures per ring record (nf_capture_departure_batch: a count,
-    /// 4 bytes reserved, then the departures).
-    static let departureBatch = 32
-    static let departureBatchSize = 8 + departureBatch * departureSize
-    /// The departures' program (its C function), left out where the kernel will not load it.
-    static let departureProgram = "capture_departure"
 
     /// One TCP segment handed to a device (tp_btf/net_dev_start_xmit), after software GSO
     /// cut it out of its packet.
@@ -91,8 +83,9 @@ public final class BPFCapture: @unchecked Sendable {
         /// Every TCP segment the capture's interfaces took, in the order recorded (empty when
         /// `departuresUnavailable` says why).
         public var departures: [Departure]
-        /// Departures the program could not write because their ring was full (those
-        /// segments keep their packet's instant; the timeline is complete without them).
+        /// Departures the program could not write because their ring was full, of any host
+        /// of the scenario (the departures' ring is the scenario's; those segments keep their
+        /// packet's instant; the timeline is complete without them).
         public var departuresLost: Int
         /// Why there are no departures (the kernel would not load or attach the program):
         /// every segment has its packet's instant. nil: they were recorded.
@@ -125,16 +118,11 @@ public final class BPFCapture: @unchecked Sendable {
     private var running = false
     private var attachments: [Attachment] = []
     private var scratch = [UInt8](repeating: 0, count: 20 + 128)
-    private var departures: [Departure] = []
-    /// Why departures are not recorded (nil: they are, once an interface is attached).
-    private var departuresUnavailable: String?
-    private var departureDevicesFD: Int32 = -1
-    private var departureBatchFD: Int32 = -1
-    private var departureFilterFD: Int32 = -1
-    private var departureInode: UInt32 = 0
-    /// Bit i: interface index i is attached (indexes < 64; larger ones in departure_devices).
-    private var departureDeviceBits: UInt64 = 0
-    private var departureAttached = false
+    /// The scenario's departures (shared by its hosts' captures), and this host's slot there.
+    private let departureRecorder: DepartureRecorder
+    private let departureSlot: Int
+    /// The recorder is this capture's own (made by `init` for want of one): closed with it.
+    private let ownsDepartureRecorder: Bool
 
     private struct Attachment {
         let interfaceIndex: Int32
@@ -148,40 +136,24 @@ public final class BPFCapture: @unchecked Sendable {
     /// (`CaptureClock.realtimeMinusMonotonic()`): the programs stamp with the monotonic clock,
     /// the timeline and libpcap's frames are on the realtime clock, so each instant gets this
     /// one offset. Pass the offset the scenario's realtime zero was made with, and the
-    /// timeline's times are the monotonic differences exactly.
-    public init(namespace: NetworkNamespace, realtimeOffset: Int64) throws {
+    /// timeline's times are the monotonic differences exactly. `departures` is the scenario's
+    /// `DepartureRecorder`, made with the same offset, which this capture registers its
+    /// namespace with; nil: one of its own (one tracepoint program per capture: a scenario
+    /// shares one, so that each transmit runs one program).
+    public init(namespace: NetworkNamespace, realtimeOffset: Int64, departures: DepartureRecorder? = nil) throws {
         guard let bytes = Data(base64Encoded: CaptureObject.base64) else {
             throw BPFError("capture: the embedded BPF object is corrupt", errno: EINVAL)
         }
         self.namespace = namespace
         self.realtimeOffset = realtimeOffset
-        let loaded = try Self.load(Array(bytes))
-        object = loaded.object
-        departuresUnavailable = loaded.unavailable
+        object = try BPFObject(bytes: Array(bytes), name: "capture")
         egressFD = try object.programFD("capture_egress")
         lostFD = try object.mapFD("lost")
         sink = FrameSink(CapturedFrames(linkType: 276, snapLength: Self.cookedHeaderBytes + Self.keptBytes))
+        departureRecorder = try departures ?? DepartureRecorder(realtimeOffset: realtimeOffset)
+        ownsDepartureRecorder = departures == nil
+        departureSlot = try departureRecorder.register(namespace: namespace)
         ring = try BPFRingBuffer(mapFD: try object.mapFD("records")) { [unowned self] record in append(record) }
-        if departuresUnavailable == nil {
-            // Only this namespace's devices: its inode in the program's filter.
-            departureInode = try namespace.inode()
-            departureFilterFD = try object.mapFD("departure_netns")
-            try writeDepartureFilter()
-            departureDevicesFD = try object.mapFD("departure_devices")
-            departureBatchFD = try object.mapFD("departure_batch")
-            try ring?.add(mapFD: try object.mapFD("departures")) { [unowned self] record in appendDepartures(record) }
-        }
-    }
-
-    /// The object with both programs or, where the kernel refuses the departures' (a
-    /// tracepoint needs the kernel's BTF, tc programs do not), without it, and why.
-    private static func load(_ bytes: [UInt8]) throws -> (object: BPFObject, unavailable: String?) {
-        do {
-            return (try BPFObject(bytes: bytes, name: "capture"), nil)
-        } catch let full as BPFError {
-            return (try BPFObject(bytes: bytes, name: "capture", leavingOut: departureProgram),
-                    "the departures' program did not load: \(full)")
-        }
     }
 
     deinit {
@@ -193,29 +165,12 @@ public final class BPFCapture: @unchecked Sendable {
     /// `egressPriority`, creating clsact if missing, on a thread that enters the namespace
     /// and ends after. Equivalent to `tc qdisc add dev X clsact; tc filter add dev X egress
     /// pref 512 bpf da obj capture.bpf.o sec tc`. The interface's departures are recorded
-    /// from then on too (the tracepoint's program is attached with the first interface),
+    /// from then on too (the recorder's program is attached with its first interface),
     /// unless the kernel refuses that program (`Recorded.departuresUnavailable` says why).
     public func attach(interfaceIndex: Int32, name: String) throws {
+        // Departures first: every segment whose packet the tc program records has one.
+        try departureRecorder.add(interfaceIndex: interfaceIndex, name: name, slot: departureSlot)
         try lock.withLock {
-            // Departures first: every segment whose packet the tc program records has one.
-            if departuresUnavailable == nil {
-                var index = UInt32(bitPattern: interfaceIndex)
-                if index < 64 {
-                    departureDeviceBits |= 1 << UInt64(index)
-                    try writeDepartureFilter()
-                } else {
-                    try BPFObject.update(map: departureDevicesFD, key: withUnsafeBytes(of: &index) { Array($0) }, value: [1],
-                                         operation: "capture: add \(name) to the departures' devices")
-                }
-                if !departureAttached {
-                    do {
-                        try object.attachProgram(Self.departureProgram)
-                        departureAttached = true
-                    } catch {
-                        departuresUnavailable = "the departures' program did not attach: \(error)"
-                    }
-                }
-            }
             var created: Int32 = 0
             // No program at ingress (-1): the peer's arrival is made from the departure.
             var handles: [UInt32] = [0, 0], priorities: [UInt32] = [Self.egressPriority, 0]
@@ -231,8 +186,9 @@ public final class BPFCapture: @unchecked Sendable {
         }
     }
 
-    /// Starts the thread that drains the ring.
+    /// Starts the thread that drains the ring (and the departures' thread, if not started).
     public func start() {
+        departureRecorder.start()
         running = true
         let thread = Thread { [self] in
             do {
@@ -257,7 +213,8 @@ public final class BPFCapture: @unchecked Sendable {
 
     /// Stops reading and returns what was recorded, in the order it was recorded, with the
     /// program's count of records lost because the ring was full (must be 0 for a complete
-    /// timeline). The programs stay attached until `close()`.
+    /// timeline). The first capture of a scenario to stop stops its departures for every
+    /// host (stop them together, after the last segment). The programs stay attached until `close()`.
     public func stop() throws -> Recorded {
         if running {
             lock.withLock { stopRequested = true }
@@ -265,32 +222,36 @@ public final class BPFCapture: @unchecked Sendable {
             running = false
         }
         if let failure = lock.withLock({ failure }) { throw failure }
-        appendGatheredDepartures()
-        return Recorded(frames: sink.frames, gso: gso, lost: lost, departures: departures, departuresLost: departuresLost,
-                        departuresUnavailable: lock.withLock { departuresUnavailable })
+        try departureRecorder.stop()
+        return Recorded(frames: sink.frames, gso: gso, lost: lost, departures: departureRecorder.departures(slot: departureSlot),
+                        departuresLost: departureRecorder.lost, departuresUnavailable: departureRecorder.unavailable)
     }
 
-    /// Each program's runs and run time so far (counted only inside
-    /// `BPFObject.withRunTimeStats`): what the capture costs the sending path.
-    var programStats: [(program: String, runs: UInt64, nanoseconds: UInt64)] { object.programStats() }
+    /// The tc program's runs and run time so far (counted only inside
+    /// `BPFObject.withRunTimeStats`): what the capture costs the sending path; the
+    /// departures' program's too where the recorder is this capture's own (a shared one's
+    /// are `DepartureRecorder.programStats`).
+    var programStats: [(program: String, runs: UInt64, nanoseconds: UInt64)] {
+        object.programStats() + (ownsDepartureRecorder ? departureRecorder.programStats : [])
+    }
 
-    /// The ids of this capture's program and maps (`bpftool prog`/`map` show them), to find leaks.
-    public var ids: (programs: Set<UInt32>, maps: Set<UInt32>) { object.ids() }
+    /// The ids of this capture's programs and maps, its recorder's too (`bpftool prog`/`map`
+    /// show them), to find leaks.
+    public var ids: (programs: Set<UInt32>, maps: Set<UInt32>) {
+        let own = object.ids(), departures = departureRecorder.ids
+        return (own.programs.union(departures.programs), own.maps.union(departures.maps))
+    }
 
     /// Records the program could not write because the ring was full.
-    public var lost: Int { lostCount(slot: 0) }
-
-    /// Departures the tracepoint's program could not write because their ring was full.
-    public var departuresLost: Int { lostCount(slot: 1) }
-
-    private func lostCount(slot: UInt8) -> Int {
-        Int(BPFObject.lookup(map: lostFD, key: [slot, 0, 0, 0], valueSize: 8)
+    public var lost: Int {
+        Int(BPFObject.lookup(map: lostFD, key: [0, 0, 0, 0], valueSize: 8)
             .map { $0.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } } ?? 0)
     }
 
-    /// Detaches the programs (and removes clsact where this capture created it), then frees
-    /// the object. Equivalent to `tc filter del dev X egress pref 512; tc qdisc del dev X
-    /// clsact`, and destroying the tracepoint's link. Errors other than a device already gone
+    /// Detaches the program (and removes clsact where this capture created it), then frees
+    /// the object; takes the namespace out of the departures' filter (and closes the
+    /// recorder if it is this capture's own: destroying the tracepoint's link). Equivalent to
+    /// `tc filter del dev X egress pref 512; tc qdisc del dev X clsact`. Errors other than a device already gone
     /// come back, one line each. Close it after the fault engine on the same interfaces:
     /// removing clsact removes its filters too.
     @discardableResult
@@ -306,7 +267,8 @@ public final class BPFCapture: @unchecked Sendable {
             }
             attachments.removeAll()
             object.detach()
-            departureAttached = false
+            departureRecorder.remove(slot: departureSlot)
+            if ownsDepartureRecorder { departureRecorder.close() }
             ring = nil
             return errors
         }
@@ -330,46 +292,6 @@ public final class BPFCapture: @unchecked Sendable {
             sink.frames.append(timestamp: Int64(bitPattern: monotonic) + realtimeOffset, length: Self.cookedHeaderBytes + length,
                                bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(out)[0..<(Self.cookedHeaderBytes + captured)]))
         }
-    }
-
-    /// The program's departure_filter: the namespace's inode, 4 bytes reserved, the interface bits.
-    private func writeDepartureFilter() throws {
-        var value = [UInt8](repeating: 0, count: 16)
-        withUnsafeBytes(of: departureInode) { value.replaceSubrange(0..<4, with: $0) }
-        withUnsafeBytes(of: departureDeviceBits) { value.replaceSubrange(8..<16, with: $0) }
-        try BPFObject.update(map: departureFilterFD, key: [0, 0, 0, 0], value: value, operation: "capture: set the departures' filter")
-    }
-
-    /// One batch of departures (bpf/capture.h's nf_capture_departure_batch): its count, then
-    /// that many nf_capture_departure.
-    private func appendDepartures(_ batch: UnsafeRawBufferPointer) {
-        guard batch.count >= 8 else { return }
-        let count = min(Int(batch.loadUnaligned(fromByteOffset: 0, as: UInt32.self)), Self.departureBatch,
-                        (batch.count - 8) / Self.departureSize)
-        for index in 0..<count {
-            let at = 8 + index * Self.departureSize
-            let monotonic = batch.loadUnaligned(fromByteOffset: at, as: UInt64.self)
-            departures.append(Departure(timestamp: Int64(bitPattern: monotonic) + realtimeOffset,
-                                        interfaceIndex: batch.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self),
-                                        sequence: batch.loadUnaligned(fromByteOffset: at + 12, as: UInt32.self),
-                                        length: Int(batch.loadUnaligned(fromByteOffset: at + 16, as: UInt32.self))))
-        }
-    }
-
-    /// What each CPU has gathered but not yet written to the ring (fewer than a batch):
-    /// read from the per-CPU array, once, when the capture stops.
-    private func appendGatheredDepartures() {
-        guard departureBatchFD >= 0 else { return }
-        let cpus = Int(nf_bpf_possible_cpus())
-        guard cpus > 0, let values = BPFObject.lookup(map: departureBatchFD, key: [0, 0, 0, 0],
-                                                      valueSize: cpus * Self.departureBatchSize) else { return }
-        // Each CPU's value, rounded up to 8 bytes (the batch's size already is).
-        values.withUnsafeBytes { all in
-            for cpu in 0..<cpus {
-                appendDepartures(UnsafeRawBufferPointer(rebasing: all[(cpu * Self.departureBatchSize)..<((cpu + 1) * Self.departureBatchSize)]))
-            }
-        }
-        departureBatchFD = -1
     }
 
     /// The LINUX_SLL2 header libpcap writes: protocol, reserved, interface index, ARPHRD_ETHER,

@@ -46,6 +46,12 @@ final class BPFObject {
         if result != 0 { throw BPFError(operation, errno: -result) }
     }
 
+    /// Equivalent to `bpftool map delete id ID key …` with the map's own key layout as bytes;
+    /// a key already absent is not an error.
+    static func delete(map fd: Int32, key: [UInt8]) {
+        _ = key.withUnsafeBytes { nf_bpf_map_delete(fd, $0.baseAddress) }
+    }
+
     /// Equivalent to `bpftool map lookup id ID key …`: the value's bytes, nil when absent.
     static func lookup(map fd: Int32, key: [UInt8], valueSize: Int) -> [UInt8]? {
         var value = [UInt8](repeating: 0, count: valueSize)
