@@ -21,4 +21,5 @@ let curl = Scenario("curl-1", "curl connects after the lost SYN-ACK is sent agai
     }
 }
 // snippet.hide
-_ = curl
+// Declarations only: Tests/NetfaultTests/Kernel/Snippets/ links this file into the tests, which
+// run it as root (a test target's files cannot hold top-level statements).

@@ -58,22 +58,11 @@ struct FaultsBenchCommand: ParsableCommand {
         discussion: "The sides alternate round by round; medians, each ratio's 95 % confidence interval (bootstrap over the rounds; a target is met only when the whole interval clears it) and every round are printed, with the in-kernel programs' runs and ns per run from the kernel's BPF run-time accounting."
     )
 
-    @Option(help: "Bytes per transfer.")
-    var bytes: Int = 200_000_000
-
-    @Option(help: "Rounds; each runs the five sides in turn (a different one first each round), and the medians are reported.")
-    var rounds: Int = 15
-
-    @Option(help: "Write the measurement as JSON to this file.")
-    var json: String?
-
-    func validate() throws {
-        try BenchOptions.validate(bytes: bytes, atLeast: 1_000_000, rounds: rounds, json: json)
-    }
+    @OptionGroup var options: BulkBenchmarkOptions<FaultsBenchDefaults>
 
     func run() throws {
         try Preflight.check([])
-        let result = try FaultBenchmark.run(bytes: bytes, rounds: rounds)
+        let result = try FaultBenchmark.run(bytes: options.bytes, rounds: options.rounds)
         for side in result.sides {
             var ratio = String(format: "%.3f", side.ratio)
             if let interval = side.ratioInterval, interval.count == 2 {
@@ -91,9 +80,8 @@ struct FaultsBenchCommand: ParsableCommand {
             print(line)
             print("    rounds (Mbit/s): " + side.roundsMbps.map { String(format: "%.0f", $0) }.joined(separator: ", "))
         }
-        print("kernel \(result.kernel); \(result.backends); median of \(rounds) rounds of \(bytes) bytes; "
-              + "[low, high]: the ratio's 95 % confidence interval over the rounds")
-        writeJSON(result, as: .benchFaults, to: json)
+        options.finish(result, kernel: result.kernel, detail: result.backends,
+                       note: "[low, high]: the ratio's 95 % confidence interval over the rounds", as: .benchFaults)
     }
 }
 
@@ -103,25 +91,14 @@ struct TimelineBenchCommand: ParsableCommand {
         abstract: "Recorded instants against tcpdump's capture of the same run; bulk throughput with the capture on and off."
     )
 
-    @Option(help: "Bytes per bulk transfer.")
-    var bytes: Int = 200_000_000
-
-    @Option(help: "Rounds; each runs the transfer without and with the capture, and the medians are compared.")
-    var rounds: Int = 5
-
-    @Option(help: "Write the measurement as JSON to this file.")
-    var json: String?
-
-    func validate() throws {
-        try BenchOptions.validate(bytes: bytes, atLeast: 1_000_000, rounds: rounds, json: json)
-    }
+    @OptionGroup var options: BulkBenchmarkOptions<TimelineBenchDefaults>
 
     func run() throws {
         try Preflight.check([])
         guard ExecutableLookup.resolve("tcpdump") != nil else {
             Preflight.fail("bench timeline needs tcpdump (scripts/bootstrap.sh installs it)", ExitStatus.environment)
         }
-        let result = try TimelineBenchmark.run(bytes: bytes, rounds: rounds)
+        let result = try TimelineBenchmark.run(bytes: options.bytes, rounds: options.rounds)
         for (name, comparison) in [("bpf", result.bpf), ("libpcap", result.libpcap)] {
             print("\(name): frames \(comparison.frames), tcpdump \(comparison.tcpdumpFrames); \(comparison.framesNotInTcpdump) not in "
                   + "tcpdump's, \(comparison.tcpdumpFramesMissing) of tcpdump's missing (target 0, 0); tcpdump: "
@@ -148,8 +125,7 @@ struct TimelineBenchCommand: ParsableCommand {
             print("rounds \(recorder): \(rounds.joined(separator: " ")) Mbit/s")
         }
         print(String(format: "load average (1 min) %.2f before, %.2f after", result.loadAverage.first ?? 0, result.loadAverage.last ?? 0))
-        print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
-        writeJSON(result, as: .benchTimeline, to: json)
+        options.finish(result, kernel: result.kernel, as: .benchTimeline)
     }
 }
 
@@ -159,22 +135,11 @@ struct OutputBenchCommand: ParsableCommand {
         abstract: "A program writing N bytes to stdout in a scenario vs the same program writing to /dev/null outside; netfault's memory growth."
     )
 
-    @Option(help: "Bytes the program writes per round.")
-    var bytes: Int = 2_000_000_000
-
-    @Option(help: "Rounds; each runs the program outside and inside a scenario, alternately first, and the medians are compared.")
-    var rounds: Int = 3
-
-    @Option(help: "Write the measurement as JSON to this file.")
-    var json: String?
-
-    func validate() throws {
-        try BenchOptions.validate(bytes: bytes, atLeast: 1, rounds: rounds, json: json)
-    }
+    @OptionGroup var options: BulkBenchmarkOptions<OutputBenchDefaults>
 
     func run() throws {
         try Preflight.check([])
-        let result = try OutputBenchmark.run(bytes: bytes, rounds: rounds)
+        let result = try OutputBenchmark.run(bytes: options.bytes, rounds: options.rounds)
         print("program: \(result.program)")
         print(String(format: "outside, to /dev/null:     %8.1f MB/s", result.outsideMBps))
         print(String(format: "inside, read by netfault:  %8.1f MB/s  ratio %.3f (target ≥ 0.8 at 2 GB)", result.insideMBps, result.ratio))
@@ -182,8 +147,7 @@ struct OutputBenchCommand: ParsableCommand {
                      result.insideMBps / result.pipedToCatMBps))
         print(String(format: "netfault RSS growth: %.1f MiB (target ≤ 64 MiB); its own CPU %.3f s per GB", result.rssGrowthMiB,
                      result.cpuSecondsPerGB))
-        print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
-        writeJSON(result, as: .benchOutput, to: json)
+        options.finish(result, kernel: result.kernel, as: .benchOutput)
     }
 }
 
@@ -193,26 +157,15 @@ struct ObservationBenchCommand: ParsableCommand {
         abstract: "Kernel events against sampling alone: bulk throughput, and the orchestrator's CPU over catalog scenarios."
     )
 
-    @Option(help: "Bytes per bulk transfer.")
-    var bytes: Int = 200_000_000
-
-    @Option(help: "Rounds; each runs both variants (order alternating), and the medians are compared.")
-    var rounds: Int = 5
+    @OptionGroup var options: BulkBenchmarkOptions<ObservationBenchDefaults>
 
     @Option(parsing: .upToNextOption, help: "Catalog scenarios whose orchestrator CPU is measured.")
     var scenarios: [String] = ["H1", "H4", "C1", "H10", "K6"]
 
-    @Option(help: "Write the measurement as JSON to this file.")
-    var json: String?
-
-    func validate() throws {
-        try BenchOptions.validate(bytes: bytes, atLeast: 1_000_000, rounds: rounds, json: json)
-    }
-
     func run() throws {
         let selected = try Selection.scenarios(scenarios, all: false)
         try Preflight.check(selected)
-        let result = try ObservationBenchmark.run(bytes: bytes, rounds: rounds, scenarios: selected)
+        let result = try ObservationBenchmark.run(bytes: options.bytes, rounds: options.rounds, scenarios: selected)
         print(String(format: "bulk: %.0f Mbit/s sampling only, %.0f Mbit/s with events; cost %.1f %% (target ≤ 2 %%), %d events a transfer",
                      result.samplingMbps, result.eventsMbps, result.throughputCostPercent, result.eventsPerTransfer))
         print("  rounds (sampling, events): " + result.roundsMbps.map { "\(Int($0[0]))/\(Int($0[1]))" }.joined(separator: "  "))
@@ -227,9 +180,75 @@ struct ObservationBenchCommand: ParsableCommand {
                      result.cpuRatio, result.eventsPerPass))
         print(String(format: "programs loaded once per run in %.1f ms (attached while a scenario observes)", result.loadMilliseconds))
         if !result.failures.isEmpty { print("failed in a pass (the CPU still counts): \(result.failures.joined(separator: ", "))") }
-        print("kernel \(result.kernel), median of \(rounds) rounds of \(bytes) bytes")
-        writeJSON(result, as: .benchObservation, to: json)
+        options.finish(result, kernel: result.kernel, as: .benchObservation)
     }
+}
+
+/// What a bulk benchmark says about its `--bytes` and `--rounds`: defaults and help of its own.
+protocol BulkBenchmarkDefaults {
+    /// `--bytes`' default.
+    static var bytes: Int { get }
+    /// `--bytes`' help: what the bytes are of.
+    static var bytesHelp: String { get }
+    /// The smallest `--bytes` that measures anything.
+    static var minimumBytes: Int { get }
+    /// `--rounds`' default.
+    static var rounds: Int { get }
+    /// `--rounds`' help: what one round runs.
+    static var roundsHelp: String { get }
+}
+
+/// The options of the bulk benchmarks (faults, timeline, output, observation), checked alike
+/// (`BenchOptions`), each with the defaults and help of its `Defaults`; and the end of their
+/// report, alike too.
+struct BulkBenchmarkOptions<Defaults: BulkBenchmarkDefaults>: ParsableArguments {
+    @Option(help: ArgumentHelp(Defaults.bytesHelp))
+    var bytes: Int = Defaults.bytes
+
+    @Option(help: ArgumentHelp(Defaults.roundsHelp))
+    var rounds: Int = Defaults.rounds
+
+    @Option(help: "Write the measurement as JSON to this file.")
+    var json: String?
+
+    func validate() throws {
+        try BenchOptions.validate(bytes: bytes, atLeast: Defaults.minimumBytes, rounds: rounds, json: json)
+    }
+
+    /// The report's last line (the kernel, `detail`, what the medians are of, `note`), then the JSON if asked for.
+    func finish(_ result: some Encodable, kernel: String, detail: String? = nil, note: String? = nil, as format: ResultFormat) {
+        print("kernel \(kernel)" + (detail.map { "; \($0);" } ?? ",") + " median of \(rounds) rounds of \(bytes) bytes"
+              + (note.map { "; \($0)" } ?? ""))
+        writeJSON(result, as: format, to: json)
+    }
+}
+
+/// `bench faults`'s `--bytes` and `--rounds`.
+enum FaultsBenchDefaults: BulkBenchmarkDefaults {
+    static let bytes = 200_000_000, minimumBytes = 1_000_000, rounds = 15
+    static let bytesHelp = "Bytes per transfer."
+    static let roundsHelp = "Rounds; each runs the five sides in turn (a different one first each round), and the medians are reported."
+}
+
+/// `bench timeline`'s `--bytes` and `--rounds`.
+enum TimelineBenchDefaults: BulkBenchmarkDefaults {
+    static let bytes = 200_000_000, minimumBytes = 1_000_000, rounds = 5
+    static let bytesHelp = "Bytes per bulk transfer."
+    static let roundsHelp = "Rounds; each runs the transfer without and with the capture, and the medians are compared."
+}
+
+/// `bench output`'s `--bytes` and `--rounds`.
+enum OutputBenchDefaults: BulkBenchmarkDefaults {
+    static let bytes = 2_000_000_000, minimumBytes = 1, rounds = 3
+    static let bytesHelp = "Bytes the program writes per round."
+    static let roundsHelp = "Rounds; each runs the program outside and inside a scenario, alternately first, and the medians are compared."
+}
+
+/// `bench observation`'s `--bytes` and `--rounds`.
+enum ObservationBenchDefaults: BulkBenchmarkDefaults {
+    static let bytes = 200_000_000, minimumBytes = 1_000_000, rounds = 5
+    static let bytesHelp = "Bytes per bulk transfer."
+    static let roundsHelp = "Rounds; each runs both variants (order alternating), and the medians are compared."
 }
 
 /// The checks of the options the benchmarks share (each keeps its own defaults and help):

@@ -44,31 +44,10 @@ enum CLI {
     /// setpriv), output to files so no pipe can fill up.
     static func run(_ arguments: [String], binary: URL? = executable, wrapper: [String] = []) throws -> Result {
         let binary = try #require(binary, "binary not found next to the tests")
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("netfault-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        let process = Process()
-        if let launcher = wrapper.first {
-            process.executableURL = URL(fileURLWithPath: launcher)
-            process.arguments = Array(wrapper.dropFirst()) + [binary.path] + arguments
-        } else {
-            process.executableURL = binary
-            process.arguments = arguments
-        }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        let (executable, words) = wrapper.first.map { (URL(fileURLWithPath: $0), Array(wrapper.dropFirst()) + [binary.path] + arguments) }
+            ?? (binary, arguments)
+        let outcome = try FileOutputProcess.run(executable, words)
+        return Result(status: outcome.status, stdout: outcome.stdout, stderr: outcome.stderr)
     }
 
     static func temporaryFile(_ name: String) -> URL {
@@ -111,7 +90,7 @@ let isRoot = getuid() == 0
     /// The benchmarks share their checks but keep their own defaults and help.
     @Test(arguments: [
         ("topology", ["--pairs", "--rounds", "--json", "(default: 50)", "(default: 5)"], nil),
-        ("faults", ["--bytes", "--rounds", "--json", "(default: 200000000)", "(default: 3)"], 1_000_000),
+        ("faults", ["--bytes", "--rounds", "--json", "(default: 200000000)", "(default: 15)"], 1_000_000),
         ("timeline", ["--bytes", "--rounds", "--json", "(default: 200000000)", "(default: 5)"], 1_000_000),
         ("output", ["--bytes", "--rounds", "--json", "(default: 2000000000)", "(default: 3)"], 1),
         ("observation", ["--bytes", "--rounds", "--scenarios", "--json", "(default: 200000000)", "(default: 5)"], 1_000_000),

@@ -20,20 +20,6 @@ struct BPFCaptureTests {
         let headers: [UInt8]
     }
 
-    /// `tc ARGS`' output (iproute2's tc: `ip` has no qdisc command).
-    static func tc(_ arguments: String...) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ["/usr/sbin/tc", "/sbin/tc"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/tc")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return "tc \(arguments.joined(separator: " ")) failed: \(error)" }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
-
     /// Frames of a cooked (LINUX_SLL2) capture on the test link only (not lo), with instants.
     static func frames(_ captured: CapturedFrames) -> [(frame: Frame, time: Int64)] {
         captured.records.indices.compactMap { index in
@@ -108,9 +94,9 @@ struct BPFCaptureTests {
             try bpfServer.attach(interfaceIndex: 6, name: "nfqs")
             let pin = overflow ? "nfkt-bpfcap-o-s" : "nfkt-bpfcap-s"
             try pair.server.pin(as: pin)
-            let egress = Self.tc("-n", pin, "filter", "show", "dev", "nfqs", "egress")
+            let egress = KT.tc("-n", pin, "filter", "show", "dev", "nfqs", "egress")
             #expect(egress.contains("pref 512 bpf") && egress.contains("capture_egress"), "the program at egress pref 512: \(egress)")
-            #expect(!Self.tc("-n", pin, "filter", "show", "dev", "nfqs", "ingress").contains("bpf"), "nothing at ingress")
+            #expect(!KT.tc("-n", pin, "filter", "show", "dev", "nfqs", "ingress").contains("bpf"), "nothing at ingress")
             for capture in [pcapClient, pcapServer] { capture.start() }
             for capture in [bpfClient, bpfServer] { capture.start() }
             // The programs' own time over the transfer (the kernel's run-time accounting), for the record.
@@ -150,7 +136,7 @@ struct BPFCaptureTests {
                     "\(departureRuns) runs for \(recordedDepartures) departures")
             // Each host's departures are its own interface's (client nfqc 5, server nfqs 6).
             #expect(recordedC.departures.allSatisfy { $0.interfaceIndex == 5 } && recordedS.departures.allSatisfy { $0.interfaceIndex == 6 })
-            #expect(!Self.tc("-n", pin, "qdisc", "show", "dev", "nfqs").contains("clsact"), "clsact removed")
+            #expect(!KT.tc("-n", pin, "qdisc", "show", "dev", "nfqs").contains("clsact"), "clsact removed")
 
             // Every segment has its own departure, and every departure its segment.
             for (label, recorded) in [("client", recordedC), ("server", recordedS)] {
@@ -249,7 +235,7 @@ struct BPFCaptureTests {
             if !engineFirst { try engine.attach(interfaceIndex: 6, name: "nfqs", in: pair.server) }
             let pin = "nfkt-bpfcap-\(engineFirst ? "e" : "c")-s"
             try pair.server.pin(as: pin)
-            let egress = Self.tc("-n", pin, "filter", "show", "dev", "nfqs", "egress")
+            let egress = KT.tc("-n", pin, "filter", "show", "dev", "nfqs", "egress")
             #expect(egress.contains("pref 256 bpf") && egress.contains("pref 512 bpf"), "engine then capture: \(egress)")
             bpfClient.start()
             bpfServer.start()
@@ -262,7 +248,7 @@ struct BPFCaptureTests {
             // Either order: the one that created clsact removes it with the other's filter.
             let errors = engineFirst ? bpfServer.close() + engine.close() : engine.close() + bpfServer.close()
             #expect(errors.isEmpty && bpfClient.close().isEmpty, "\(errors)")
-            let left = Self.tc("-n", pin, "qdisc", "show", "dev", "nfqs")
+            let left = KT.tc("-n", pin, "qdisc", "show", "dev", "nfqs")
             #expect(!left.contains("clsact"), "clsact removed: \(left)")
             #expect(decisions.filter { $0.action == .drop }.count == 1, "\(decisions)")
             // Flags of each departure: byte 13 of the TCP header after a 20-byte IPv4 header.

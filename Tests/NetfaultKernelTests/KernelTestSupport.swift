@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Netfault
 import Testing
 @testable import NetfaultKernel
 
@@ -99,20 +100,31 @@ enum KT {
 
     // MARK: - Host witnesses
 
-    /// Runs `ip` and returns its standard output.
-    static func ip(_ arguments: String...) -> String {
+    /// Runs a host tool and returns its standard output (stderr dropped): `tool` is a path, or a
+    /// name looked for in /usr/sbin, /sbin and /usr/bin. A tool that cannot start gives a line
+    /// saying so, which no check here takes for the tool's answer.
+    static func output(of tool: String, _ arguments: [String]) -> String {
+        let path = tool.hasPrefix("/") ? tool
+            : ["/usr/sbin", "/sbin", "/usr/bin"].map { "\($0)/\(tool)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+            ?? "/usr/sbin/\(tool)"
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"]
-            .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/ip")
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return "ip \(arguments.joined(separator: " ")) failed: \(error)" }
+        do { try process.run() } catch { return "\(tool) \(arguments.joined(separator: " ")) failed: \(error)" }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
     }
+
+    /// `ip ARGS` (iproute2): its standard output.
+    static func ip(_ arguments: String...) -> String { output(of: "ip", arguments) }
+
+    /// `tc ARGS` (iproute2's tc, a witness independent of libbpf and of netfault's netlink; `ip`
+    /// has no qdisc or filter command): its standard output.
+    static func tc(_ arguments: String...) -> String { output(of: "tc", arguments) }
 
     /// The root namespace as `ip` sees it: veth links and pinned namespaces.
     /// Pins named nf-* belong to netfault runs of other engineers on this machine
@@ -130,7 +142,7 @@ enum KT {
     }
 
     /// Runs a kernel test body and checks the root namespace is left as it was.
-    static func leavesNoTrace<R>(_ body: () throws -> R, sourceLocation: SourceLocation = #_sourceLocation) rethrows -> R {
+    static func leavesNoTrace<R>(_ body: () throws -> R, sourceLocation: Testing.SourceLocation = #_sourceLocation) rethrows -> R {
         // KernelProbesTests compares this process's open namespace and socket fds
         // just before and after one KernelProbes.all() run; a namespace or netlink
         // socket opened by a test here in that window makes it fail. Its lazily
@@ -182,18 +194,8 @@ enum KT {
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny fixed-seed generator, so the
-/// fuzz test feeds the same buffers on every run and a failure reproduces.
-struct KTSplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// SplitMix64 (Steele, Lea, Flood 2014): a tiny fixed-seed generator, so the fuzz tests
+/// feed the same buffers on every run and a failure reproduces. The library's own (its
+/// first output is pinned to the reference's in SegmentIdentityTests); here it only makes
+/// inputs, it grades nothing.
+typealias KTSplitMix64 = Netfault.SplitMix64

@@ -63,26 +63,13 @@ import Testing
         #expect(Array(frames.bytes(1)) == Array(frame.prefix(40)))
     }
 
-    static func output(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return text
-    }
-
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tcpdump"),
                    "tcpdump is not installed (scripts/bootstrap.sh installs it)"))
     func tcpdumpReadsTheFile() throws {
         let path = temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         try PcapngFile.write(linkType: 276, snapLength: 128, packets: packets(), to: path)
-        let text = try Self.output(["/usr/bin/tcpdump", "-nn", "-r", path])
+        let text = KT.output(of: "/usr/bin/tcpdump", ["-nn", "-r", path])
         #expect(text.contains("Out IP 10.77.1.1.40000 > 10.77.1.2.8080: Flags [S], seq 1000, win 65535, length 0"), "\(text)")
     }
 
@@ -92,7 +79,7 @@ import Testing
         let path = temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         try PcapngFile.write(linkType: 276, snapLength: 128, packets: packets(), to: path)
-        let text = try Self.output(["/usr/bin/tshark", "-r", path, "-T", "fields", "-e", "frame.time_epoch", "-e", "frame.comment"])
+        let text = KT.output(of: "/usr/bin/tshark", ["-r", path, "-T", "fields", "-e", "frame.time_epoch", "-e", "frame.comment"])
         #expect(text == "1700000000.123456789\tdropped by lost SYN\n1700000001.000000001\t\n", "\(text)")
     }
 

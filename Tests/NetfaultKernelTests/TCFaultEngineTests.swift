@@ -38,8 +38,8 @@ struct TCFaultEngineTests {
             #expect(own.programs.isSubset(of: TCFaultEngine.loadedIDs().programs))
             try pair.server.pin(as: "nfkt-tc-synack-s")
             try engine.attach(interfaceIndex: 6, name: "nfqs", in: pair.server)
-            #expect(Self.tc("-n", "nfkt-tc-synack-s", "filter", "show", "dev", "nfqs", "egress").contains("fault_egress"))
-            #expect(Self.tc("-n", "nfkt-tc-synack-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_ingress"))
+            #expect(KT.tc("-n", "nfkt-tc-synack-s", "filter", "show", "dev", "nfqs", "egress").contains("fault_egress"))
+            #expect(KT.tc("-n", "nfkt-tc-synack-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_ingress"))
             let started = pair.now
             let clients = try (0..<3).map { _ in
                 try pair.peer(["connect", "\(Pair.server4)", "\(NfqueueKernelTests.port)", "hold"], on: pair.client)
@@ -71,7 +71,7 @@ struct TCFaultEngineTests {
             }
             #expect(engine.lostDecisions == 0)
             #expect(engine.close().isEmpty)
-            #expect(!Self.tc("-n", "nfkt-tc-synack-s", "qdisc", "show", "dev", "nfqs").contains("clsact"), "clsact removed")
+            #expect(!KT.tc("-n", "nfkt-tc-synack-s", "qdisc", "show", "dev", "nfqs").contains("clsact"), "clsact removed")
         }
         // Programs and maps go with the object (the kernel frees them asynchronously). Other
         // engineers' programs come and go on this machine: only this engine's ids count.
@@ -79,20 +79,6 @@ struct TCFaultEngineTests {
             let after = TCFaultEngine.loadedIDs()
             return after.programs.isDisjoint(with: own.programs) && after.maps.isDisjoint(with: own.maps)
         }, "BPF programs or maps left behind")
-    }
-
-    /// `tc ARGS` (iproute2, a witness independent of libbpf): its stdout.
-    static func tc(_ arguments: String...) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/tc")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return "tc failed: \(error)" }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
     }
 
     /// A corruption the engine makes fails the receiver's TCP checksum for real, on a link
@@ -176,7 +162,7 @@ struct TCFaultEngineTests {
     /// among the clsact filters without tcx, not there with it (a tcx link is not a filter).
     static func expectPeerHook(_ hook: TCFaultEngine.Hook, namespace pin: String, interface: String) {
         #expect(hook == (kernelHasTCX ? .tcx : .clsBPF), "kernel \(MachineInfo.kernelRelease): fault_peer as \(hook)")
-        let filters = tc("-n", pin, "filter", "show", "dev", interface, "ingress")
+        let filters = KT.tc("-n", pin, "filter", "show", "dev", interface, "ingress")
         #expect(filters.contains("fault_peer") == (hook == .clsBPF), "\(hook): \(filters)")
     }
 
@@ -237,7 +223,7 @@ struct TCFaultEngineTests {
         sent.wait()
         #expect(sentBytes == total && received == total, "the client sent \(sentBytes), the server read \(received) of \(total) bytes")
         let decisions = try engine.poll(timeoutMilliseconds: 100)
-        let qdiscs = Self.tc("-n", "nfkt-\(name)-s", "-s", "qdisc", "show", "dev", "nfqs")
+        let qdiscs = KT.tc("-n", "nfkt-\(name)-s", "-s", "qdisc", "show", "dev", "nfqs")
         #expect(engine.close().isEmpty)
         return GSOTransfer(decisions: decisions, peerHook: hook, serverQdiscs: qdiscs,
                            client: NetCounterParser.delta(from: clientBefore, to: try clientCounters.read()),
@@ -266,7 +252,7 @@ struct TCFaultEngineTests {
             #expect(client.detachPeers().isEmpty && server.detachPeers().isEmpty)
             let order = serverFirst ? [server, client] : [client, server]
             #expect(order.flatMap { $0.close() }.isEmpty)
-            #expect(!Self.tc("-n", "nfkt-tc-both-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_"))
+            #expect(!KT.tc("-n", "nfkt-tc-both-s", "filter", "show", "dev", "nfqs", "ingress").contains("fault_"))
         }
         #expect(KT.eventually(seconds: 3) { TCFaultEngine.loadedIDs().programs.isDisjoint(with: own) },
                 "BPF programs left behind")
@@ -285,20 +271,29 @@ struct TCFaultEngineTests {
             let engine = try TCFaultEngine(rules: [KernelFaultRule(kind: .syn, occurrence: .nth(1), action: .duplicate)],
                                            impairments: [], seed: 1, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
             defer { engine.close() }
-            try engine.attach(interfaceIndex: 5, name: "nfqc", in: pair.client)
-            let started = pair.now
-            let client = try pair.peer(["connect", "\(Pair.server4)", "\(NfqueueKernelTests.port)", "hold"], on: pair.client)
+            let (client, seconds) = try Self.connectedClient(through: engine, pair)
             defer { client.terminate() }
-            #expect(KT.eventually { NfqueueKernelTests.connected(client)?.result == 0 }, "\(client.standardOutput)")
-            let connect = try #require(NfqueueKernelTests.connected(client))
             // A lost SYN would be sent again after 1 s at the earliest.
-            #expect(connect.t - started < 0.9, "no SYN was lost: connected \(connect.t - started) s after start")
+            #expect(seconds < 0.9, "no SYN was lost: connected \(seconds) s after start")
             #expect(KT.eventually {
                 NetCounterParser.delta(from: before, to: (try? counters.read()) ?? before)["TcpExtTCPSynRetrans"] == 1
             }, "\(NetCounterParser.delta(from: before, to: (try? counters.read()) ?? before))")
             let decisions = try engine.poll(timeoutMilliseconds: 100)
             #expect(decisions.map(\.action) == [.duplicate], "one decision: the copy did not pass the program again")
         }
+    }
+
+    /// `engine` attached at the client's egress, then a client connecting to the server and holding
+    /// the connection: the client (the caller terminates it) and the seconds from its start to its
+    /// connect, which must succeed within 3 s.
+    static func connectedClient(through engine: TCFaultEngine, _ pair: Pair) throws -> (client: ChildProcess, seconds: Double) {
+        try engine.attach(interfaceIndex: 5, name: "nfqc", in: pair.client)
+        let started = pair.now
+        let client = try pair.peer(["connect", "\(Pair.server4)", "\(NfqueueKernelTests.port)", "hold"], on: pair.client)
+        #expect(KT.eventually { NfqueueKernelTests.connected(client)?.result == 0 }, "\(client.standardOutput)")
+        let connect = NfqueueKernelTests.connected(client)
+        if connect == nil { client.terminate() }  // #require throws: nothing else would end it
+        return (client, try #require(connect).t - started)
     }
 
     /// A delay by earliest departure time, released by an fq root qdisc: where the kernel
@@ -308,22 +303,18 @@ struct TCFaultEngineTests {
         try KT.leavesNoTrace {
             let pair = try Pair("tc-delay")
             try pair.client.pin(as: "nfkt-tc-delay-c")
-            let added = Self.tc("-n", "nfkt-tc-delay-c", "qdisc", "replace", "dev", "nfqc", "root", "fq")
-            #expect(Self.tc("-n", "nfkt-tc-delay-c", "qdisc", "show", "dev", "nfqc").contains("fq"), "fq installed \(added)")
+            let added = KT.tc("-n", "nfkt-tc-delay-c", "qdisc", "replace", "dev", "nfqc", "root", "fq")
+            #expect(KT.tc("-n", "nfkt-tc-delay-c", "qdisc", "show", "dev", "nfqc").contains("fq"), "fq installed \(added)")
             let listener = try pair.listen(Pair.server4)
             defer { Sys.close(listener) }
             let engine = try TCFaultEngine(
                 rules: [KernelFaultRule(kind: .syn, occurrence: .nth(1), action: .delay(nanoseconds: 300_000_000))],
                 impairments: [], seed: 1, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
             defer { engine.close() }
-            try engine.attach(interfaceIndex: 5, name: "nfqc", in: pair.client)
-            let started = pair.now
-            let client = try pair.peer(["connect", "\(Pair.server4)", "\(NfqueueKernelTests.port)", "hold"], on: pair.client)
+            let (client, seconds) = try Self.connectedClient(through: engine, pair)
             defer { client.terminate() }
-            #expect(KT.eventually { NfqueueKernelTests.connected(client)?.result == 0 }, "\(client.standardOutput)")
-            let connect = try #require(NfqueueKernelTests.connected(client))
             // fq releases at the departure time or later, never before; 0.5 s bounds an emulated guest.
-            #expect(connect.t - started >= 0.3 && connect.t - started < 0.8, "connected \(connect.t - started) s after start")
+            #expect(seconds >= 0.3 && seconds < 0.8, "connected \(seconds) s after start")
             let decisions = try engine.poll(timeoutMilliseconds: 100)
             #expect(decisions.map(\.action) == [.delay] && decisions.first?.delayNanoseconds == 300_000_000)
         }

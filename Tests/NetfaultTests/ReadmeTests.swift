@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 /// The README's code, held to what is compiled and run, so that it cannot rot: its scenario is
-/// the catalog's C8 and its library example is `Kernel/ReadmeExampleTests.swift`, line for line.
-/// (The DocC articles' code is `Snippets/`, which `swift build` compiles.)
+/// the catalog's C8 and its library example's scenario is `Snippets/FirstScenario.swift`, line
+/// for line, which `Kernel/ReadmeExampleTests.swift` runs. (The DocC articles' code is
+/// `Snippets/`, which `swift build` compiles.)
 struct ReadmeTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -47,13 +48,20 @@ struct ReadmeTests {
         for line in body { #expect(catalog.contains(line), "README line not in Scenarios/C8_CloseWaitPileUp.swift: \(line)") }
     }
 
+    /// The README's test: its scenario is Snippets/FirstScenario.swift's line for line (the
+    /// snippet that ReadmeExampleTests runs as root), and it judges the run as that test does.
     @Test func theLibraryExampleIsTheTestedOne() throws {
         let block = try #require(try Self.blocks("swift").first { $0.contains { $0.contains("func refusedConnection") } })
-        let tested = try Self.text("Tests/NetfaultTests/Kernel/ReadmeExampleTests.swift")
-        // The test file gives @Test a trait on a line of its own; the README does not.
-        let lines = block.filter { !$0.hasPrefix("import ") && !$0.isEmpty }
-            .map { $0.hasPrefix("@Test func ") ? String($0.dropFirst("@Test ".count)) : $0 }
-        #expect(lines.count > 10)
-        #expect(tested.contains(lines.joined(separator: "\n")), "the README's example differs from ReadmeExampleTests.swift")
+        let snippet = Set(try Self.text("Snippets/FirstScenario.swift").components(separatedBy: "\n").map(Self.code))
+        // The scenario, from its first line to its closing brace: the snippet's own (bar the name).
+        let scenario = block.drop { !$0.contains("Scenario(\"refused\"") }.prefix { Self.code($0) != "}" }.map(Self.code)
+            .map { $0.replacingOccurrences(of: "let scenario = ", with: "let refused = ") }
+        #expect(scenario.count == 8, "\(scenario)")
+        for line in scenario { #expect(snippet.contains(line), "README line not in Snippets/FirstScenario.swift: \(line)") }
+        #expect(block.map(Self.code).contains("let result = try await scenario.run()")
+                && snippet.contains("let result = try await refused.run()"))
+        let tested = Set(try Self.text("Tests/NetfaultTests/Kernel/ReadmeExampleTests.swift").components(separatedBy: "\n").map(Self.code))
+        let judged = try #require(block.last { $0.contains("#expect(") }).trimmingCharacters(in: .whitespaces)
+        #expect(tested.contains(judged), "the README's #expect is not ReadmeExampleTests.swift's: \(judged)")
     }
 }

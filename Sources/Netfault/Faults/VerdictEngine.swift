@@ -369,20 +369,20 @@ public struct VerdictEngine: Sendable {
 }
 
 /// A small seeded generator (SplitMix64): the same seed gives the same losses
-/// for the same packet sequence, so a failing run can be replayed.
-struct SplitMix64: Sendable {
+/// for the same packet sequence, so a failing run can be replayed. `package`: the
+/// tests draw their seeded fuzz inputs from it too (one copy of the algorithm).
+package struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    /// A generator whose sequence is fixed by `seed`.
+    package init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    /// The next value: the state advanced by the golden gamma, through SplitMix64's finalizer.
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        return SegmentIdentity.mix64(state)
     }
 
     /// Uniform in [0, 1).
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    package mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

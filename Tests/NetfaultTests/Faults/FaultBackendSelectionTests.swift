@@ -12,15 +12,7 @@ import NetfaultKernel
 
     func plan(_ support: KernelFaultSupport = everything, force: FaultBackendChoice = .auto,
               @ScenarioBuilder _ body: () -> [ScenarioElement]) -> FaultPlan {
-        let scenario = Scenario("T", "test") {
-            Host("client")
-            Host("router", forwarding: true)
-            Host("server")
-            Link("client", "router", subnet: "10.77.90.0/24")
-            Link("router", "server", subnet: "10.77.91.0/24")
-            Link("client", "server", subnet: "10.77.92.0/24")
-            body()
-        }
+        let scenario = FaultPlanTests().scenario(body)  // client — router — server, and client — server
         #expect(ScenarioValidator.validate(scenario).isEmpty)
         return FaultPlan(scenario, network: NetworkPlan(scenario), support: support, force: force)
     }

@@ -223,14 +223,11 @@ struct KernelDifferentialTests {
     }
 }
 
-/// A seeded generator for the test's cases (SplitMix64).
+/// A seeded generator for the test's cases (the library's SplitMix64: it only makes cases).
 struct CaseRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return SegmentIdentity.mix64(state)
-    }
+    private var generator: SplitMix64
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
+    mutating func next() -> UInt64 { generator.next() }
     mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
     mutating func pick<T>(_ values: [T]) -> T { values[Int(next() % UInt64(values.count))] }
     mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }

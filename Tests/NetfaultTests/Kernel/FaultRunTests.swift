@@ -7,19 +7,26 @@ import NetfaultKernel
 /// NFQUEUE, the verdict engine) in namespaces of the test's own.
 @Suite("Faults on this kernel", .serialized, .enabled(if: RootOnly.isRoot, RootOnly.reason))
 struct FaultRunTests {
-    /// client and server on one link, the server echoing nothing and reading `bytes`.
-    func run(_ id: String, serverReads bytes: Int = 3000, client: [PeerStep],
-             @ScenarioBuilder _ body: () -> [ScenarioElement]) throws -> ScenarioResult {
-        let scenario = Scenario(id, id, timeLimit: 20) {
+    /// client and server on one link, the server echoing nothing and reading `bytes`, the client
+    /// connecting, doing `client` and reading to the end (KernelFaultRunTests' too).
+    static func scenario(_ id: String, serverReads bytes: Int = 3000, client: [PeerStep], subnet: String = "10.77.99.0/24",
+                         clientTimeout: Double = 10, @ScenarioBuilder _ body: () -> [ScenarioElement]) -> Scenario {
+        Scenario(id, id, timeLimit: 20) {
             Host("client")
             Host("server")
-            Link("client", "server", subnet: "10.77.99.0/24")
+            Link("client", "server", subnet: subnet)
             body()
             Peer("server", on: "server", .listen(port: 8080), .accept, .read(bytes: bytes), .close)
             WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 2)
             Peer("client", on: "client", steps: [.connect(to: "server", port: 8080)] + client + [.readToEnd, .close])
-            WaitFor(exitOf: "client", timeout: 10)
+            WaitFor(exitOf: "client", timeout: clientTimeout)
         }
+    }
+
+    /// `scenario(…)` checked and run; it must pass.
+    func run(_ id: String, serverReads bytes: Int = 3000, client: [PeerStep],
+             @ScenarioBuilder _ body: () -> [ScenarioElement]) throws -> ScenarioResult {
+        let scenario = Self.scenario(id, serverReads: bytes, client: client, body)
         try ScenarioRunner.check(scenario)
         let result = ScenarioRunner.run(scenario)
         #expect(result.status == .passed, "\(result.failureSummary)")

@@ -10,18 +10,10 @@ import NetfaultKernel
 @Suite("Faults in the kernel", .serialized, .enabled(if: RootOnly.isRoot, RootOnly.reason),
        .enabled(if: FaultBackends.current.tcBPF, "this kernel cannot attach tc BPF programs (see `netfault doctor`)"))
 struct KernelFaultRunTests {
+    /// FaultRunTests' client–server transfer, on a subnet of its own, the client given 15 s.
     static func scenario(_ id: String, serverReads bytes: Int = 3000, client: [PeerStep],
                          @ScenarioBuilder _ body: () -> [ScenarioElement]) -> Scenario {
-        Scenario(id, id, timeLimit: 20) {
-            Host("client")
-            Host("server")
-            Link("client", "server", subnet: "10.77.98.0/24")
-            body()
-            Peer("server", on: "server", .listen(port: 8080), .accept, .read(bytes: bytes), .close)
-            WaitFor(.listener(on: "server", port: 8080), in: .listen, timeout: 2)
-            Peer("client", on: "client", steps: [.connect(to: "server", port: 8080)] + client + [.readToEnd, .close])
-            WaitFor(exitOf: "client", timeout: 15)
-        }
+        FaultRunTests.scenario(id, serverReads: bytes, client: client, subnet: "10.77.98.0/24", clientTimeout: 15, body)
     }
 
     /// BPF program and map ids that exist now.
