@@ -29,14 +29,10 @@
 #include <bpf/bpf_helpers.h>
 #include "capture.h"
 #include "tc_context.h"
+#include "ring_wakeup.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-enum { IPPROTO_TCP = 6 };
-// bpf_ringbuf_output/submit flags and bpf_ringbuf_query's.
-#define BPF_RB_NO_WAKEUP 1
-#define BPF_RB_FORCE_WAKEUP 2
-#define BPF_RB_AVAIL_DATA 0
 
 #define RING_BYTES (1 << 23)
 
@@ -101,9 +97,6 @@ int capture_egress(struct __sk_buff *skb) {
         return TC_ACT_UNSPEC;
     }
     r->captured = captured;
-    // Waking the reader for every record costs more than the copy: the reader polls on a
-    // short timeout anyway, so wake it only when the ring is a quarter full.
-    __u64 flags = bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) > RING_BYTES / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-    bpf_ringbuf_submit(r, flags);
+    bpf_ringbuf_submit(r, ring_wakeup_flags(&records, RING_BYTES));
     return TC_ACT_UNSPEC;
 }

@@ -27,15 +27,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "capture.h"
-#include "tc_context.h"  // ETH_P_IP_BE, ETH_P_IPV6_BE
+#include "tc_context.h"  // its packet constants (ETH_P_IP_BE, ETH_P_IPV6_BE, IPPROTO_TCP)
+#include "ring_wakeup.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-enum { IPPROTO_TCP = 6 };
-// bpf_ringbuf_output's flags and bpf_ringbuf_query's.
-#define BPF_RB_NO_WAKEUP 1
-#define BPF_RB_FORCE_WAKEUP 2
-#define BPF_RB_AVAIL_DATA 0
 
 #define DEPARTURE_RING_BYTES (1 << 23)
 
@@ -141,11 +137,8 @@ int BPF_PROG(capture_departure, const struct sk_buff *skb, const struct net_devi
     r->slot = slot;
     count++;
     if (count == NF_DEPARTURE_BATCH) {
-        // The reader polls on a short timeout; wake it only when a quarter is full (a
-        // wake-up per batch costs more than the batch).
-        __u64 flags = bpf_ringbuf_query(&departures, BPF_RB_AVAIL_DATA) > DEPARTURE_RING_BYTES / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
         batch->count = count;
-        if (bpf_ringbuf_output(&departures, batch, sizeof(*batch), flags)) {
+        if (bpf_ringbuf_output(&departures, batch, sizeof(*batch), ring_wakeup_flags(&departures, DEPARTURE_RING_BYTES))) {
             __u64 *lost_count = bpf_map_lookup_elem(&lost, &zero);
             if (lost_count) __sync_fetch_and_add(lost_count, NF_DEPARTURE_BATCH);
         }

@@ -1,5 +1,6 @@
-// What tc (clsact) programs share: their context's uapi layout and their return codes.
-// Included by bpf/fault_engine.bpf.c and bpf/capture.bpf.c.
+// What tc (clsact) programs share: their context's uapi layout, their return codes and the
+// packet constants they test. Included by bpf/fault_engine.bpf.c and bpf/capture.bpf.c, and
+// by bpf/departures.bpf.c for the constants.
 #ifndef NETFAULT_TC_CONTEXT_H
 #define NETFAULT_TC_CONTEXT_H
 
@@ -26,5 +27,7 @@ enum { TC_ACT_UNSPEC = -1, TC_ACT_OK = 0, TC_ACT_SHOT = 2, TC_ACT_STOLEN = 4 };
 enum { ETH_HLEN = 14 };
 #define ETH_P_IP_BE 0x0008
 #define ETH_P_IPV6_BE 0xDD86
+// IPv4's protocol and IPv6's next header for TCP.
+enum { IPPROTO_TCP = 6 };
 
 #endif

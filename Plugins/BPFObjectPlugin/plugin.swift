@@ -11,8 +11,8 @@ struct BPFObjectPlugin: BuildToolPlugin {
     static let programs: [(source: String, headers: [String], name: String)] = [
         ("tcp_events", ["kernel_types.h", "tcp_events.h"], "TCPEventsObject"),
         ("fault_engine", ["kernel_types.h", "fault_engine.h", "tc_context.h"], "FaultEngineObject"),
-        ("capture", ["kernel_types.h", "capture.h", "tc_context.h"], "CaptureObject"),
-        ("departures", ["kernel_types.h", "capture.h", "tc_context.h"], "DeparturesObject"),
+        ("capture", ["kernel_types.h", "capture.h", "tc_context.h", "ring_wakeup.h"], "CaptureObject"),
+        ("departures", ["kernel_types.h", "capture.h", "tc_context.h", "ring_wakeup.h"], "DeparturesObject"),
     ]
 
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
