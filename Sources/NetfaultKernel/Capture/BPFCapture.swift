@@ -192,14 +192,7 @@ public final class BPFCapture: @unchecked Sendable {
         running = true
         let thread = Thread { [self] in
             do {
-                while !lock.withLock({ stopRequested }) {
-                    // Woken early only when the ring is a quarter full; most records come
-                    // without a wake-up, so consume after each wait whatever the wait saw.
-                    try ring?.poll(timeoutMilliseconds: Self.pollMilliseconds)
-                    try ring?.consume()
-                }
-                // Records submitted before stop() was called are in the ring now: one last read.
-                try ring?.consume()
+                try ring?.drain(pollMilliseconds: Self.pollMilliseconds) { lock.withLock { stopRequested } }
             } catch let error as BPFError {
                 lock.withLock { failure = error }
             } catch {

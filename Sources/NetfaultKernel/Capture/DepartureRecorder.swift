@@ -158,14 +158,7 @@ public final class DepartureRecorder: @unchecked Sendable {
             running = true
             let thread = Thread { [self] in
                 do {
-                    while !lock.withLock({ stopRequested }) {
-                        // Woken early only when the ring is a quarter full; most batches come
-                        // without a wake-up, so consume after each wait whatever it saw.
-                        try ring?.poll(timeoutMilliseconds: BPFCapture.pollMilliseconds)
-                        try ring?.consume()
-                    }
-                    // Batches written before stop() was called are in the ring now: one last read.
-                    try ring?.consume()
+                    try ring?.drain(pollMilliseconds: BPFCapture.pollMilliseconds) { lock.withLock { stopRequested } }
                 } catch let error as BPFError {
                     lock.withLock { failure = error }
                 } catch {

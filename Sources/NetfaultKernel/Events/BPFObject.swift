@@ -179,6 +179,17 @@ final class BPFRingBuffer {
         let result = nf_bpf_ring_consume(ring)
         if result < 0 { throw BPFError("ring_buffer__consume", errno: -result) }
     }
+
+    /// Reads until `stopRequested()`, then once more. The programs wake the reader only when
+    /// the ring is a quarter full, so each wait is followed by a consume of whatever it saw;
+    /// the last read takes the records submitted before the stop was asked for.
+    func drain(pollMilliseconds: Int32, until stopRequested: () -> Bool) throws {
+        while !stopRequested() {
+            try poll(timeoutMilliseconds: pollMilliseconds)
+            try consume()
+        }
+        try consume()
+    }
 }
 
 /// Names of a kernel enum's members, from the running kernel's BTF: what `bpftool btf
