@@ -55,7 +55,7 @@ struct FaultsBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "faults",
         abstract: "Bulk TCP throughput clean, with SYN/FIN/RST fault rules, every segment through the in-kernel engine, and through NFQUEUE.",
-        discussion: "The sides alternate round by round; medians, each ratio's 95 % confidence interval (bootstrap over the rounds; a target is met only when the whole interval clears it) and every round are printed, with the in-kernel programs' runs and ns per run from the kernel's BPF run-time accounting."
+        discussion: "Each round runs every side once, in its own (seeded) order; medians, each ratio's 95 % confidence interval (bootstrap over the rounds; a target is met only when the whole interval clears it) and every round are printed, with the in-kernel programs' runs and ns per run from the kernel's BPF run-time accounting."
     )
 
     @OptionGroup var options: BulkBenchmarkOptions<FaultsBenchDefaults>
@@ -227,14 +227,14 @@ struct BulkBenchmarkOptions<Defaults: BulkBenchmarkDefaults>: ParsableArguments 
 enum FaultsBenchDefaults: BulkBenchmarkDefaults {
     static let bytes = 200_000_000, minimumBytes = 1_000_000, rounds = 15
     static let bytesHelp = "Bytes per transfer."
-    static let roundsHelp = "Rounds; each runs the five sides in turn (a different one first each round), and the medians are reported."
+    static let roundsHelp = "Rounds; each runs the five sides once, in its own (seeded) order, and the medians are reported."
 }
 
 /// `bench timeline`'s `--bytes` and `--rounds`.
 enum TimelineBenchDefaults: BulkBenchmarkDefaults {
     static let bytes = 200_000_000, minimumBytes = 1_000_000, rounds = 5
     static let bytesHelp = "Bytes per bulk transfer."
-    static let roundsHelp = "Rounds; each runs the transfer without and with the capture, and the medians are compared."
+    static let roundsHelp = "Rounds; each runs the transfer without a capture and with each, in its own (seeded) order, and the medians are compared."
 }
 
 /// `bench output`'s `--bytes` and `--rounds`.

@@ -16,6 +16,15 @@ public enum BenchStatistics {
         case unresolved
     }
 
+    /// The order each round runs `sides` in: shuffled round by round, seeded (the same every run),
+    /// so that no side always runs first, nor always after the same other side. A side's
+    /// teardown (namespaces, maps the kernel frees from its workqueues) overlaps the next
+    /// transfer, which a fixed or rotating order would always pin on the same successor.
+    public static func roundOrders<Side>(_ sides: [Side], rounds: Int) -> [[Side]] {
+        var generator = SplitMix64(seed: 0x6E66_726F_756E_6473)
+        return (0..<max(rounds, 0)).map { _ in sides.shuffled(using: &generator) }
+    }
+
     /// The median (the mean of the middle two for an even count; 0 for none).
     public static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()

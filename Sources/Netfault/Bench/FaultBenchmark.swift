@@ -5,7 +5,7 @@ import NetfaultKernel
 /// (1) clean; (2) with fault rules that can only touch SYN and RST segments and (3) SYN, FIN
 /// and RST segments (in the kernel where it can run them); (4) every segment through the
 /// in-kernel engine (a zero-loss impairment on the data direction, `backend: .bpf`); (5) the
-/// same through NFQUEUE. The sides alternate round by round, each round starting with a different one,
+/// same through NFQUEUE. Every round runs each side once, in an order shuffled round by round,
 /// so the machine's noise hits them alike; medians, each ratio's 95 % confidence interval
 /// (bootstrap over the rounds) and every round are reported. The
 /// in-kernel programs' runs and run time come from the kernel's BPF accounting
@@ -105,15 +105,13 @@ public enum FaultBenchmark {
         return (seconds, result.counters["client.TcpOutSegs"] ?? 0, result)
     }
 
-    /// Runs `rounds` rounds of `bytes`-byte transfers, the variants alternating (needs root).
+    /// Runs `rounds` rounds of `bytes`-byte transfers, each round every variant once in its own order (needs root).
     public static func run(bytes: Int, rounds: Int) throws -> Measurement {
         let variants = Variant.allCases
         var seconds: [Variant: [Double]] = [:], segmentRates: [Variant: [Double]] = [:], backend: [Variant: String] = [:]
         var runs: [Variant: [Double]] = [:], perRun: [Variant: [Double]] = [:], shares: [Variant: [Double]] = [:]
-        for round in 0..<rounds {
-            // Rotate which side goes first, so none always runs on a warmer (or busier) machine.
-            for offset in 0..<variants.count {
-                let variant = variants[(round + offset) % variants.count]
+        for order in BenchStatistics.roundOrders(variants, rounds: rounds) {
+            for variant in order {
                 let (elapsed, segments, result) = try measureOnce(variant, bytes: bytes)
                 seconds[variant, default: []].append(elapsed)
                 segmentRates[variant, default: []].append(Double(segments) / elapsed)

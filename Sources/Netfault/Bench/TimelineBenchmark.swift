@@ -5,8 +5,8 @@ import NetfaultKernel
 /// the same run, on the same host: every segment matched both ways, instant differences
 /// (median, p99, largest; target ≤ 10 µs); (2) what recording costs a bulk transfer:
 /// throughput without a capture, with the BPF capture (the default), with netfault's
-/// libpcap capture, and with tcpdump on both hosts, alternating round by round, medians
-/// compared (target for the BPF capture ≤ 10 %).
+/// libpcap capture, and with tcpdump on both hosts, each round in its own order
+/// (`BenchStatistics.roundOrders`), medians compared (target for the BPF capture ≤ 10 %).
 public enum TimelineBenchmark {
     /// One capture's frames against tcpdump's.
     public struct Comparison: Codable, Sendable {
@@ -47,7 +47,7 @@ public enum TimelineBenchmark {
         public var bytes: Int
         /// Rounds, each running every variant once.
         public var rounds: Int
-        /// Each round's throughput per variant ("none", "bpf", "libpcap", "tcpdump"), Mbit/s, in the order run.
+        /// Each round's throughput per variant ("none", "bpf", "libpcap", "tcpdump"), Mbit/s, round by round.
         public var roundMbps: [String: [Double]]
         /// Median throughput without any capture, Mbit/s.
         public var withoutCaptureMbps: Double
@@ -81,14 +81,14 @@ public enum TimelineBenchmark {
     }
 
     /// Compares each capture's instants with tcpdump's on a `compareBytes` transfer, then
-    /// runs `rounds` rounds of `bytes` (none, BPF, libpcap, tcpdump in turn; needs root).
+    /// runs `rounds` rounds of `bytes` (none, BPF, libpcap, tcpdump, each round in its own order; needs root).
     public static func run(bytes: Int, rounds: Int, compareBytes: Int = 5_000_000) throws -> Measurement {
         let loadBefore = loadAverage()
         let bpf = try compareWithTcpdump(bytes: compareBytes, method: .bpf)
         let libpcap = try compareWithTcpdump(bytes: compareBytes, method: .libpcap)
         var seconds: [Recorder: [Double]] = [:]
-        for _ in 0..<rounds {
-            for recorder in Recorder.allCases {
+        for order in BenchStatistics.roundOrders(Recorder.allCases, rounds: rounds) {
+            for recorder in order {
                 seconds[recorder, default: []].append(try transfer(bytes: bytes, recorder: recorder))
             }
         }
@@ -97,7 +97,7 @@ public enum TimelineBenchmark {
         let bpfRatio = BenchStatistics.ratioInterval((seconds[.bpf] ?? []).map { 1 / $0 }, over: (seconds[.none] ?? []).map { 1 / $0 })
         let bpfCost = bpfRatio.map { (1 - $0.upperBound) * 100...(1 - $0.lowerBound) * 100 }
         func cost(_ recorder: Recorder) -> Double { (1 - mbps(recorder) / mbps(.none)) * 100 }
-        // The none round ran just before the others of its round: same load, or nearly.
+        // The none transfer ran within the same round as the others: same load, or nearly.
         func paired(_ recorder: Recorder) -> Double {
             let ratios = zip(seconds[recorder] ?? [], seconds[.none] ?? []).map { $0.1 / $0.0 }
             return (1 - BenchStatistics.median(ratios)) * 100

@@ -10,6 +10,23 @@ struct BenchStatisticsTests {
         #expect(BenchStatistics.median([]) == 0)
     }
 
+    @Test("each round runs every side once, in an order of its own, the same from run to run")
+    func roundOrders() {
+        let sides = ["clean", "SYN/RST", "SYN/FIN/RST", "bpf", "nfqueue"]
+        let orders = BenchStatistics.roundOrders(sides, rounds: 40)
+        #expect(orders.count == 40)
+        #expect(orders.allSatisfy { $0.sorted() == sides.sorted() })
+        #expect(orders == BenchStatistics.roundOrders(sides, rounds: 40))
+        // Over 40 rounds every side runs first, and every side has run right after at least two others:
+        // neither a fixed order nor a rotation does the second.
+        #expect(Set(orders.map { $0[0] }) == Set(sides))
+        for side in sides {
+            let predecessors = Set(orders.compactMap { order in order.firstIndex(of: side).flatMap { $0 > 0 ? order[$0 - 1] : nil } })
+            #expect(predecessors.count >= 2, "\(side) always follows \(predecessors)")
+        }
+        #expect(BenchStatistics.roundOrders(sides, rounds: 0).isEmpty)
+    }
+
     @Test("a ratio of constant samples has no spread")
     func constantSamples() throws {
         let interval = try #require(BenchStatistics.ratioInterval([90, 90, 90], over: [100, 100, 100]))
