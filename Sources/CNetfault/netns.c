@@ -61,9 +61,8 @@ static int open_own_netns(void *unused) {
     return fd < 0 ? -errno : fd;
 }
 
-// Writes each (path, value) pair of a NULL-terminated list, then opens the namespace.
-static int write_sysctls_then_open(void *p) {
-    char *const *list = p;
+// Writes each (path, value) pair of a NULL-terminated list; 0 or -errno.
+static int write_pairs(char *const *list) {
     for (; list != NULL && list[0] != NULL && list[1] != NULL; list += 2) {
         int fd = open(list[0], O_WRONLY | O_CLOEXEC);
         if (fd < 0) return -errno;
@@ -73,11 +72,30 @@ static int write_sysctls_then_open(void *p) {
         close(fd);
         if (written != (ssize_t)length) return -error;
     }
-    return open_own_netns(NULL);
+    return 0;
+}
+
+static int write_sysctls_then_open(void *p) {
+    int result = write_pairs(p);
+    return result < 0 ? result : open_own_netns(NULL);
 }
 
 int nf_netns_create(int parent_fd, char *const *sysctl_writes) {
     return run_on_netns_thread(parent_fd, true, write_sysctls_then_open, (void *)sysctl_writes);
+}
+
+// sysfs shows the network devices of the namespace that mounted it, so the thread (already in
+// the namespace) takes a mount namespace of its own, stops propagation back to the machine's,
+// and mounts a sysfs over /sys there, as `ip netns exec` does; all of it ends with the thread.
+static int write_sysfs(void *p) {
+    if (unshare(CLONE_NEWNS) != 0) return -errno;
+    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) return -errno;
+    if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) return -errno;
+    return write_pairs(p);
+}
+
+int nf_netns_sysfs_write(int netns_fd, char *const *writes) {
+    return run_in_netns(netns_fd, write_sysfs, (void *)writes);
 }
 
 typedef struct { int domain, type, protocol; } socket_args;

@@ -24,6 +24,11 @@ enum Sys {
         return try checkNegative(operation, withCStrings(writes) { nf_netns_create(parent, $0) })
     }
 
+    /// `writes` are (path under /sys, value) pairs, written as the namespace sees /sys.
+    static func sysfsWrite(inNamespace fd: Int32, _ writes: [(path: String, value: String)], operation: String) throws {
+        _ = try checkNegative(operation, withCStrings(writes.flatMap { [$0.path, $0.value] }) { nf_netns_sysfs_write(fd, $0) })
+    }
+
     static func socket(inNamespace fd: Int32, domain: Int32, type: Int32, protocol proto: Int32, operation: String) throws -> Int32 {
         try checkNegative(operation, nf_socket_in_netns(fd, domain, type, proto))
     }

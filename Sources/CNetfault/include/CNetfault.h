@@ -53,6 +53,11 @@ int nf_socket_in_netns(int netns_fd, int domain, int type, int protocol);
 /// throw-away thread inside the namespace. Returns the fd or -errno.
 int nf_open_in_netns(int netns_fd, const char *path, int flags);
 
+/// Writes (path, value, path, value, …, NULL) under /sys as the namespace sees it (its own
+/// links' /sys/class/net/…), on a throw-away thread that enters the namespace and mounts a
+/// sysfs of it in a mount namespace of its own. Returns 0 or -errno.
+int nf_netns_sysfs_write(int netns_fd, char *const *writes);
+
 /// Bind-mounts the namespace onto `target` (an existing empty file), the way
 /// `ip netns add` pins one under /run/netns. Returns 0 or -errno.
 int nf_netns_pin(int netns_fd, const char *target);

@@ -9,9 +9,10 @@ public final class Network {
     public let hostNames: [String]
 
     /// Builds the plan: namespaces, sysctls, veth pairs created in place, lo up,
-    /// addresses, routes, offloads off. On any error, what was built is torn down.
-    /// `pinPrefix` mounts each namespace at /run/netns/<pinPrefix><host>. The
-    /// benchmark leaves out lo and offloads to do exactly what its ip script does.
+    /// addresses, routes, offloads off, each flow's segments kept in order (`ReceiveSteering`).
+    /// On any error, what was built is torn down. `pinPrefix` mounts each namespace at
+    /// /run/netns/<pinPrefix><host>. The benchmark leaves out lo, offloads and steering
+    /// (`disableOffloads: false`) to do exactly what its ip script does.
     /// `singleSegmentInterfaces` ("host/interface"): links whose two ends are made with
     /// IFLA_GSO_MAX_SEGS 1, so TCP builds one-segment skbs on them (the in-kernel fault
     /// engine sees skbs at tc egress, before segmentation).
@@ -48,7 +49,10 @@ public final class Network {
                                                        gateway: route.gateway))
                 }
                 try namespace.rtnetlink().perform(requests)
-                if disableOffloads { try LinkOffloads.disable(links: host.interfaces.map(\.name), in: namespace) }
+                if disableOffloads {
+                    try LinkOffloads.disable(links: host.interfaces.map(\.name), in: namespace)
+                    try ReceiveSteering.keepFlowsInOrder(links: host.interfaces.map(\.name), in: namespace)
+                }
             }
         } catch {
             tearDown()

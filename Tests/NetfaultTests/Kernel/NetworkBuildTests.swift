@@ -110,4 +110,41 @@ struct NetworkBuildTests {
         #expect(try RootOnly.hostSnapshot() == before)
         #expect(!FileManager.default.fileExists(atPath: "/run/netns/nf-leaktest\(getpid())-leak-a"))
     }
+
+    @Test("every link end steers each received flow to one CPU (rps_cpus), as ip netns exec shows it")
+    func steersFlows() throws {
+        let prefix = "nf-test\(getpid())-"
+        let network = try Network(plan: NetworkPlan(Self.routed), pinPrefix: prefix)
+        defer { network.tearDown() }
+        let expected = ReceiveSteering.mask(cpus: ProcessInfo.processInfo.activeProcessorCount)
+        for (host, interfaces) in [("client", ["eth0"]), ("router", ["eth0", "eth1"]), ("server", ["eth0"])] {
+            for interface in interfaces {
+                let shown = try RootOnly.witness(["ip", "netns", "exec", prefix + host, "cat",
+                                                  "/sys/class/net/\(interface)/queues/rx-0/rps_cpus"])
+                // The kernel pads the mask to its CPU count: compare the bits, not the text.
+                #expect(Self.bits(shown) == Self.bits(expected), "\(host)/\(interface): \(shown)")
+            }
+        }
+    }
+
+    static func bits(_ mask: String) -> [UInt32] {
+        mask.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").compactMap { UInt32($0, radix: 16) }
+            .reversed().enumerated().filter { $0.element != 0 || $0.offset == 0 }.map(\.element)
+    }
+
+    @Test("a link with no fault delivers a bulk transfer in order: no segment out of order, none retransmitted")
+    func deliversInOrder() throws {
+        // Without steering, a veth hands segments to the backlog of whichever CPU sent them, and
+        // TCP sends from two (the writer's and the one taking ACKs): 50 MB then arrive with tens
+        // of segments out of order and as many spurious retransmissions on 2 CPUs.
+        let bytes = 50_000_000
+        let scenario = BulkTransfer.scenario("in-order", subnet: "10.77.205.0/24", bytes: bytes) {
+            Expect.counter("TcpExtTCPOFOQueue", on: "server", .equals(0))
+            Expect.counter("TcpRetransSegs", on: "client", .equals(0))
+        }
+        try ScenarioRunner.check(scenario)
+        let result = ScenarioRunner.run(scenario)
+        #expect(result.status == .passed, "\(result.failureSummary)")
+        #expect(result.processes.first { $0.name == "server" }?.events.first { $0.call == "read" }?.result == Int64(bytes))
+    }
 }
