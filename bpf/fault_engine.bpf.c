@@ -11,7 +11,10 @@
 // of them must be dropped, duplicated or corrupted: that segment's action goes to the
 // `pending` map, and `fault_peer`, at the ingress of the link's other end, where netfault's
 // links (segmentation offloads off) deliver segments one by one, carries it out (a tcx link
-// where the kernel has tcx, 6.6 on; a clsact filter at pref 128 before). A delay
+// where the kernel has tcx, 6.6 on; a clsact filter at pref 128 before). Where only the last
+// segment can be acted on (below), `fault_peer` is not attached: the rare packet whose last
+// segment has an action takes a detour through a veth pair of the host's own, which cuts it
+// into segments for `fault_detour`, and every other packet goes straight out. A delay
 // holds the whole packet (the policy in FaultPlan gives per-segment timing faults on bulk
 // segments one-segment packets instead). So a bulk transfer keeps TCP's 64 KB packets.
 // When no rule can match a segment before the last and no impairment draws for each
@@ -111,6 +114,16 @@ struct {
     __type(value, __u64);
 } pending_count SEC(".maps");
 
+// An interface's detour: for each interface of the host, the veth its GSO packets with a
+// segment to act on are redirected to; for that veth's other end, the interface to send the
+// segments out of.
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 64);
+    __type(key, __u32);
+    __type(value, __u32);
+} detours SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 1 << 21);  // 2 MiB: ~9 700 decisions between two polls
@@ -165,7 +178,7 @@ struct scratch {
     __u8 id_state;                 // 0: not read yet, 1: read, 2: changed
     __u8 gso;                      // 1: a segment of a GSO packet
     __u8 actions;                  // decide(): NF_PENDING_* bits
-    __u8 pad;
+    __u8 detour;                   // 1: a GSO packet whose actions the host's detour carries out
     __u8 kept[2 * NF_KEPT_BYTES];  // a GSO segment's copy being put together
 };
 struct {
@@ -523,7 +536,7 @@ static __always_inline void report(struct __sk_buff *skb, struct scratch *s, __u
     d->family = p->flow.family;
     d->gso_segs = s->gso ? 1 : (__u16)skb->gso_segs;
     // What a GSO packet's segment gets, other than a delay, fault_peer does.
-    d->at_peer = s->gso && action != NF_ACT_DELAY && action != NF_ACT_REORDER;
+    d->at_peer = s->gso && !s->detour && action != NF_ACT_DELAY && action != NF_ACT_REORDER;
     d->pad = 0;
     d->pad2 = 0;
     d->packet_length = 0;
@@ -543,11 +556,12 @@ static __always_inline void delay_by(struct __sk_buff *skb, __u64 now, __u64 del
 // A copy right now, through this device's egress (or, `direction` BPF_F_INGRESS, its
 // ingress) again: the skip mark keeps the engine's programs from deciding on it; at egress
 // it stays on the copy until the peer namespace scrubs it.
-static __always_inline void duplicate(struct __sk_buff *skb, const struct nf_engine_config *cfg, __u64 direction) {
+static __always_inline void duplicate(struct __sk_buff *skb, const struct nf_engine_config *cfg, __u32 ifindex,
+                                      __u64 direction) {
     if (cfg->clock_override_ns) return;
     __u32 mark = skb->mark;
     skb->mark = cfg->skip_mark;
-    bpf_clone_redirect(skb, skb->ifindex, direction);
+    bpf_clone_redirect(skb, ifindex, direction);
     skb->mark = mark;
 }
 
@@ -716,7 +730,7 @@ static __always_inline int act(struct __sk_buff *skb, const struct nf_engine_con
     if (actions & NF_PENDING_DROP) return TC_ACT_STOLEN;
     if (s->delay) delay_by(skb, s->now, s->delay);
     // The copy leaves first, as it is (delayed as much, not corrupted, as the Swift engine's).
-    if (actions & NF_PENDING_DUPLICATE) duplicate(skb, cfg, 0);
+    if (actions & NF_PENDING_DUPLICATE) duplicate(skb, cfg, skb->ifindex, 0);
     if (actions & NF_PENDING_CORRUPT) corrupt(skb, &s->p, s->identity);
     return TC_ACT_UNSPEC;
 }
@@ -777,6 +791,7 @@ int fault_egress(struct __sk_buff *skb) {
     s->now = cfg->clock_override_ns ? ((__u64)skb->cb[1] << 32 | skb->cb[0]) : bpf_ktime_get_ns();
     s->since = s->now > cfg->t0_ns ? s->now - cfg->t0_ns : 0;
     s->id_state = 0;
+    s->detour = 0;
     if (s->p.is_tcp) load_view(&s->p, &s->view);
     else s->view.exists = s->view.dirty = 0;
 
@@ -804,7 +819,17 @@ int fault_egress(struct __sk_buff *skb) {
     } else {
         // No rule can match the segments before the last, nor count them: only the last is decided.
         __u32 last = (s->gso_total - 1) / size;
+        __u32 from = skb->ifindex;
+        __u32 *detour = bpf_map_lookup_elem(&detours, &from);
+        s->detour = detour != 0;
         decide_segment(skb, last < NF_MAX_GSO_SEGMENTS ? last : NF_MAX_GSO_SEGMENTS - 1);
+        if (detour && s->actions) {
+            // Its last segment has an action: the packet goes to the detour, which cuts it, and
+            // comes back marked, for the engine here to let through.
+            flush(s);
+            skb->mark = cfg->skip_mark;
+            return bpf_redirect(*detour, 0);
+        }
     }
     flush(s);
     if (s->gso_delay) delay_by(skb, s->now, s->gso_delay);
@@ -825,16 +850,11 @@ int fault_ingress(struct __sk_buff *skb) {
     return TC_ACT_OK;
 }
 
-// At the ingress of the other end of a faulted host's link (ahead of that host's own
-// engine): carries out what fault_egress decided for a segment inside a GSO packet, now
-// that it arrives alone. A drop is TC_ACT_SHOT (after the wire, nothing to tell the sender);
-// everything else goes on (TC_ACT_UNSPEC: the filters behind run).
-SEC("tc")
-int fault_peer(struct __sk_buff *skb) {
-    __u32 zero = 0;
-    struct nf_engine_config *cfg = bpf_map_lookup_elem(&config, &zero);
-    __u64 *count = bpf_map_lookup_elem(&pending_count, &zero);
-    if (!cfg || !count || !*count || skb->mark == cfg->skip_mark) return TC_ACT_UNSPEC;
+// What fault_egress decided for a segment inside a GSO packet, carried out now that it comes
+// alone: TC_ACT_SHOT for a drop; a duplicate goes to `ifindex` (`direction`: BPF_F_INGRESS or
+// egress) ahead of it; else TC_ACT_UNSPEC.
+static __always_inline int carry_out(struct __sk_buff *skb, const struct nf_engine_config *cfg, __u64 *count,
+                                     __u32 ifindex, __u64 direction) {
     struct packet p = {};
     if (!parse(skb, &p) || !p.is_tcp) return TC_ACT_UNSPEC;
     struct nf_retransmission_key key = {};
@@ -846,7 +866,38 @@ int fault_peer(struct __sk_buff *skb) {
     __u64 identity = waiting->identity;
     if (bpf_map_delete_elem(&pending, &key) == 0) __sync_fetch_and_add(count, -1);
     if (actions & NF_PENDING_DROP) return TC_ACT_SHOT;
-    if (actions & NF_PENDING_DUPLICATE) duplicate(skb, cfg, BPF_F_INGRESS);
+    if (actions & NF_PENDING_DUPLICATE) duplicate(skb, cfg, ifindex, direction);
     if (actions & NF_PENDING_CORRUPT) corrupt(skb, &p, identity);
     return TC_ACT_UNSPEC;
+}
+
+// At the ingress of the other end of a faulted host's link (ahead of that host's own
+// engine), where rules may act on any segment of a GSO packet: carries out what fault_egress
+// decided for a segment inside one, now that it arrives alone. A drop is TC_ACT_SHOT (after
+// the wire, nothing to tell the sender); everything else goes on (TC_ACT_UNSPEC: the filters
+// behind run).
+SEC("tc")
+int fault_peer(struct __sk_buff *skb) {
+    __u32 zero = 0;
+    struct nf_engine_config *cfg = bpf_map_lookup_elem(&config, &zero);
+    __u64 *count = bpf_map_lookup_elem(&pending_count, &zero);
+    if (!cfg || !count || !*count || skb->mark == cfg->skip_mark) return TC_ACT_UNSPEC;
+    return carry_out(skb, cfg, count, skb->ifindex, BPF_F_INGRESS);
+}
+
+// At the ingress of the other end of an interface's detour (a veth pair in the host, its
+// segmentation offloads off): the segments of a GSO packet fault_egress sent there, one by
+// one. Carries out what it decided for them and sends each on out of the interface, still
+// marked, so that the engine there lets it pass. What the veth sends by itself (IPv6's
+// neighbour discovery) is unmarked and goes no further.
+SEC("tc")
+int fault_detour(struct __sk_buff *skb) {
+    __u32 zero = 0, from = skb->ifindex;
+    struct nf_engine_config *cfg = bpf_map_lookup_elem(&config, &zero);
+    __u64 *count = bpf_map_lookup_elem(&pending_count, &zero);
+    __u32 *out = bpf_map_lookup_elem(&detours, &from);
+    if (!cfg || !count || !out || skb->mark != cfg->skip_mark) return TC_ACT_SHOT;
+    __u32 target = *out;
+    if (carry_out(skb, cfg, count, target, 0) == TC_ACT_SHOT) return TC_ACT_SHOT;
+    return bpf_redirect(target, 0);
 }

@@ -182,7 +182,7 @@ struct nf_fault_decision {
     __u8 packet_length;   //  79 bytes of `packet` (drops only)
     __u16 gso_segs;       //  80 1 for a TCP segment (a GSO packet's are decided one by one);
                           //     a non-TCP GSO packet's skb->gso_segs
-    __u8 at_peer;         //  82 1: carried out by fault_peer at the link's other end
+    __u8 at_peer;         //  82 1: carried out by fault_peer at the link's other end (0 by the host's detour)
     __u8 pad;             //  83
     __u32 pad2;           //  84
     __u8 packet[NF_KEPT_BYTES]; // 88 a dropped packet from the IP header on

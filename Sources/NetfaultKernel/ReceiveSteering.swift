@@ -30,10 +30,10 @@ public enum ReceiveSteering {
     public static func keepFlowsInOrder(links: [String], in namespace: NetworkNamespace,
                                         cpus: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
         guard !links.isEmpty else { return }
-        let value = mask(cpus: cpus) + "\n"
+        let mask = mask(cpus: cpus)
         do {
-            try Sys.sysfsWrite(inNamespace: namespace.fd, links.map { ("/sys/class/net/\($0)/queues/rx-0/rps_cpus", value) },
-                               operation: "echo \(mask(cpus: cpus)) > rps_cpus of \(links.joined(separator: ", ")) in \(namespace.name)")
+            try Sys.sysfsWrite(inNamespace: namespace.fd, links.map { ("/sys/class/net/\($0)/queues/rx-0/rps_cpus", mask + "\n") },
+                               operation: "echo \(mask) > rps_cpus of \(links.joined(separator: ", ")) in \(namespace.name)")
         } catch let error as KernelError where error.errno == ENOENT {
             return
         }

@@ -34,7 +34,8 @@ struct TCFaultEngineTests {
                         KernelFaultRule(kind: .synAck, occurrence: .nth(2), action: .drop)],
                 impairments: [], seed: 7, t0: pair.t0, skipMark: NfqueueKernelTests.skipMark)
             own = engine.ids
-            #expect(own.programs.count == 3 && own.maps.count >= 10, "\(own)")
+            // fault_egress, fault_ingress, fault_peer and fault_detour.
+            #expect(own.programs.count == 4 && own.maps.count >= 10, "\(own)")
             #expect(own.programs.isSubset(of: TCFaultEngine.loadedIDs().programs))
             try pair.server.pin(as: "nfkt-tc-synack-s")
             try engine.attach(interfaceIndex: 6, name: "nfqs", in: pair.server)

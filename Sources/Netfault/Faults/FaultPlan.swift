@@ -62,7 +62,9 @@ public struct FaultPlan: Sendable {
         public var singleSegments: Bool
         /// A kernel-run drop, duplicate or corruption may hit a segment inside a GSO packet
         /// here: the engine's `fault_peer` carries it out at the link's other end, where the
-        /// segments arrive one by one (netfault's links have segmentation offloads off).
+        /// segments arrive one by one (netfault's links have segmentation offloads off), or,
+        /// when only a packet's last segment can be hit, its detour in the host
+        /// (`TCFaultEngine.attachDetour`).
         public var handsOver = false
         /// A kernel-run impairment corrupts packets here: checksum offload goes off on both
         /// ends, so the sender sums in software after the tc hook and the receiver checks.

@@ -97,8 +97,9 @@ private final class KernelWorker: @unchecked Sendable {
     }
 
     /// fq on the interfaces that hold packets, then the engine, attached to each interface
-    /// (egress, and ingress where an ACK of the other side's FIN is looked for) and to the other end
-    /// of the links where it acts on segments inside GSO packets, then its reader.
+    /// (egress, and ingress where an ACK of the other side's FIN is looked for) and, where it acts
+    /// on segments inside GSO packets, to the other end of the link (rules on any segment) or to
+    /// a detour of the host's own (only a packet's last segment), then its reader.
     static func start(_ work: FaultPlan.HostWork, namespace: NetworkNamespace, network: Network, seed: UInt64,
                       t0: Int64) throws -> KernelWorker {
         let fq = work.interfaces.compactMap { interface in
@@ -118,10 +119,14 @@ private final class KernelWorker: @unchecked Sendable {
             for interface in work.interfaces {
                 try engine.attach(interfaceIndex: interface.index, name: interface.name, in: namespace,
                                   observingIngress: observingIngress)
-                // The peer's ingress sees the segments one by one because Network makes every
-                // link with segmentation offloads off (LinkOffloads.disable).
-                if interface.handsOver, let peer = interface.peerHost.flatMap(network.namespace), let index = interface.peerIndex,
-                   let name = interface.peerInterface {
+                guard interface.handsOver else { continue }
+                if !engine.decidesEverySegment {
+                    // Only a GSO packet's last segment (a FIN's) can be acted on: the rare packet detours.
+                    try engine.attachDetour(interfaceIndex: interface.index, name: interface.name, in: namespace)
+                } else if let peer = interface.peerHost.flatMap(network.namespace), let index = interface.peerIndex,
+                          let name = interface.peerInterface {
+                    // The peer's ingress sees the segments one by one because Network makes every
+                    // link with segmentation offloads off (LinkOffloads.disable).
                     try engine.attachPeer(interfaceIndex: index, name: name, in: peer)
                 }
             }

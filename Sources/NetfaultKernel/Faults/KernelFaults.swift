@@ -166,7 +166,7 @@ public struct KernelFaultDecision: Sendable, Equatable {
     /// packet's skb->gso_segs, when one decision covered all of it.
     public let gsoSegments: UInt16
     /// The action is carried out by `fault_peer` at the ingress of the link's other end
-    /// (a segment inside a GSO packet), not at this host's egress.
+    /// (a segment inside a GSO packet), not in this host (at its egress, or by its detour).
     public let carriedOutAtPeer: Bool
     /// For drops: the first 128 bytes from the IP header on.
     public let packet: [UInt8]

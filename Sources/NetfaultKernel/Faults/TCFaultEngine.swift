@@ -5,7 +5,8 @@ import Glibc
 /// The fault engine in the kernel for one faulted host: its own instance of
 /// bpf/fault_engine.bpf.c, maps filled with the host's rules and impairments, its programs
 /// attached at clsact egress and ingress of the host's interfaces (and, where it acts on
-/// segments inside GSO packets, at the ingress of the links' other ends), its decisions
+/// segments inside GSO packets, at the ingress of the links' other ends or of a detour of the
+/// host's own), its decisions
 /// read from a ring. Equivalent to `bpftool prog loadall fault_engine.bpf.o DIR` + `bpftool map
 /// update` for each entry; nothing is pinned, so `close()` (or the process's end) removes
 /// it all.
@@ -26,6 +27,8 @@ public final class TCFaultEngine: @unchecked Sendable {
     private let egressFD: Int32
     private let ingressFD: Int32
     private let peerFD: Int32
+    private let detourFD: Int32
+    private let detoursFD: Int32
     private let configFD: Int32
     private let lostFD: Int32
     private var ring: BPFRingBuffer?
@@ -73,6 +76,8 @@ public final class TCFaultEngine: @unchecked Sendable {
         egressFD = try object.programFD("fault_egress")
         ingressFD = try object.programFD("fault_ingress")
         peerFD = try object.programFD("fault_peer")
+        detourFD = try object.programFD("fault_detour")
+        detoursFD = try object.mapFD("detours")
         configFD = try object.mapFD("config")
         lostFD = try object.mapFD("lost")
         configuration = try Self.fill(object, configFD: configFD, rules: rules, impairments: impairments, seed: seed, t0: t0,
@@ -188,6 +193,49 @@ public final class TCFaultEngine: @unchecked Sendable {
         try attach(interfaceIndex: interfaceIndex, name: name, in: namespace, programs: (-1, peerFD),
                    priorities: [0, Self.peerPriority], isPeer: true)
         return .clsBPF
+    }
+
+    /// Whether the egress program decides on each segment of a GSO packet (a rule may match a
+    /// data segment without FIN, or an impairment draws for each): then `fault_peer` carries
+    /// out its actions on them. Else only a packet's last segment (which may carry the FIN) can
+    /// be acted on, and such a packet takes a detour (`attachDetour`).
+    public var decidesEverySegment: Bool {
+        lock.withLock { configuration[36] & 1 != 0 }
+    }
+
+    /// The interface indexes of the detour of interface `index`: far above any a scenario's
+    /// links take (and ≥ 64, where the departures' program keeps no bit for them).
+    static func detourIndexes(of index: Int32) -> (egress: Int32, ingress: Int32) {
+        (1000 + 2 * index, 1001 + 2 * index)
+    }
+
+    /// Gives one of the host's interfaces a detour: a veth pair in the host's namespace, its
+    /// segmentation offloads off, with `fault_detour` at the ingress of its second end. A GSO
+    /// packet whose last segment must be dropped, duplicated or corrupted (only the last can
+    /// be, without `decidesEverySegment`) goes there from the egress program, is cut into
+    /// segments, and `fault_detour` carries out the action and sends each segment on out of
+    /// the interface. Every other packet goes straight out, so no program runs on the bulk of
+    /// a transfer's segments (`fault_peer` would run on all of them). Equivalent to `ip link add
+    /// nfdtNa type veth peer name nfdtNb; sysctl -w net.ipv6.conf.nfdtNa.disable_ipv6=1 (and
+    /// nfdtNb); ethtool -K nfdtNa tso off gso off gro off; ip link set nfdtNa up; ip link set nfdtNb up; tc qdisc add dev nfdtNb clsact; tc filter add dev nfdtNb
+    /// ingress pref 256 bpf da obj fault_engine.bpf.o sec tc`, N the interface's index, in the
+    /// namespace; the pair goes with the namespace.
+    public func attachDetour(interfaceIndex: Int32, name: String, in namespace: NetworkNamespace) throws {
+        let (egress, ingress) = Self.detourIndexes(of: interfaceIndex)
+        let egressName = "nfdt\(interfaceIndex)a", ingressName = "nfdt\(interfaceIndex)b"
+        let rtnetlink = try namespace.rtnetlink()
+        try rtnetlink.perform([Rtnetlink.newVeth(name: egressName, index: egress, peer: ingressName, peerIndex: ingress,
+                                                 peerNamespaceFD: namespace.fd, mtu: 65535)])
+        // No IPv6 there: its neighbour discovery would be all the pair carries besides detours.
+        for end in [egressName, ingressName] { try SysctlAccess.write("net.ipv6.conf.\(end).disable_ipv6", "1", in: namespace) }
+        try LinkOffloads.disable(links: [egressName, ingressName], in: namespace)
+        try rtnetlink.perform([Rtnetlink.setUp(index: egress, name: egressName), Rtnetlink.setUp(index: ingress, name: ingressName)])
+        for (from, to) in [(interfaceIndex, egress), (ingress, interfaceIndex)] {
+            try BPFObject.update(map: detoursFD, key: Self.key(Int(from)), value: Self.key(Int(to)),
+                                 operation: "fill BPF map detours for \(name)")
+        }
+        try attach(interfaceIndex: ingress, name: ingressName, in: namespace, programs: (-1, detourFD),
+                   priorities: [0, Self.tcPriority])
     }
 
     /// Detaches the `fault_peer` programs (closes their tcx links, or `tc filter del dev Y
