@@ -535,7 +535,7 @@ static __always_inline void report(struct __sk_buff *skb, struct scratch *s, __u
     d->transport = p->flow.transport;
     d->family = p->flow.family;
     d->gso_segs = s->gso ? 1 : (__u16)skb->gso_segs;
-    // What a GSO packet's segment gets, other than a delay, fault_peer does.
+    // What a GSO packet's segment gets, other than a delay, fault_peer does after the wire, or the host's detour before it.
     d->at_peer = s->gso && !s->detour && action != NF_ACT_DELAY && action != NF_ACT_REORDER;
     d->pad = 0;
     d->pad2 = 0;

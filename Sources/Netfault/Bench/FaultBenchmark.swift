@@ -84,8 +84,8 @@ public enum FaultBenchmark {
                     Drop(kind, at: .link(from: "client", to: "server"), .nth(1000))
                 }
             case .controlRules:
-                // The same with FIN, which may ride on a GSO packet's last segment: fault_peer
-                // then looks at every segment arriving at the server.
+                // The same with FIN, which may ride on a GSO packet's last segment: the egress
+                // program decides on that segment, and a packet it acted on would take the detour.
                 for kind in [SegmentKind.syn, .fin, .rst] {
                     Drop(kind, at: .link(from: "client", to: "server"), .nth(1000))
                 }

@@ -217,8 +217,9 @@ public final class TCFaultEngine: @unchecked Sendable {
     /// the interface. Every other packet goes straight out, so no program runs on the bulk of
     /// a transfer's segments (`fault_peer` would run on all of them). Equivalent to `ip link add
     /// nfdtNa type veth peer name nfdtNb; sysctl -w net.ipv6.conf.nfdtNa.disable_ipv6=1 (and
-    /// nfdtNb); ethtool -K nfdtNa tso off gso off gro off; ip link set nfdtNa up; ip link set nfdtNb up; tc qdisc add dev nfdtNb clsact; tc filter add dev nfdtNb
-    /// ingress pref 256 bpf da obj fault_engine.bpf.o sec tc`, N the interface's index, in the
+    /// nfdtNb); ethtool -K nfdtNa tso off gso off gro off (and nfdtNb); ip link set nfdtNa up;
+    /// ip link set nfdtNb up; tc qdisc add dev nfdtNb clsact; tc filter add dev nfdtNb ingress
+    /// pref 256 bpf da obj fault_engine.bpf.o sec tc`, N the interface's index, in the
     /// namespace; the pair goes with the namespace.
     public func attachDetour(interfaceIndex: Int32, name: String, in namespace: NetworkNamespace) throws {
         let (egress, ingress) = Self.detourIndexes(of: interfaceIndex)
