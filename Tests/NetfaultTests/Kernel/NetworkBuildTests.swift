@@ -98,7 +98,8 @@ struct NetworkBuildTests {
             Host("b")
             Link("a", "b", subnet: "10.77.206.0/24")
             Peer("holder", on: "b", .listen(port: 7000), .hold)
-            Command("sleeper", on: "a", ["sleep", "300"])
+            // An argument nothing else on the machine uses: the check below looks machine-wide.
+            Command("sleeper", on: "a", ["sleep", "3141"])
             Wait(0.1)
         }
         let result = ScenarioRunner.run(scenario, options: RunOptions(pin: true, runID: "leaktest\(getpid())"))
@@ -106,7 +107,7 @@ struct NetworkBuildTests {
         let pids = result.processes.compactMap { process in process.events.first { $0.call == "start" } }
         #expect(pids.count == 1)
         #expect(result.processes.allSatisfy { $0.exitStatus != nil }, "every process was reaped")
-        #expect(RootOnly.processes(withCommandLine: ["sleep", "300"]).isEmpty)
+        #expect(RootOnly.processes(withCommandLine: ["sleep", "3141"]).isEmpty)
         #expect(try RootOnly.hostSnapshot() == before)
         #expect(!FileManager.default.fileExists(atPath: "/run/netns/nf-leaktest\(getpid())-leak-a"))
     }
