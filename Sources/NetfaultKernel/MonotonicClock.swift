@@ -33,4 +33,8 @@ public enum KernelTick {
 public enum ProcessCPU {
     /// User + system seconds of every thread so far (getrusage RUSAGE_SELF).
     public static func seconds() -> Double { Sys.processCPUSeconds() }
+
+    /// User + system seconds of the calling thread so far (CLOCK_THREAD_CPUTIME_ID): what one
+    /// piece of synchronous work used, whatever else the process runs alongside.
+    public static func threadSeconds() -> Double { Sys.threadCPUSeconds() }
 }

@@ -371,6 +371,12 @@ enum Sys {
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
+    static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
     static func kill(process pid: pid_t, signal: Int32) { _ = Glibc.kill(pid, signal) }
 
     /// Every process whose process group is `group` (getpgid over /proc).
