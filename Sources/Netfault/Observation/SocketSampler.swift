@@ -96,11 +96,16 @@ final class SocketSampler: @unchecked Sendable {
             sampleCount += 1
             largestTickLag = max(largestTickLag, tickLag)
             for (key, record) in seen {
-                let time = dumpEnd[key.host]!, earliest = previousDumpStart[key.host] ?? 0
+                let time = dumpEnd[key.host]!
+                var earliest = previousDumpStart[key.host] ?? 0
                 let previous = current[key]
                 if previous == nil && sockets[key] == nil {
                     sockets[key] = ObservedSocket(host: key.host, local: key.local, remote: key.remote, transitions: [], samples: [])
                     order.append(key)
+                }
+                if previous == nil, Self.missedTimewaitHandoff(sockets[key]!.transitions, reappearingAs: record.state) {
+                    // The handoff began before the dump that missed it.
+                    earliest = sockets[key]!.transitions.removeLast().earliest
                 }
                 if previous?.state != record.state {
                     sockets[key]!.transitions.append(ObservedTransition(time: time, earliest: earliest, state: record.state))
@@ -120,6 +125,21 @@ final class SocketSampler: @unchecked Sendable {
     }
 
     private func elapsed() -> Double { Double(MonotonicClock.now() - t0) / 1e9 }
+
+    /// Whether a socket one dump missed, listed again now in `state`, never closed: the dump came
+    /// while the kernel handed it over to a timewait socket. Kernels before 6.10 publish the
+    /// timewait socket in the hash and set its refcount only after the bucket's lock
+    /// (inet_twsk_hashdance), and a dump skips a socket whose refcount is 0; seen once in C1 on
+    /// 5.10 as FIN_WAIT1, CLOSE, FIN_WAIT2. The handoff is out of FIN_WAIT1 (on the ACK of an
+    /// orphan's FIN, which enters FIN_WAIT2 first), FIN_WAIT2 or CLOSING (or ESTABLISHED, when
+    /// the close began after the last sample), into an orphan's FIN_WAIT2 or TIME_WAIT. A new
+    /// connection on the 4-tuple comes back as SYN_SENT or SYN_RECV, and a TIME_WAIT socket is
+    /// never handed over.
+    static func missedTimewaitHandoff(_ transitions: [ObservedTransition], reappearingAs state: TCPState) -> Bool {
+        guard [.finWait2, .timeWait].contains(state), transitions.count >= 2,
+              transitions[transitions.count - 1].state == .close else { return false }
+        return [.established, .finWait1, .finWait2, .closing].contains(transitions[transitions.count - 2].state)
+    }
 
     /// Whether a sample is worth keeping: anything but the timer counting down.
     private static func reportableChange(from old: SocketRecord, to new: SocketRecord) -> Bool {
