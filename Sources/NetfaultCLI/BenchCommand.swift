@@ -60,9 +60,15 @@ struct FaultsBenchCommand: ParsableCommand {
 
     @OptionGroup var options: BulkBenchmarkOptions<FaultsBenchDefaults>
 
+    @Option(parsing: .upToNextOption,
+            help: ArgumentHelp("The sides to run besides clean, which every ratio is over (all when not given), so that the rounds go to them.",
+                               valueName: "side"))
+    var sides: [FaultBenchmark.Variant] = []
+
     func run() throws {
         try Preflight.check([])
-        let result = try FaultBenchmark.run(bytes: options.bytes, rounds: options.rounds)
+        let result = try FaultBenchmark.run(bytes: options.bytes, rounds: options.rounds,
+                                            variants: sides.isEmpty ? FaultBenchmark.Variant.allCases : sides)
         for side in result.sides {
             var ratio = String(format: "%.3f", side.ratio)
             if let interval = side.ratioInterval, interval.count == 2 {
@@ -223,11 +229,26 @@ struct BulkBenchmarkOptions<Defaults: BulkBenchmarkDefaults>: ParsableArguments 
     }
 }
 
+/// `--sides`' values: each side's short name.
+extension FaultBenchmark.Variant: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let side = Self.allCases.first(where: { $0.option == argument }) else { return nil }
+        self = side
+    }
+
+    public static var allValueStrings: [String] { allCases.map(\.option) }
+
+    /// Each short name with the name the side is reported under.
+    public static var allValueDescriptions: [String: String] {
+        Dictionary(uniqueKeysWithValues: allCases.map { ($0.option, $0.rawValue) })
+    }
+}
+
 /// `bench faults`'s `--bytes` and `--rounds`.
 enum FaultsBenchDefaults: BulkBenchmarkDefaults {
     static let bytes = 200_000_000, minimumBytes = 1_000_000, rounds = 15
     static let bytesHelp = "Bytes per transfer."
-    static let roundsHelp = "Rounds; each runs the five sides once, in its own (seeded) order, and the medians are reported."
+    static let roundsHelp = "Rounds; each runs every side once, in its own (seeded) order, and the medians are reported."
 }
 
 /// `bench timeline`'s `--bytes` and `--rounds`.

@@ -128,6 +128,19 @@ struct RealOutputSchemaTests {
     @Test("bench faults --json matches its schema", .timeLimit(.minutes(2)))
     func benchFaults() throws { try bench("faults", ["--bytes", "1000000", "--rounds", "1"]) }
 
+    @Test("bench faults --sides runs clean and the sides asked for", .timeLimit(.minutes(2)))
+    func benchFaultsSides() throws {
+        try withFile("bench-faults-sides.json") { file in
+            let result = try CLI.run(["bench", "faults", "--sides", "control", "--bytes", "1000000", "--rounds", "2", "--json", file.path])
+            #expect(result.status == 0, "\(result)")
+            try validated(file, "bench-faults")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+            let sides = try #require(object["sides"] as? [[String: Any]])
+            #expect(sides.map { $0["name"] as? String } == ["clean", "SYN/FIN/RST rules"])
+            #expect(sides.allSatisfy { ($0["roundsMbps"] as? [Double])?.count == 2 })
+        }
+    }
+
     @Test("bench timeline --json matches its schema", .timeLimit(.minutes(2)),
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tcpdump"), "bench timeline needs tcpdump (scripts/bootstrap.sh)"))
     func benchTimeline() throws { try bench("timeline", ["--bytes", "1000000", "--rounds", "1"]) }

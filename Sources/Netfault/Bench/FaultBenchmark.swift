@@ -46,9 +46,9 @@ public enum FaultBenchmark {
     public struct Measurement: Codable, Sendable {
         /// Bytes per transfer.
         public var bytes: Int
-        /// Rounds, each running every variant once.
+        /// Rounds, each running every side once.
         public var rounds: Int
-        /// Every side, clean first.
+        /// Every side run, clean first.
         public var sides: [Side]
         /// `uname -r`.
         public var kernel: String
@@ -56,10 +56,29 @@ public enum FaultBenchmark {
         public var backends: String
     }
 
-    enum Variant: String, CaseIterable {
-        case clean, connectionRules = "SYN/RST rules", controlRules = "SYN/FIN/RST rules"
+    /// A side of the benchmark; its raw value is the name it is reported under.
+    public enum Variant: String, CaseIterable, Sendable {
+        /// No fault: the baseline every ratio is over.
+        case clean
+        /// Drop rules on SYN and RST that never act.
+        case connectionRules = "SYN/RST rules"
+        /// Drop rules on SYN, FIN and RST that never act.
+        case controlRules = "SYN/FIN/RST rules"
+        /// A zero-loss impairment on the data direction, in the kernel.
         case kernelEverySegment = "every segment, bpf"
+        /// The same through NFQUEUE.
         case queueEverySegment = "every segment, nfqueue"
+
+        /// The side's name on the command line (`bench faults --sides`).
+        public var option: String {
+            switch self {
+            case .clean: "clean"
+            case .connectionRules: "syn-rst"
+            case .controlRules: "control"
+            case .kernelEverySegment: "bpf"
+            case .queueEverySegment: "nfqueue"
+            }
+        }
 
         /// Throughput at least this × clean's: rules that only touch control segments must
         /// cost next to nothing; every segment through the kernel's engine at most a tenth.
@@ -105,9 +124,11 @@ public enum FaultBenchmark {
         return (seconds, result.counters["client.TcpOutSegs"] ?? 0, result)
     }
 
-    /// Runs `rounds` rounds of `bytes`-byte transfers, each round every variant once in its own order (needs root).
-    public static func run(bytes: Int, rounds: Int) throws -> Measurement {
-        let variants = Variant.allCases
+    /// Runs `rounds` rounds of `bytes`-byte transfers, each round every one of `variants` (and
+    /// clean, which every ratio is over) once in its own order (needs root). Fewer sides give
+    /// the ones asked about more rounds in the same time.
+    public static func run(bytes: Int, rounds: Int, variants asked: [Variant] = Variant.allCases) throws -> Measurement {
+        let variants = Variant.allCases.filter { $0 == .clean || asked.contains($0) }
         var seconds: [Variant: [Double]] = [:], segmentRates: [Variant: [Double]] = [:], backend: [Variant: String] = [:]
         var runs: [Variant: [Double]] = [:], perRun: [Variant: [Double]] = [:], shares: [Variant: [Double]] = [:]
         for order in BenchStatistics.roundOrders(variants, rounds: rounds) {
