@@ -127,10 +127,10 @@ final class SocketSampler: @unchecked Sendable {
     private func elapsed() -> Double { Double(MonotonicClock.now() - t0) / 1e9 }
 
     /// Whether a socket one dump missed, listed again now in `state`, never closed: the dump came
-    /// while the kernel handed it over to a timewait socket. Kernels before 6.10 publish the
-    /// timewait socket in the hash and set its refcount only after the bucket's lock
-    /// (inet_twsk_hashdance), and a dump skips a socket whose refcount is 0; seen once in C1 on
-    /// 5.10 as FIN_WAIT1, CLOSE, FIN_WAIT2. The handoff is out of FIN_WAIT1 (on the ACK of an
+    /// while the kernel handed it over to a timewait socket. Older kernels (5.10's
+    /// inet_twsk_hashdance) put the timewait socket in the hash in place of the full one and set
+    /// its refcount only after releasing the bucket's lock, and a dump skips a socket whose
+    /// refcount is 0; seen once in C1 on 5.10 as FIN_WAIT1, CLOSE, FIN_WAIT2. The handoff is out of FIN_WAIT1 (on the ACK of an
     /// orphan's FIN, which enters FIN_WAIT2 first), FIN_WAIT2 or CLOSING (or ESTABLISHED, when
     /// the close began after the last sample), into an orphan's FIN_WAIT2 or TIME_WAIT. A new
     /// connection on the 4-tuple comes back as SYN_SENT or SYN_RECV, and a TIME_WAIT socket is
