@@ -231,11 +231,13 @@ struct BulkBenchmarkOptions<Defaults: BulkBenchmarkDefaults>: ParsableArguments 
 
 /// `--sides`' values: each side's short name.
 extension FaultBenchmark.Variant: ExpressibleByArgument {
+    /// The side whose short name (`option`) is `argument`; nil for any other word.
     public init?(argument: String) {
         guard let side = Self.allCases.first(where: { $0.option == argument }) else { return nil }
         self = side
     }
 
+    /// Every side's short name, for `--help` and the error on a bad value.
     public static var allValueStrings: [String] { allCases.map(\.option) }
 
     /// Each short name with the name the side is reported under.
