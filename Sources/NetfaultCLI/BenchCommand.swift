@@ -130,6 +130,9 @@ struct TimelineBenchCommand: ParsableCommand {
             let rounds = (result.roundMbps[recorder] ?? []).map { String(format: "%.0f", $0) }
             print("rounds \(recorder): \(rounds.joined(separator: " ")) Mbit/s")
         }
+        if let build = result.timelineBuildSeconds {
+            print(String(format: "timeline: built with its JSON records in %.2f s after a BPF round (median)", build))
+        }
         print(String(format: "load average (1 min) %.2f before, %.2f after", result.loadAverage.first ?? 0, result.loadAverage.last ?? 0))
         options.finish(result, kernel: result.kernel, as: .benchTimeline)
     }

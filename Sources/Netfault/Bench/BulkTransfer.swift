@@ -18,11 +18,15 @@ enum BulkTransfer {
     }
 
     /// Runs one transfer; returns the seconds from the server's accept to its last read, and the result.
+    /// `framesObserver`: `RunOptions.framesObserver`, handed the capture's frames before the timeline is built.
     static func run(_ scenario: Scenario, bytes: Int, capture: Bool, captureMethod: CaptureMethod = .bpf, events: Bool = false,
-                    what: String) throws -> (seconds: Double, result: ScenarioResult) {
+                    what: String,
+                    framesObserver: (@Sendable ([TimelineBuilder.HostCapture], Int64) -> Void)? = nil) throws
+        -> (seconds: Double, result: ScenarioResult) {
         try ScenarioRunner.check(scenario)
         var options = RunOptions(sampleInterval: 0.05, capture: capture, events: events)
         options.captureMethod = captureMethod
+        options.framesObserver = framesObserver
         let result = ScenarioRunner.run(scenario, options: options)
         guard result.status == .passed || result.error == nil,
               let server = result.processes.first(where: { $0.name == "server" }),

@@ -78,6 +78,11 @@ public enum TimelineBenchmark {
         public var loadAverage: [Double]
         /// `uname -r`.
         public var kernel: String
+        /// What a bulk transfer's capture adds to a run after it: seconds to build the timeline
+        /// from the BPF capture's frames and make its JSON records (`TimelineBuilder.build`, then
+        /// `SegmentRecord.records`), the median over the BPF rounds, each built again by the
+        /// bench from the frames the run handed over. nil without rounds.
+        public var timelineBuildSeconds: Double?
     }
 
     /// Compares each capture's instants with tcpdump's on a `compareBytes` transfer, then
@@ -87,9 +92,12 @@ public enum TimelineBenchmark {
         let bpf = try compareWithTcpdump(bytes: compareBytes, method: .bpf)
         let libpcap = try compareWithTcpdump(bytes: compareBytes, method: .libpcap)
         var seconds: [Recorder: [Double]] = [:]
+        var buildSeconds: [Double] = []
         for order in BenchStatistics.roundOrders(Recorder.allCases, rounds: rounds) {
             for recorder in order {
-                seconds[recorder, default: []].append(try transfer(bytes: bytes, recorder: recorder))
+                let (transferSeconds, frames) = try transfer(bytes: bytes, recorder: recorder)
+                seconds[recorder, default: []].append(transferSeconds)
+                if recorder == .bpf, let frames { buildSeconds.append(timelineBuildSeconds(frames.captures, zero: frames.zero)) }
             }
         }
         func mbps(_ recorder: Recorder) -> Double { Double(bytes) * 8 / BenchStatistics.median(seconds[recorder] ?? []) / 1e6 }
@@ -112,7 +120,16 @@ public enum TimelineBenchmark {
                            withLibpcapCaptureMbps: mbps(.libpcap), libpcapCaptureCostPercent: cost(.libpcap),
                            withTcpdumpMbps: mbps(.tcpdump), tcpdumpCostPercent: cost(.tcpdump),
                            pairedCostPercent: [Recorder.bpf, .libpcap, .tcpdump].reduce(into: [:]) { $0[$1.rawValue] = paired($1) },
-                           loadAverage: [loadBefore, loadAverage()], kernel: MachineInfo.kernelRelease)
+                           loadAverage: [loadBefore, loadAverage()], kernel: MachineInfo.kernelRelease,
+                           timelineBuildSeconds: buildSeconds.isEmpty ? nil : BenchStatistics.median(buildSeconds))
+    }
+
+    /// Seconds to build the timeline of `captures` and its JSON records, as a run does after its capture stops.
+    static func timelineBuildSeconds(_ captures: [TimelineBuilder.HostCapture], zero: Int64) -> Double {
+        let start = MonotonicClock.now()
+        let records = SegmentRecord.records(TimelineBuilder.build(captures, zero: zero, decisions: []))
+        withExtendedLifetime(records) {}
+        return Double(MonotonicClock.now() - start) / 1e9
     }
 
     /// /proc/loadavg's first field (0 when unreadable).
@@ -124,8 +141,10 @@ public enum TimelineBenchmark {
         case none, bpf, libpcap, tcpdump
     }
 
-    /// One bulk transfer; seconds from the server's accept to its last read.
-    static func transfer(bytes: Int, recorder: Recorder) throws -> Double {
+    /// One bulk transfer; seconds from the server's accept to its last read, and for the BPF
+    /// capture the frames it handed over (with the run's zero) before its timeline was built.
+    static func transfer(bytes: Int, recorder: Recorder) throws
+        -> (seconds: Double, frames: (captures: [TimelineBuilder.HostCapture], zero: Int64)?) {
         let scenario = BulkTransfer.scenario("bench-timeline-bulk", subnet: "10.77.252.0/24", bytes: bytes) {
             if recorder == .tcpdump {
                 for host in ["client", "server"] {
@@ -134,12 +153,17 @@ public enum TimelineBenchmark {
                 Wait(1)
             }
         }
+        let handed = Frames()
+        let observer: @Sendable ([TimelineBuilder.HostCapture], Int64) -> Void = { captures, zero in
+            handed.lock.withLock { handed.all = (captures, zero) }
+        }
         let (seconds, result) = try BulkTransfer.run(scenario, bytes: bytes, capture: recorder == .bpf || recorder == .libpcap,
-                                                     captureMethod: recorder == .libpcap ? .libpcap : .bpf, what: "bench timeline")
+                                                     captureMethod: recorder == .libpcap ? .libpcap : .bpf, what: "bench timeline",
+                                                     framesObserver: recorder == .bpf ? observer : nil)
         if recorder == .bpf, result.capture != "bpf" {
             throw EnvironmentError("bench timeline: the BPF capture did not run: \(result.captureNote ?? "no capture")")
         }
-        return seconds
+        return (seconds, handed.lock.withLock { handed.all })
     }
 
     /// tcpdump set up as netfault's own capture is: the any device, SLL2, the same snap length,
@@ -154,6 +178,7 @@ public enum TimelineBenchmark {
     private final class Frames: @unchecked Sendable {
         let lock = NSLock()
         var client: CapturedFrames?
+        var all: (captures: [TimelineBuilder.HostCapture], zero: Int64)?
     }
 
     /// tcpdump in the client's namespace next to netfault's capture (`method`); the client's

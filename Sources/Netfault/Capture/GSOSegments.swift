@@ -32,37 +32,52 @@ public enum GSOSegments {
     /// in one segment is one segment with its own header fields. nil when `packet` is not
     /// IPv4/IPv6 carrying TCP, or is cut before the end of its TCP header.
     public static func segments(of packet: ArraySlice<UInt8>, length: Int, gsoSize: Int) -> [Segment]? {
+        var segments: [Segment] = []
+        let cut = forEachSegment(of: packet, length: length, gsoSize: gsoSize) { headers, length in
+            segments.append(Segment(headers: headers, length: length))
+        }
+        return cut ? segments : nil
+    }
+
+    /// `segments(of:length:gsoSize:)` one segment at a time, in order, each in the same
+    /// buffer, rewritten for the next (a bulk transfer cuts hundreds of thousands: no array
+    /// each). false, and no call, where `segments` gives nil.
+    static func forEachSegment(of packet: ArraySlice<UInt8>, length: Int, gsoSize: Int,
+                               _ body: (_ headers: [UInt8], _ length: Int) -> Void) -> Bool {
         let base = packet.startIndex
-        guard let first = packet.first else { return nil }
+        guard let first = packet.first else { return false }
         let ipv4 = first >> 4 == 4
         let ipHeader: Int
         if ipv4 {
             ipHeader = Int(first & 0x0F) * 4
-            guard ipHeader >= 20, packet.count >= 20, packet[base + 9] == 6 else { return nil }
+            guard ipHeader >= 20, packet.count >= 20, packet[base + 9] == 6 else { return false }
         } else if first >> 4 == 6 {
             ipHeader = 40
-            guard packet.count >= 40, packet[base + 6] == 6 else { return nil }
+            guard packet.count >= 40, packet[base + 6] == 6 else { return false }
         } else {
-            return nil
+            return false
         }
-        guard packet.count >= ipHeader + 20 else { return nil }
+        guard packet.count >= ipHeader + 20 else { return false }
         let tcpHeader = Int(packet[base + ipHeader + 12] >> 4) * 4
-        guard tcpHeader >= 20, packet.count >= ipHeader + tcpHeader else { return nil }
-        var headers = Array(packet.prefix(ipHeader + tcpHeader))
-        headers[ipHeader + 16] = 0
-        headers[ipHeader + 17] = 0
+        guard tcpHeader >= 20, packet.count >= ipHeader + tcpHeader else { return false }
+        var segment = Array(packet.prefix(ipHeader + tcpHeader))
+        segment[ipHeader + 16] = 0
+        segment[ipHeader + 17] = 0
         let payload = length - ipHeader - tcpHeader
         // tcp_gso_segment: `if (skb->len <= mss) goto out;` — the packet goes as it is.
-        guard gsoSize > 0, payload > gsoSize else { return [Segment(headers: headers, length: length)] }
+        guard gsoSize > 0, payload > gsoSize else {
+            body(segment, length)
+            return true
+        }
         let count = (payload + gsoSize - 1) / gsoSize
-        let sequence = read32(headers, ipHeader + 4)
-        let identification = read16(headers, 4)
-        let flags = headers[ipHeader + 13]
+        let sequence = read32(segment, ipHeader + 4)
+        let identification = read16(segment, 4)
+        let flags = segment[ipHeader + 13]
         let fin: UInt8 = 0x01, psh: UInt8 = 0x08, cwr: UInt8 = 0x80
-        return (0..<count).map { index in
+        // Every field that differs between segments is written for each one.
+        for index in 0..<count {
             let last = index == count - 1
             let piece = last ? payload - gsoSize * (count - 1) : gsoSize
-            var segment = headers
             write32(&segment, ipHeader + 4, sequence &+ UInt32(truncatingIfNeeded: index * gsoSize))
             var segmentFlags = flags
             if !last { segmentFlags &= ~(fin | psh) }
@@ -76,8 +91,9 @@ public enum GSOSegments {
             } else {
                 write16(&segment, 4, UInt16(truncatingIfNeeded: tcpHeader + piece))
             }
-            return Segment(headers: segment, length: ipHeader + tcpHeader + piece)
+            body(segment, ipHeader + tcpHeader + piece)
         }
+        return true
     }
 
     /// `packet`'s headers as the BPF capture has them (network header through the TCP
@@ -123,71 +139,80 @@ public enum GSOSegments {
     public static func expansion(_ recorded: BPFCapture.Recorded) -> Expansion {
         let input = recorded.frames
         let cooked = BPFCapture.cookedHeaderBytes
-        struct Key: Hashable {
-            let interface: UInt32
-            let sequence: UInt32
-            let length: Int
-        }
-        struct Piece {
-            var time: Int64
-            let length: Int
-            let bytes: [UInt8]
-        }
-        var pieces: [Piece] = []
-        var waiting: [Key: [Int]] = [:]
+        // Every wire segment (and every record that is not TCP over IP), in record order:
+        // its bytes in `cut`, its instant in `times`; each segment's key in `keyed`.
+        var cut = CapturedFrames(linkType: input.linkType, snapLength: input.snapLength)
+        var times: [Int64] = []
+        var keyed: [(key: MatchKey, piece: Int)] = []
+        var frame: [UInt8] = []
         for index in input.records.indices {
             let record = input.records[index]
             let bytes = input.bytes(index)
             let gsoSize = index < recorded.gso.count ? Int(recorded.gso[index].size) : 0
-            guard bytes.count > cooked,
-                  let segments = segments(of: bytes.dropFirst(cooked), length: record.length - cooked, gsoSize: gsoSize) else {
-                pieces.append(Piece(time: record.timestamp, length: record.length, bytes: Array(bytes)))
-                continue
+            let interface = bytes.count > cooked ? bytes.dropFirst(4).prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) } : 0
+            let isTCP = bytes.count > cooked && forEachSegment(of: bytes.dropFirst(cooked), length: record.length - cooked,
+                                                               gsoSize: gsoSize) { headers, length in
+                keyed.append((MatchKey(interface: interface, sequence: sequence(ofHeaders: headers), length: length), times.count))
+                frame.removeAll(keepingCapacity: true)
+                frame.append(contentsOf: bytes.prefix(cooked))
+                frame.append(contentsOf: headers)
+                frame.withUnsafeBytes { cut.append(timestamp: record.timestamp, length: cooked + length, bytes: $0) }
+                times.append(record.timestamp)
             }
-            let header = Array(bytes.prefix(cooked))
-            let interface = UInt32(header[4]) << 24 | UInt32(header[5]) << 16 | UInt32(header[6]) << 8 | UInt32(header[7])
-            for segment in segments {
-                let key = Key(interface: interface, sequence: sequence(ofHeaders: segment.headers), length: segment.length)
-                waiting[key, default: []].append(pieces.count)
-                pieces.append(Piece(time: record.timestamp, length: cooked + segment.length, bytes: header + segment.headers))
+            if !isTCP {
+                bytes.withUnsafeBytes { cut.append(timestamp: record.timestamp, length: record.length, bytes: $0) }
+                times.append(record.timestamp)
             }
         }
-        var departures: [Key: [Int64]] = [:]
-        for departure in recorded.departures {
-            departures[Key(interface: departure.interfaceIndex, sequence: departure.sequence, length: departure.length),
-                       default: []].append(departure.timestamp)
-        }
+        // Both sides by key, then time (records from different CPUs may reach the ring
+        // slightly out of order), and matched key by key.
+        keyed.sort { ($0.key, times[$0.piece], $0.piece) < ($1.key, times[$1.piece], $1.piece) }
+        let departures = recorded.departures
+            .map { (key: MatchKey(interface: $0.interfaceIndex, sequence: $0.sequence, length: $0.length), time: $0.timestamp) }
+            .sorted { ($0.key, $0.time) < ($1.key, $1.time) }
         var departed = 0, unmatched = 0
-        for (key, times) in departures {
-            guard let indices = waiting[key] else {
-                unmatched += times.count
-                continue
-            }
-            // Records from different CPUs may reach the ring slightly out of order.
-            let pending = indices.sorted { pieces[$0].time < pieces[$1].time }
-            var next = 0
-            var candidates: [Int] = []
-            for time in times.sorted() {
-                while next < pending.count && pieces[pending[next]].time <= time {
-                    candidates.append(pending[next])
+        var piece = 0, departure = 0
+        var candidates: [Int] = []
+        while departure < departures.count {
+            let key = departures[departure].key
+            var departuresEnd = departure
+            while departuresEnd < departures.count && departures[departuresEnd].key == key { departuresEnd += 1 }
+            while piece < keyed.count && keyed[piece].key < key { piece += 1 }
+            var next = piece
+            candidates.removeAll(keepingCapacity: true)
+            for index in departure..<departuresEnd {
+                let time = departures[index].time
+                while next < keyed.count && keyed[next].key == key && times[keyed[next].piece] <= time {
+                    candidates.append(keyed[next].piece)
                     next += 1
                 }
                 guard let newest = candidates.popLast() else {
                     unmatched += 1
                     continue
                 }
-                pieces[newest].time = time
+                times[newest] = time
                 departed += 1
             }
+            departure = departuresEnd
         }
         var frames = CapturedFrames(linkType: input.linkType, snapLength: input.snapLength)
         // Time order (stable): a packet's later segments left after what was recorded next.
-        for position in pieces.indices.sorted(by: { (pieces[$0].time, $0) < (pieces[$1].time, $1) }) {
-            let piece = pieces[position]
-            piece.bytes.withUnsafeBytes { frames.append(timestamp: piece.time, length: piece.length, bytes: $0) }
+        for position in times.indices.sorted(by: { (times[$0], $0) < (times[$1], $1) }) {
+            cut.bytes(position).withUnsafeBytes { frames.append(timestamp: times[position], length: cut.records[position].length, bytes: $0) }
         }
-        let segmentCount = waiting.values.reduce(0) { $0 + $1.count }
-        return Expansion(frames: frames, departed: departed, atPacketInstant: segmentCount - departed, departuresUnmatched: unmatched)
+        return Expansion(frames: frames, departed: departed, atPacketInstant: keyed.count - departed, departuresUnmatched: unmatched)
+    }
+
+    /// What a segment and its departure are matched by: interface, sequence number and
+    /// length; ordered so that both lists can be sorted and walked together.
+    struct MatchKey: Comparable {
+        let interface: UInt32
+        let sequence: UInt32
+        let length: Int
+
+        static func < (a: MatchKey, b: MatchKey) -> Bool {
+            (a.interface, a.sequence, a.length) < (b.interface, b.sequence, b.length)
+        }
     }
 
     /// The TCP sequence number in a segment's headers (IPv4 or IPv6, as `segments` makes them).

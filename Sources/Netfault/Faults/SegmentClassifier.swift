@@ -28,6 +28,13 @@ struct SegmentClassifier {
         if header.payloadLength > 0 { flows[header.flow, default: FlowHistory()].sentData = true }
     }
 
+    /// The segment's kinds (`matches` of each), then `observe` of it.
+    mutating func classify(_ header: PacketHeader) -> Set<SegmentKind> {
+        let kinds = Set(SegmentKind.allCases.filter { matches(header, $0) })
+        observe(header)
+        return kinds
+    }
+
     /// Whether the segment is of `kind`. Call before `observe` for the same segment.
     mutating func matches(_ header: PacketHeader, _ kind: SegmentKind) -> Bool {
         let flags = header.flags

@@ -51,12 +51,46 @@ public struct SegmentRecord: Codable, Sendable, Equatable {
 
     /// The JSON's record of an observed segment.
     public init(_ segment: ObservedSegment) {
+        self.init(segment, src: segment.source, dst: segment.destination, flags: segment.flags)
+    }
+
+    /// The JSON's records of `segments`, in order: `init(_:)` of each, with each endpoint's
+    /// and each flags' text made once. A bulk transfer's hundreds of thousands of segments
+    /// share a handful of them, and making each anew was most of this conversion's time.
+    public static func records(_ segments: [ObservedSegment]) -> [SegmentRecord] {
+        struct Endpoint: Hashable {
+            let address: PacketAddress
+            let port: UInt16
+        }
+        var endpoints: [Endpoint: String] = [:]
+        var flags: [TCPFlags: String] = [:]
+        func text(_ address: PacketAddress, _ port: UInt16) -> String {
+            let endpoint = Endpoint(address: address, port: port)
+            if let text = endpoints[endpoint] { return text }
+            let text = VerdictEngine.endpoint(address, port)
+            endpoints[endpoint] = text
+            return text
+        }
+        func text(_ segmentFlags: TCPFlags) -> String {
+            if let text = flags[segmentFlags] { return text }
+            let text = segmentFlags.tcpdump
+            flags[segmentFlags] = text
+            return text
+        }
+        return segments.map { segment in
+            let header = segment.header
+            return SegmentRecord(segment, src: text(header.source, header.sourcePort),
+                                 dst: text(header.destination, header.destinationPort), flags: text(header.flags))
+        }
+    }
+
+    private init(_ segment: ObservedSegment, src: String, dst: String, flags: String) {
         var options = segment.options
         // SACK blocks in the same relative numbers as the acknowledgment they go with.
         let offset = segment.header.acknowledgment &- segment.relativeAcknowledgment
         options.sack = options.sack?.map { $0.map { $0 &- offset } }
-        self.init(time: segment.time, host: segment.host, direction: segment.direction.rawValue, src: segment.source,
-                  dst: segment.destination, flags: segment.flags, seq: segment.relativeSequence,
+        self.init(time: segment.time, host: segment.host, direction: segment.direction.rawValue, src: src,
+                  dst: dst, flags: flags, seq: segment.relativeSequence,
                   ack: segment.relativeAcknowledgment, length: segment.length,
                   window: segment.engineStamped ? nil : Int(segment.window),
                   options: options.isEmpty ? nil : options, fault: segment.fault, receiver: segment.receiver)

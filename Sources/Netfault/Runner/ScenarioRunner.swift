@@ -128,7 +128,7 @@ public enum ScenarioRunner {
                               stdout: $0.stdout, stderr: $0.stderr)
             }
             result.faultDecisions = recording.faultDecisions
-            result.segments = recording.segments.map(SegmentRecord.init)
+            result.segments = SegmentRecord.records(recording.segments)
             result.captureDropped = run.captureDropped
             result.capture = run.captureSource
             result.captureNote = run.captureNote

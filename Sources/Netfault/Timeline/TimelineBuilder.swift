@@ -172,10 +172,8 @@ public enum TimelineBuilder {
         var classifiers: [String: SegmentClassifier] = [:]
         for index in segments.indices {
             let header = segments[index].header
-            var classifier = classifiers[segments[index].host, default: SegmentClassifier()]
-            segments[index].kinds = Set(SegmentKind.allCases.filter { classifier.matches(header, $0) })
-            classifier.observe(header)
-            classifiers[segments[index].host] = classifier
+            // Changed where it is stored: a copy taken out and put back copied its flows' table each time.
+            segments[index].kinds = classifiers[segments[index].host, default: SegmentClassifier()].classify(header)
         }
     }
 
@@ -202,6 +200,7 @@ public enum TimelineBuilder {
     /// unpaired identical segment received elsewhere, not before the sending.
     static func findReceivers(_ segments: inout [ObservedSegment]) {
         var arrivals: [SegmentKey: [Int]] = [:]
+        arrivals.reserveCapacity(segments.count / 2)
         for index in segments.indices where segments[index].direction == .in {
             arrivals[SegmentKey(segments[index].header), default: []].append(index)
         }
@@ -215,10 +214,10 @@ public enum TimelineBuilder {
             }
         }
         for index in segments.indices where segments[index].isSent && !segments[index].engineStamped && !segments[index].lost {
-            let sent = segments[index]
-            let key = SegmentKey(sent.header)
+            let host = segments[index].host, time = segments[index].time
+            let key = SegmentKey(segments[index].header)
             guard let position = arrivals[key]?.firstIndex(where: {
-                segments[$0].host != sent.host && segments[$0].time >= sent.time - clockSlack
+                segments[$0].host != host && segments[$0].time >= time - clockSlack
             }) else { continue }
             segments[index].receiver = segments[arrivals[key]![position]].host
             arrivals[key]!.remove(at: position)

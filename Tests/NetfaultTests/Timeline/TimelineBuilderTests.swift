@@ -106,4 +106,23 @@ final class TimelineBuilderTests: XCTestCase {
         XCTAssertEqual(records[1], SegmentRecord(time: 0.2, host: "client", direction: "in", src: "10.77.1.2:8080",
                                                  dst: "10.77.1.1:40000", flags: "S.", seq: 0, ack: 1, length: 0, window: 65535))
     }
+
+    /// `records(_:)` shares each endpoint's and flags' text between segments: the same records as
+    /// one `init(_:)` each, over both families, both directions and several flags.
+    func testTheBatchConversionMakesTheSameRecords() {
+        let v6Client = "fd77:1::1", v6Server = "fd77:1::2"
+        let client = frames([(0.1, syn, true), (0.2, synAck, false), (0.3, ack, true),
+                             (0.4, TestPackets.tcp(flags: [.psh, .ack], seq: 1001, ack: 5001, payload: 10), true),
+                             (0.5, TestPackets.tcp(from: v6Client, to: v6Server, flags: .syn, seq: 7), true),
+                             (0.6, TestPackets.tcp(from: v6Server, to: v6Client, sourcePort: 8080, destinationPort: 40000,
+                                                   flags: [.syn, .ack], seq: 9, ack: 8), false),
+                             (0.7, TestPackets.tcp(flags: [.fin, .ack], seq: 1011, ack: 5001), true),
+                             (0.8, TestPackets.tcp(flags: .rst, seq: 1012), true)])
+        let segments = TimelineBuilder.build([.init(host: "client", frames: client)], zero: zero, decisions: [])
+        XCTAssertEqual(segments.count, 8)
+        let records = SegmentRecord.records(segments)
+        XCTAssertEqual(records, segments.map(SegmentRecord.init))
+        XCTAssertEqual(Set(records.map(\.flags)), ["S", "S.", ".", "P.", "F.", "R"])
+        XCTAssertEqual(records[5].src, "[fd77:1::2]:8080")
+    }
 }
