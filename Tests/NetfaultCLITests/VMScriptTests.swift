@@ -193,8 +193,9 @@ import Netfault
 
     // MARK: - kernel-matrix's retry
 
-    /// The matrix with a fake in-vm that exits 255 `failures` times before it writes a run.
-    func matrix(failures: Int) throws -> (Shell, Scratch) {
+    /// The matrix with a fake in-vm that exits `status` `failures` times before it writes a
+    /// run; `earlier`: a run of an earlier matrix is in the results already.
+    func matrix(failures: Int, status: Int32 = 255, earlier: Bool = false) throws -> (Shell, Scratch) {
         let scratch = try Scratch()
         let netfault = try #require(CLI.executable, "netfault not built")
         try FileManager.default.createDirectory(atPath: scratch.path("work/scripts"), withIntermediateDirectories: true)
@@ -206,9 +207,13 @@ import Netfault
         FileManager.default.createFile(atPath: scratch.path("fake-7.2"), contents: Data("not a kernel".utf8))
         try JSONReport.encode(RunResult(kernel: "fake-7.2", startedAt: "2026-12-07T00:00:00Z", scenarios: []))
             .write(to: URL(fileURLWithPath: scratch.path("run.json")))
+        if earlier {
+            try FileManager.default.createDirectory(atPath: scratch.path("work/results/matrix"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: scratch.path("run.json"), toPath: scratch.path("work/results/matrix/fake-7.2.json"))
+        }
         let inVM = try scratch.script("in-vm", """
             echo attempt >>'\(scratch.path("attempts"))'
-            (( $(wc -l <'\(scratch.path("attempts"))') > \(failures) )) || { echo "the guest died"; exit 255; }
+            (( $(wc -l <'\(scratch.path("attempts"))') > \(failures) )) || { echo "the guest died"; exit \(status); }
             while [[ $# -gt 0 && $1 != --json ]]; do shift; done
             cp '\(scratch.path("run.json"))' "$2"
             """)
@@ -226,6 +231,25 @@ import Netfault
         #expect(scratch.read("attempts") == "attempt\nattempt\n")
         #expect(scratch.read("work/results/matrix/fake-7.2.255.log") == "the guest died\n")
         #expect(FileManager.default.fileExists(atPath: scratch.path("work/results/matrix/fake-7.2.json")))
+    }
+
+    @Test func aKernelThatDoesNotBootIsRetriedOnce() throws {
+        let (result, scratch) = try matrix(failures: 1, status: 125)
+        #expect(result.status == 0, "\(result.description)")
+        #expect(result.stderr.contains("kernel-matrix: fake-7.2: the kernel did not boot far enough to run the catalog (exit 125; log kept as results/matrix/fake-7.2.125.log); retrying once"),
+                "\(result.description)")
+        #expect(scratch.read("attempts") == "attempt\nattempt\n")
+        #expect(FileManager.default.fileExists(atPath: scratch.path("work/results/matrix/fake-7.2.json")))
+    }
+
+    /// A kernel that never ran this time has no results, not an earlier matrix's: the matrix
+    /// ends with its exit and prints no summary of it.
+    @Test func aKernelThatNeverRanKeepsNoEarlierResults() throws {
+        let (result, scratch) = try matrix(failures: 2, status: 125, earlier: true)
+        #expect(result.status == 125, "\(result.description)")
+        #expect(scratch.read("attempts") == "attempt\nattempt\n", "only one retry")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("work/results/matrix/fake-7.2.json")), "the earlier run removed")
+        #expect(!result.stdout.contains("fake-7.2"), "no summary of a kernel that did not run: \(result.stdout)")
     }
 
     @Test func aVMThatStopsTwiceFailsTheMatrix() throws {
