@@ -149,7 +149,7 @@ public enum GSOSegments {
             let record = input.records[index]
             let bytes = input.bytes(index)
             let gsoSize = index < recorded.gso.count ? Int(recorded.gso[index].size) : 0
-            let interface = bytes.count > cooked ? bytes.dropFirst(4).prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) } : 0
+            let interface = bytes.count > cooked ? BPFCapture.cookedInterfaceIndex(bytes) : 0
             let isTCP = bytes.count > cooked && forEachSegment(of: bytes.dropFirst(cooked), length: record.length - cooked,
                                                                gsoSize: gsoSize) { headers, length in
                 keyed.append((MatchKey(interface: interface, sequence: sequence(ofHeaders: headers), length: length), times.count))

@@ -57,7 +57,7 @@ public enum PeerFrames {
                 sources[host, default: []].append(Source(host: host, index: index, mirrorEnd: nil))
                 stamps[host, default: []].append(frames.records[index].timestamp)
                 guard frames.linkType == FrameDecoder.linuxSLL2, bytes.count >= BPFCapture.cookedHeaderBytes else { continue }
-                let interface = bytes[(bytes.startIndex + 4)..<(bytes.startIndex + 8)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                let interface = BPFCapture.cookedInterfaceIndex(bytes)
                 if let peer = peers[End(host: host, interfaceIndex: interface)] {
                     sources[peer.host, default: []].append(Source(host: host, index: index, mirrorEnd: peer))
                     stamps[peer.host, default: []].append(frames.records[index].timestamp)

@@ -287,6 +287,12 @@ public final class BPFCapture: @unchecked Sendable {
         }
     }
 
+    /// The interface index in a cooked frame's header, as `writeCookedHeader` wrote it
+    /// (`frame` at least `cookedHeaderBytes` long).
+    public static func cookedInterfaceIndex(_ frame: ArraySlice<UInt8>) -> UInt32 {
+        frame[(frame.startIndex + 4)..<(frame.startIndex + 8)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    }
+
     /// The LINUX_SLL2 header libpcap writes: protocol, reserved, interface index, ARPHRD_ETHER,
     /// packet type (PACKET_HOST 0 or PACKET_OUTGOING 4), no link-layer address. Big-endian.
     public static func writeCookedHeader(into out: UnsafeMutableRawBufferPointer, protocolType: UInt16, interfaceIndex: UInt32,
