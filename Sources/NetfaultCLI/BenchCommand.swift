@@ -130,6 +130,13 @@ struct TimelineBenchCommand: ParsableCommand {
             let rounds = (result.roundMbps[recorder] ?? []).map { String(format: "%.0f", $0) }
             print("rounds \(recorder): \(rounds.joined(separator: " ")) Mbit/s")
         }
+        for program in result.capturePrograms where program.runs > 0 {
+            print(String(format: "capture program %@: %llu runs, %.0f ns a run (kernel's accounting, one more BPF transfer)",
+                         program.program as NSString, program.runs, Double(program.nanoseconds) / Double(program.runs)))
+        }
+        if let share = result.captureProgramCPUPercent {
+            print(String(format: "capture programs: %.2f %% of one CPU over that transfer", share))
+        }
         if let build = result.timelineBuildSeconds {
             print(String(format: "timeline: built with its JSON records in %.2f s after a BPF round (median)", build))
         }

@@ -114,11 +114,12 @@ struct RealOutputSchemaTests {
     }
 
     /// Each benchmark at its smallest (the figures mean nothing here; the shape is the point).
-    func bench(_ name: String, _ options: [String]) throws {
+    func bench(_ name: String, _ options: [String], then check: ([String: Any]) throws -> Void = { _ in }) throws {
         try withFile("bench-\(name).json") { file in
             let result = try CLI.run(["bench", name] + options + ["--json", file.path])
             #expect(result.status == 0, "\(result)")
             try validated(file, "bench-\(name)")
+            try check(try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]))
         }
     }
 
@@ -143,7 +144,18 @@ struct RealOutputSchemaTests {
 
     @Test("bench timeline --json matches its schema", .timeLimit(.minutes(2)),
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tcpdump"), "bench timeline needs tcpdump (scripts/bootstrap.sh)"))
-    func benchTimeline() throws { try bench("timeline", ["--bytes", "1000000", "--rounds", "1"]) }
+    func benchTimeline() throws {
+        try bench("timeline", ["--bytes", "1000000", "--rounds", "1"]) { object in
+            // The accounted transfer: each capture program once, summed over the hosts; the tc
+            // program ran on the transfer's packets.
+            let programs = try #require(object["capturePrograms"] as? [[String: Any]])
+            let names = programs.compactMap { $0["program"] as? String }
+            #expect(names.contains("capture_egress") && Set(names).count == names.count
+                    && Set(names).isSubset(of: ["capture_egress", "capture_departure"]), "\(names)")
+            #expect(programs.allSatisfy { ($0["runs"] as? Int ?? 0) > 0 }, "\(programs)")
+            #expect((object["captureProgramCPUPercent"] as? Double ?? 0) > 0)
+        }
+    }
 
     @Test("bench output --json matches its schema", .timeLimit(.minutes(2)))
     func benchOutput() throws { try bench("output", ["--bytes", "100000", "--rounds", "1"]) }

@@ -139,7 +139,7 @@ public enum FaultBenchmark {
                 backend[variant] = Set(result.faults.map(\.backend)).sorted().joined(separator: ",")
             }
         }
-        try TCFaultEngine.withRunTimeStats {
+        try ProgramCost.counting {
             for variant in variants where backend[variant]?.hasPrefix("bpf") == true {
                 let (elapsed, _, result) = try measureOnce(variant, bytes: bytes)
                 let programRuns = result.faultPrograms.reduce(0) { $0 + $1.runs }

@@ -83,6 +83,14 @@ public enum TimelineBenchmark {
         /// `SegmentRecord.records`), the median over the BPF rounds, each built again by the
         /// bench from the frames the run handed over. nil without rounds.
         public var timelineBuildSeconds: Double?
+        /// The BPF capture's programs in one more transfer after the rounds, counted by the
+        /// kernel's run-time accounting (`ProgramCost.counting`, which the throughput rounds must
+        /// not pay): each program's runs and run time, summed over the hosts (`capture_egress`
+        /// once per packet, `capture_departure` once per segment handed to a device). Empty
+        /// without rounds.
+        public var capturePrograms: [ProgramCost]
+        /// Their run time over that transfer's duration, in percent of one CPU; nil without rounds.
+        public var captureProgramCPUPercent: Double?
     }
 
     /// Compares each capture's instants with tcpdump's on a `compareBytes` transfer, then
@@ -95,10 +103,19 @@ public enum TimelineBenchmark {
         var buildSeconds: [Double] = []
         for order in BenchStatistics.roundOrders(Recorder.allCases, rounds: rounds) {
             for recorder in order {
-                let (transferSeconds, frames) = try transfer(bytes: bytes, recorder: recorder)
+                let (transferSeconds, frames, _) = try transfer(bytes: bytes, recorder: recorder)
                 seconds[recorder, default: []].append(transferSeconds)
                 if recorder == .bpf, let frames { buildSeconds.append(timelineBuildSeconds(frames.captures, zero: frames.zero)) }
             }
+        }
+        var programs: [ProgramCost] = [], programCPUPercent: Double?
+        if rounds > 0 {
+            let (transferSeconds, _, result) = try ProgramCost.counting { try transfer(bytes: bytes, recorder: .bpf) }
+            programs = summedByProgram(result.capturePrograms)
+            // Over the whole scenario (setup included), against the transfer's time: the
+            // programs run on the scenario's segments, nearly all of them in the transfer.
+            let nanoseconds = programs.reduce(UInt64(0)) { $0 + $1.nanoseconds }
+            programCPUPercent = Double(nanoseconds) / 1e9 / transferSeconds * 100
         }
         func mbps(_ recorder: Recorder) -> Double { Double(bytes) * 8 / BenchStatistics.median(seconds[recorder] ?? []) / 1e6 }
         // Throughput ratios over the rounds; a cost of c % is a ratio of 1 − c/100.
@@ -121,7 +138,8 @@ public enum TimelineBenchmark {
                            withTcpdumpMbps: mbps(.tcpdump), tcpdumpCostPercent: cost(.tcpdump),
                            pairedCostPercent: [Recorder.bpf, .libpcap, .tcpdump].reduce(into: [:]) { $0[$1.rawValue] = paired($1) },
                            loadAverage: [loadBefore, loadAverage()], kernel: MachineInfo.kernelRelease,
-                           timelineBuildSeconds: buildSeconds.isEmpty ? nil : BenchStatistics.median(buildSeconds))
+                           timelineBuildSeconds: buildSeconds.isEmpty ? nil : BenchStatistics.median(buildSeconds),
+                           capturePrograms: programs, captureProgramCPUPercent: programCPUPercent)
     }
 
     /// Seconds to build the timeline of `captures` and its JSON records, as a run does after its capture stops.
@@ -130,6 +148,16 @@ public enum TimelineBenchmark {
         let records = SegmentRecord.records(TimelineBuilder.build(captures, zero: zero, decisions: []))
         withExtendedLifetime(records) {}
         return Double(MonotonicClock.now() - start) / 1e9
+    }
+
+    /// Each program's runs and run time summed over the hosts that ran it, by name.
+    static func summedByProgram(_ costs: [ProgramCost]) -> [ProgramCost] {
+        var summed: [String: ProgramCost] = [:]
+        for cost in costs {
+            summed[cost.program, default: ProgramCost(program: cost.program, runs: 0, nanoseconds: 0)].runs += cost.runs
+            summed[cost.program]!.nanoseconds += cost.nanoseconds
+        }
+        return summed.values.sorted { $0.program < $1.program }
     }
 
     /// /proc/loadavg's first field (0 when unreadable).
@@ -141,10 +169,11 @@ public enum TimelineBenchmark {
         case none, bpf, libpcap, tcpdump
     }
 
-    /// One bulk transfer; seconds from the server's accept to its last read, and for the BPF
-    /// capture the frames it handed over (with the run's zero) before its timeline was built.
+    /// One bulk transfer; seconds from the server's accept to its last read, for the BPF
+    /// capture the frames it handed over (with the run's zero) before its timeline was built,
+    /// and the run's result.
     static func transfer(bytes: Int, recorder: Recorder) throws
-        -> (seconds: Double, frames: (captures: [TimelineBuilder.HostCapture], zero: Int64)?) {
+        -> (seconds: Double, frames: (captures: [TimelineBuilder.HostCapture], zero: Int64)?, result: ScenarioResult) {
         let scenario = BulkTransfer.scenario("bench-timeline-bulk", subnet: "10.77.252.0/24", bytes: bytes) {
             if recorder == .tcpdump {
                 for host in ["client", "server"] {
@@ -163,7 +192,7 @@ public enum TimelineBenchmark {
         if recorder == .bpf, result.capture != "bpf" {
             throw EnvironmentError("bench timeline: the BPF capture did not run: \(result.captureNote ?? "no capture")")
         }
-        return (seconds, handed.lock.withLock { handed.all })
+        return (seconds, handed.lock.withLock { handed.all }, result)
     }
 
     /// tcpdump set up as netfault's own capture is: the any device, SLL2, the same snap length,

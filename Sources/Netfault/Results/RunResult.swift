@@ -1,4 +1,5 @@
 import Foundation
+import NetfaultKernel
 
 /// The outcome of `netfault run`: what `--json` writes, what JUnit and the terminal summary render.
 /// Times inside a scenario are seconds since that scenario's start.
@@ -65,8 +66,12 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     /// What the faults did, segment by segment.
     public var faultDecisions: [FaultDecision] = []
     /// The in-kernel fault engines' programs, their runs and run time over the scenario
-    /// (counted only while BPF run-time stats are on, as `bench faults` turns them). Not in the JSON.
-    public var faultPrograms: [FaultProgramCost] = []
+    /// (counted only inside `ProgramCost.counting`, as `bench faults` runs). Not in the JSON.
+    public var faultPrograms: [ProgramCost] = []
+    /// The BPF capture's programs (each host's `capture_egress`, the scenario's
+    /// `capture_departure`), their runs and run time, counted as `faultPrograms` (`bench
+    /// timeline` runs). Not in the JSON.
+    public var capturePrograms: [ProgramCost] = []
     /// Every TCP segment on the test links, in time order (see `SegmentRecord`).
     public var segments: [SegmentRecord] = []
     /// Frames the capture lost because its ring was full (for the BPF capture, its ring's

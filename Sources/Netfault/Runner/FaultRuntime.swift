@@ -69,7 +69,7 @@ final class FaultRuntime: @unchecked Sendable {
     }
 
     /// The kernel engines' programs, their runs and run time so far (`bench faults`).
-    func programStats() -> [(program: String, runs: UInt64, nanoseconds: UInt64)] {
+    func programStats() -> [ProgramCost] {
         kernelWorkers.flatMap { $0.engine.programStats() }
     }
 }
@@ -273,14 +273,4 @@ private final class Worker: @unchecked Sendable {
         done.wait()
         return (engine.decisions, lock.withLock { failure })
     }
-}
-
-/// One in-kernel fault program's runs and run time over a scenario (BPF run-time stats).
-public struct FaultProgramCost: Codable, Sendable, Equatable {
-    /// The program's name (`fault_egress`, `fault_ingress`).
-    public var program: String
-    /// How many times it ran (while run-time stats were on).
-    public var runs: UInt64
-    /// Its total run time, ns.
-    public var nanoseconds: UInt64
 }

@@ -133,6 +133,7 @@ public enum ScenarioRunner {
             result.capture = run.captureSource
             result.captureNote = run.captureNote
             result.faultPrograms = run.faultPrograms
+            result.capturePrograms = run.capturePrograms
             // Last, so user-written checks see everything recorded.
             result.expectations = ExpectationEvaluator.evaluate(scenario.expectations.map { $0.measuringKernel() }, against: recording, result: result)
             if let outcome {

@@ -23,7 +23,9 @@ final class StepExecution {
     private(set) var faultFailure: String?
     private var faultDecisions: [FaultDecision] = []
     /// The in-kernel fault engines' programs: runs and run time (counted while BPF stats are on).
-    private(set) var faultPrograms: [FaultProgramCost] = []
+    private(set) var faultPrograms: [ProgramCost] = []
+    /// The BPF capture's programs, their runs and run time (BPF stats, when on).
+    private(set) var capturePrograms: [ProgramCost] = []
     private var captures: [(host: String, capture: PacketCapture)] = []
     /// The timeline's capture from tc programs (the default); `captures` when libpcap is used.
     private var bpfCaptures: [(host: String, capture: BPFCapture)] = []
@@ -334,7 +336,7 @@ final class StepExecution {
         }
         // Before the engines close: their programs' runs and run time (BPF stats, when on).
         if let runtime = faultRuntime {
-            faultPrograms = runtime.programStats().map { FaultProgramCost(program: $0.program, runs: $0.runs, nanoseconds: $0.nanoseconds) }
+            faultPrograms = runtime.programStats()
         }
         if let (decisions, failure) = faultRuntime?.stop() {
             faultDecisions = decisions
@@ -372,6 +374,7 @@ final class StepExecution {
                 departureRecorder?.close()
                 departureRecorder = nil
             }
+            capturePrograms = bpfCaptures.flatMap { $0.capture.programStats } + (departureRecorder?.programStats ?? [])
             var atPacketInstant = 0, segmentCount = 0
             var unavailable: String?
             for (host, capture) in bpfCaptures {

@@ -221,10 +221,10 @@ public final class BPFCapture: @unchecked Sendable {
     }
 
     /// The tc program's runs and run time so far (counted only inside
-    /// `BPFObject.withRunTimeStats`): what the capture costs the sending path; the
-    /// departures' program's too where the recorder is this capture's own (a shared one's
-    /// are `DepartureRecorder.programStats`).
-    var programStats: [(program: String, runs: UInt64, nanoseconds: UInt64)] {
+    /// `ProgramCost.counting`): what the capture costs the sending path; the departures'
+    /// program's too where the recorder is this capture's own (a shared one's are
+    /// `DepartureRecorder.programStats`).
+    public var programStats: [ProgramCost] {
         object.programStats() + (ownsDepartureRecorder ? departureRecorder.programStats : [])
     }
 

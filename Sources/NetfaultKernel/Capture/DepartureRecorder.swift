@@ -205,8 +205,8 @@ public final class DepartureRecorder: @unchecked Sendable {
             .map { $0.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } } ?? 0)
     }
 
-    /// The program's runs and run time so far (counted only inside `BPFObject.withRunTimeStats`).
-    var programStats: [(program: String, runs: UInt64, nanoseconds: UInt64)] { object?.programStats() ?? [] }
+    /// The program's runs and run time so far (counted only inside `ProgramCost.counting`).
+    public var programStats: [ProgramCost] { object?.programStats() ?? [] }
 
     /// The ids of the program and maps (`bpftool prog`/`map` show them), to find leaks.
     public var ids: (programs: Set<UInt32>, maps: Set<UInt32>) { object?.ids() ?? ([], []) }

@@ -97,12 +97,12 @@ final class BPFObject {
 
     /// Each program's runs and run time so far (counted only while run-time stats are on);
     /// what `bpftool prog show` prints as run_cnt and run_time_ns.
-    func programStats() -> [(program: String, runs: UInt64, nanoseconds: UInt64)] {
-        var stats: [(program: String, runs: UInt64, nanoseconds: UInt64)] = []
+    func programStats() -> [ProgramCost] {
+        var stats: [ProgramCost] = []
         var name = [CChar](repeating: 0, count: 64)
         var runs: UInt64 = 0, nanoseconds: UInt64 = 0
         while nf_bpf_object_program_stats(object, Int32(stats.count), &name, name.count, &runs, &nanoseconds) == 0 {
-            stats.append((Self.text(name), runs, nanoseconds))
+            stats.append(ProgramCost(program: Self.text(name), runs: runs, nanoseconds: nanoseconds))
         }
         return stats
     }

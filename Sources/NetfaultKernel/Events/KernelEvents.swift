@@ -171,13 +171,6 @@ public final class EventSubscription: @unchecked Sendable {
     }
 }
 
-/// One program's runs and CPU time over a measured stretch.
-public struct ProgramCost: Codable, Sendable, Equatable {
-    public var program: String
-    public var runs: UInt64
-    public var nanoseconds: UInt64
-}
-
 /// Why kernel events are not observed on this machine; scenarios run on sampling alone.
 public struct KernelEventsUnavailable: Error, CustomStringConvertible, Sendable {
     public let reason: String

@@ -297,12 +297,8 @@ public final class TCFaultEngine: @unchecked Sendable {
         BPFObject.lookup(map: lostFD, key: Self.key(0), valueSize: 8).map { $0.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } } ?? 0
     }
 
-    /// Each program's runs and run time (counted while `withRunTimeStats` holds stats on).
-    public func programStats() -> [(program: String, runs: UInt64, nanoseconds: UInt64)] { object.programStats() }
-
-    /// Runs `body` with the kernel counting the programs' run time (`sysctl
-    /// kernel.bpf_stats_enabled=1` for its duration).
-    public static func withRunTimeStats<T>(_ body: () throws -> T) throws -> T { try BPFObject.withRunTimeStats(body) }
+    /// Each program's runs and run time (counted inside `ProgramCost.counting`).
+    public func programStats() -> [ProgramCost] { object.programStats() }
 
     /// Detaches every program (and removes clsact where the engine created it), then frees
     /// the object. Equivalent to `tc filter del dev X egress …; tc qdisc del dev X clsact`.

@@ -109,7 +109,7 @@ struct KernelFaultRunTests {
         // packet) in 4 runs of 6 here, one segment (no detour) in the others. Up to 8 runs, for one
         // with the FIN on a GSO packet.
         for _ in 0..<8 {
-            let result = try TCFaultEngine.withRunTimeStats {
+            let result = try ProgramCost.counting {
                 ScenarioRunner.run(scenario, options: RunOptions(events: false, faultBackend: .bpf))
             }
             #expect(result.status == .passed, "\(result.failureSummary)")
