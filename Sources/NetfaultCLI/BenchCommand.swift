@@ -137,6 +137,9 @@ struct TimelineBenchCommand: ParsableCommand {
         if let share = result.captureProgramCPUPercent {
             print(String(format: "capture programs: %.2f %% of one CPU over that transfer", share))
         }
+        if let share = result.captureReaderCPUPercent {
+            print(String(format: "capture readers (userspace): %.2f %% of one CPU over a BPF round's transfer (median)", share))
+        }
         if let build = result.timelineBuildSeconds {
             print(String(format: "timeline: built with its JSON records in %.2f s after a BPF round (median)", build))
         }

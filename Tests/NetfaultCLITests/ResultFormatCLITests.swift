@@ -154,6 +154,7 @@ struct RealOutputSchemaTests {
                     && Set(names).isSubset(of: ["capture_egress", "capture_departure"]), "\(names)")
             #expect(programs.allSatisfy { ($0["runs"] as? Int ?? 0) > 0 }, "\(programs)")
             #expect((object["captureProgramCPUPercent"] as? Double ?? 0) > 0)
+            #expect((object["captureReaderCPUPercent"] as? Double ?? 0) > 0, "the readers read the rings")
         }
     }
 

@@ -91,6 +91,13 @@ public enum TimelineBenchmark {
         public var capturePrograms: [ProgramCost]
         /// Their run time over that transfer's duration, in percent of one CPU; nil without rounds.
         public var captureProgramCPUPercent: Double?
+        /// The CPU the BPF capture's reader threads took (each host's ring and the departures'
+        /// ring, from the scenario's start to the last read after it) over the transfer's
+        /// duration, in percent of one CPU: the median over the BPF rounds; nil without rounds.
+        /// Without IRQ time accounting (CONFIG_IRQ_TIME_ACCOUNTING, off on this machine's
+        /// kernel) it includes the softirq work, such as receiving the transfer's segments,
+        /// that ran while a reader was on its CPU.
+        public var captureReaderCPUPercent: Double?
     }
 
     /// Compares each capture's instants with tcpdump's on a `compareBytes` transfer, then
@@ -100,12 +107,15 @@ public enum TimelineBenchmark {
         let bpf = try compareWithTcpdump(bytes: compareBytes, method: .bpf)
         let libpcap = try compareWithTcpdump(bytes: compareBytes, method: .libpcap)
         var seconds: [Recorder: [Double]] = [:]
-        var buildSeconds: [Double] = []
+        var buildSeconds: [Double] = [], readerShares: [Double] = []
         for order in BenchStatistics.roundOrders(Recorder.allCases, rounds: rounds) {
             for recorder in order {
-                let (transferSeconds, frames, _) = try transfer(bytes: bytes, recorder: recorder)
+                let (transferSeconds, frames, result) = try transfer(bytes: bytes, recorder: recorder)
                 seconds[recorder, default: []].append(transferSeconds)
-                if recorder == .bpf, let frames { buildSeconds.append(timelineBuildSeconds(frames.captures, zero: frames.zero)) }
+                if recorder == .bpf, let frames {
+                    buildSeconds.append(timelineBuildSeconds(frames.captures, zero: frames.zero))
+                    readerShares.append(result.captureReaderCPUSeconds / transferSeconds * 100)
+                }
             }
         }
         var programs: [ProgramCost] = [], programCPUPercent: Double?
@@ -139,7 +149,8 @@ public enum TimelineBenchmark {
                            pairedCostPercent: [Recorder.bpf, .libpcap, .tcpdump].reduce(into: [:]) { $0[$1.rawValue] = paired($1) },
                            loadAverage: [loadBefore, loadAverage()], kernel: MachineInfo.kernelRelease,
                            timelineBuildSeconds: buildSeconds.isEmpty ? nil : BenchStatistics.median(buildSeconds),
-                           capturePrograms: programs, captureProgramCPUPercent: programCPUPercent)
+                           capturePrograms: programs, captureProgramCPUPercent: programCPUPercent,
+                           captureReaderCPUPercent: readerShares.isEmpty ? nil : BenchStatistics.median(readerShares))
     }
 
     /// Seconds to build the timeline of `captures` and its JSON records, as a run does after its capture stops.

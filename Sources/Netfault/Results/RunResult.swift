@@ -72,6 +72,9 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     /// `capture_departure`), their runs and run time, counted as `faultPrograms` (`bench
     /// timeline` runs). Not in the JSON.
     public var capturePrograms: [ProgramCost] = []
+    /// The CPU seconds the BPF capture's reader threads took (each host's ring, the
+    /// departures' ring): its cost in userspace. 0 with libpcap. Not in the JSON.
+    public var captureReaderCPUSeconds: Double = 0
     /// Every TCP segment on the test links, in time order (see `SegmentRecord`).
     public var segments: [SegmentRecord] = []
     /// Frames the capture lost because its ring was full (for the BPF capture, its ring's

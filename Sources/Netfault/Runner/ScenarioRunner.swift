@@ -134,6 +134,7 @@ public enum ScenarioRunner {
             result.captureNote = run.captureNote
             result.faultPrograms = run.faultPrograms
             result.capturePrograms = run.capturePrograms
+            result.captureReaderCPUSeconds = run.captureReaderCPUSeconds
             // Last, so user-written checks see everything recorded.
             result.expectations = ExpectationEvaluator.evaluate(scenario.expectations.map { $0.measuringKernel() }, against: recording, result: result)
             if let outcome {

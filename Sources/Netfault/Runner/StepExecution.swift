@@ -26,6 +26,8 @@ final class StepExecution {
     private(set) var faultPrograms: [ProgramCost] = []
     /// The BPF capture's programs, their runs and run time (BPF stats, when on).
     private(set) var capturePrograms: [ProgramCost] = []
+    /// The BPF capture's reader threads' CPU seconds (0 with libpcap).
+    private(set) var captureReaderCPUSeconds = 0.0
     private var captures: [(host: String, capture: PacketCapture)] = []
     /// The timeline's capture from tc programs (the default); `captures` when libpcap is used.
     private var bpfCaptures: [(host: String, capture: BPFCapture)] = []
@@ -390,6 +392,7 @@ final class StepExecution {
                 segmentCount += expansion.departed + expansion.atPacketInstant
                 unavailable = unavailable ?? recording.departuresUnavailable
             }
+            captureReaderCPUSeconds = bpfCaptures.reduce(0) { $0 + $1.capture.readerCPUSeconds } + (departureRecorder?.readerCPUSeconds ?? 0)
             // Segments without their own departure are early by up to tens of µs (a GSO
             // packet's later segments): say how many, and why when the program did not run.
             if atPacketInstant > 0 {

@@ -114,6 +114,7 @@ public final class BPFCapture: @unchecked Sendable {
     private let lock = NSLock()
     private var stopRequested = false
     private var failure: BPFError?
+    private var readerSeconds = 0.0
     private let done = DispatchSemaphore(value: 0)
     private var running = false
     private var attachments: [Attachment] = []
@@ -191,6 +192,7 @@ public final class BPFCapture: @unchecked Sendable {
         departureRecorder.start()
         running = true
         let thread = Thread { [self] in
+            let cpuAtStart = ProcessCPU.threadSeconds()
             do {
                 try ring?.drain(pollMilliseconds: Self.pollMilliseconds) { lock.withLock { stopRequested } }
             } catch let error as BPFError {
@@ -198,6 +200,7 @@ public final class BPFCapture: @unchecked Sendable {
             } catch {
                 lock.withLock { failure = BPFError("capture in \(namespace.name): \(error)", errno: EIO) }
             }
+            lock.withLock { readerSeconds = ProcessCPU.threadSeconds() - cpuAtStart }
             done.signal()
         }
         thread.name = "netfault bpf capture \(namespace.name)"
@@ -219,6 +222,10 @@ public final class BPFCapture: @unchecked Sendable {
         return Recorded(frames: sink.frames, gso: gso, lost: lost, departures: departureRecorder.departures(slot: departureSlot),
                         departuresLost: departureRecorder.lost, departuresUnavailable: departureRecorder.unavailable)
     }
+
+    /// The CPU seconds this capture's reader thread took, once `stop()` has returned (0
+    /// before); the departures' reader's are `DepartureRecorder.readerCPUSeconds`.
+    public var readerCPUSeconds: Double { lock.withLock { readerSeconds } }
 
     /// The tc program's runs and run time so far (counted only inside
     /// `ProgramCost.counting`): what the capture costs the sending path; the departures'

@@ -54,6 +54,7 @@ public final class DepartureRecorder: @unchecked Sendable {
     private var stopped = false
     private var stopRequested = false
     private var failure: BPFError?
+    private var readerSeconds = 0.0
     private let done = DispatchSemaphore(value: 0)
 
     /// Loads the program (not yet attached: the first interface attaches it). `realtimeOffset`
@@ -157,6 +158,7 @@ public final class DepartureRecorder: @unchecked Sendable {
             guard ring != nil, !running, !stopped else { return }
             running = true
             let thread = Thread { [self] in
+                let cpuAtStart = ProcessCPU.threadSeconds()
                 do {
                     try ring?.drain(pollMilliseconds: BPFCapture.pollMilliseconds) { lock.withLock { stopRequested } }
                 } catch let error as BPFError {
@@ -164,6 +166,7 @@ public final class DepartureRecorder: @unchecked Sendable {
                 } catch {
                     lock.withLock { failure = BPFError("departures: \(error)", errno: EIO) }
                 }
+                lock.withLock { readerSeconds = ProcessCPU.threadSeconds() - cpuAtStart }
                 done.signal()
             }
             thread.name = "netfault bpf departures"
@@ -204,6 +207,10 @@ public final class DepartureRecorder: @unchecked Sendable {
         return Int(BPFObject.lookup(map: lostFD, key: [0, 0, 0, 0], valueSize: 8)
             .map { $0.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } } ?? 0)
     }
+
+    /// The CPU seconds its reader thread took, once `stop()` has returned (0 before): the
+    /// capture's cost in userspace, beside its program's.
+    public var readerCPUSeconds: Double { lock.withLock { readerSeconds } }
 
     /// The program's runs and run time so far (counted only inside `ProgramCost.counting`).
     public var programStats: [ProgramCost] { object?.programStats() ?? [] }
@@ -277,12 +284,18 @@ public final class DepartureRecorder: @unchecked Sendable {
         let count = min(Int(batch.loadUnaligned(fromByteOffset: 0, as: UInt32.self)), Self.batch,
                         (batch.count - 8) / Self.departureSize)
         lock.withLock {
+            // Taken out of the instance for the batch and put back: one exclusivity check of the
+            // property per batch instead of one per departure (perf: the appends' samples fell by
+            // a third), and the lists, held once, are appended to in place.
+            var lists: [[BPFCapture.Departure]] = []
+            swap(&lists, &recorded)
+            defer { swap(&lists, &recorded) }
             for index in 0..<count {
                 let at = 8 + index * Self.departureSize
                 let slot = Int(batch.loadUnaligned(fromByteOffset: at + 20, as: UInt32.self))
-                guard slot < recorded.count else { continue }
+                guard slot < lists.count else { continue }
                 let monotonic = batch.loadUnaligned(fromByteOffset: at, as: UInt64.self)
-                recorded[slot].append(BPFCapture.Departure(
+                lists[slot].append(BPFCapture.Departure(
                     timestamp: Int64(bitPattern: monotonic) + realtimeOffset,
                     interfaceIndex: batch.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self),
                     sequence: batch.loadUnaligned(fromByteOffset: at + 12, as: UInt32.self),
